@@ -1,0 +1,79 @@
+"""Cluster topology: servers, their GPUs and the integer GPU IDs Gavel assigns.
+
+Gavel registers GPU types in alphabetical order and, per type, ``count //
+gpus_per_server`` servers; GPU IDs are consecutive from 0 in that order.  The
+per-type list of per-server ID lists *is* the topology the placement walks, so its
+order is part of Gavel's results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Server:
+    server_id: int
+    gpu_type: str
+    gpu_ids: tuple[int, ...]
+    cpu_milli: int = 0
+    memory_mib: int = 0
+
+    @property
+    def num_gpus(self) -> int:
+        return len(self.gpu_ids)
+
+
+@dataclass
+class Cluster:
+    """Immutable-by-convention topology shared by clones of a simulation."""
+
+    servers: list[Server] = field(default_factory=list)
+    gpu_type_of: list[str] = field(default_factory=list)
+    server_of: list[int] = field(default_factory=list)
+
+    def add_server(self, gpu_type: str, num_gpus: int, cpu_milli: int = 0,
+                   memory_mib: int = 0) -> Server:
+        first = len(self.gpu_type_of)
+        ids = tuple(range(first, first + num_gpus))
+        server = Server(len(self.servers), gpu_type, ids, cpu_milli, memory_mib)
+        self.servers.append(server)
+        self.gpu_type_of.extend([gpu_type] * num_gpus)
+        self.server_of.extend([server.server_id] * num_gpus)
+        return server
+
+    @property
+    def num_gpus(self) -> int:
+        return len(self.gpu_type_of)
+
+    @property
+    def gpu_types(self) -> list[str]:
+        """Registered GPU types, alphabetical (the LP's column order)."""
+        return sorted({s.gpu_type for s in self.servers})
+
+    def spec(self) -> dict[str, int]:
+        """GPUs per type, the LP's right-hand side (Gavel's ``_cluster_spec``)."""
+        out: dict[str, int] = {}
+        for s in self.servers:
+            out[s.gpu_type] = out.get(s.gpu_type, 0) + s.num_gpus
+        return out
+
+    def server_gpu_lists(self, gpu_type: str) -> list[list[int]]:
+        """Per-server GPU-ID lists of one type, in registration order."""
+        return [list(s.gpu_ids) for s in self.servers if s.gpu_type == gpu_type]
+
+
+GAVEL_TYPES = ("v100", "p100", "k80")
+
+
+def gavel_cluster(counts: dict[str, int], gpus_per_server: dict[str, int]) -> Cluster:
+    """Build a cluster the way Gavel's ``simulate`` registers workers.
+
+    A remainder of GPUs that does not fill a whole server is dropped, as Gavel does.
+    """
+    cluster = Cluster()
+    for gpu_type in sorted(counts):
+        per = gpus_per_server.get(gpu_type, 1)
+        for _ in range(counts[gpu_type] // per):
+            cluster.add_server(gpu_type, per)
+    return cluster

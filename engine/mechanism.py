@@ -1,0 +1,175 @@
+"""Gavel's round-based mechanism: priorities, job selection and GPU-ID assignment.
+
+Each function mirrors one method of Gavel's ``Scheduler`` (gavel.md §2–§4) and
+keeps its quirks on purpose — lazy allocation resets, back-fill by priority-0
+jobs, lease extension by exact GPU tuple — because they shape Gavel's results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .cluster import GAVEL_TYPES, Cluster
+from .errors import SimulationError
+from .policies import AllocationInputs
+from .state import SimState
+
+
+@dataclass(frozen=True)
+class MechanismConfig:
+    cluster: Cluster
+    round_seconds: float
+    reset_interval: float
+    worker_types: tuple[str, ...]  # registered types, alphabetical
+    cluster_spec: dict[str, int]
+
+    @property
+    def half_round(self) -> float:
+        return self.round_seconds / 2.0
+
+    def type_order(self) -> list[str]:
+        """Gavel's fixed [v100, p100, k80] order, then any other registered types
+        alphabetically (an extension: Gavel only knows those three)."""
+        order = [w for w in GAVEL_TYPES if w in self.worker_types]
+        return order + [w for w in self.worker_types if w not in GAVEL_TYPES]
+
+
+def allocation_inputs(s: SimState, cfg: MechanismConfig) -> AllocationInputs:
+    job_ids = sorted(s.jobs)
+    demands = None
+    if s.sharing:
+        demands = {j: s.jobs[j].scale_factor * s.jobs[j].gpu_milli / 1000 for j in job_ids}
+    return AllocationInputs(
+        job_ids=job_ids,
+        worker_types=list(cfg.worker_types),
+        throughputs={j: dict(s.throughputs[j]) for j in job_ids},
+        scale_factors={j: s.jobs[j].scale_factor for j in job_ids},
+        priority_weights={j: s.jobs[j].priority_weight for j in job_ids},
+        cluster_spec=dict(cfg.cluster_spec),
+        num_steps_remaining={j: s.jobs[j].total_steps - s.steps_run[j] for j in job_ids},
+        times_since_start={j: s.now - s.start_ts[j] for j in job_ids},
+        gpu_demands=demands,
+    )
+
+
+def reset_time_run_so_far(s: SimState, cfg: MechanismConfig) -> None:
+    """Fold time received since the last reset into the (lifelong) deficits."""
+    elapsed = s.now - s.last_reset_time
+    half = cfg.half_round
+    for w in cfg.worker_types:
+        s.worker_time[w] = 0.0
+        deficits = s.deficits[w]
+        for j, times in s.job_time.items():
+            received = times[w] - half
+            should = s.allocation[j][w] * elapsed if j in s.allocation else 0
+            deficits[j] += should - received
+            times[w] = half
+            s.worker_time[w] += times[w]
+    s.last_reset_time = s.now
+
+
+def update_priorities(s: SimState, cfg: MechanismConfig) -> bool:
+    """Recompute the allocation if due, then every priority.  Returns whether the
+    LP (policy) ran this round."""
+    since = s.now - s.last_reset_time
+    due = since >= cfg.reset_interval or s.last_reset_time == 0
+    recomputed = False
+    if s.need_update and due:
+        reset_time_run_so_far(s, cfg)
+        s.allocation = s.policy.get_allocation(allocation_inputs(s, cfg))
+        s.need_update = False
+        s.num_resets += 1
+        recomputed = True
+    for w in cfg.worker_types:
+        worker_time = s.worker_time[w]
+        prio = s.priorities[w]
+        for j in prio:
+            alloc = s.allocation.get(j)
+            if alloc is None:
+                prio[j] = 0.0
+                continue
+            a = alloc[w]
+            p = a * 1e9
+            if a == 0.0:
+                pass
+            elif s.throughputs[j][w] == 0:
+                p = 0
+            else:
+                fraction = 0.0 if worker_time == 0.0 else s.job_time[j][w] / worker_time
+                if fraction > 0.0:
+                    p = a / fraction
+            prio[j] = p
+    return recomputed
+
+
+def select_jobs(s: SimState, cfg: MechanismConfig, types: list[str],
+                policy_name: str) -> dict[str, list[tuple[int, int]]]:
+    """Greedy walk of per-type lists sorted by (priority, deficit, allocation),
+    concatenated in ``types`` order (Gavel's ``_schedule_jobs_on_workers_helper``)."""
+    scheduled: dict[str, list[tuple[int, int]]] = {w: [] for w in types}
+    left = {w: cfg.cluster_spec[w] for w in types}
+    queue = []
+    for w in types:
+        prio, defi = s.priorities[w], s.deficits[w]
+        entries = []
+        for j in prio:
+            alloc = s.allocation.get(j)
+            entries.append((j, w, prio[j], defi[j], alloc[w] if alloc is not None else 0.0))
+        entries.sort(key=lambda e: (e[2], e[3], e[4]), reverse=True)
+        queue.extend(entries)
+    fifo = policy_name.startswith("FIFO")
+    taken: set[int] = set()
+    for j, w, p, _, _ in queue:
+        if left[w] == 0 or j in taken:
+            continue
+        if s.throughputs[j][w] <= 0:
+            continue
+        if fifo and p <= 0.0:
+            continue
+        scale = s.jobs[j].scale_factor
+        if scale > left[w]:
+            continue
+        left[w] -= scale
+        taken.add(j)
+        scheduled[w].append((j, scale))
+    return scheduled
+
+
+def assign_gpus(s: SimState, cfg: MechanismConfig, types: list[str],
+                scheduled: dict[str, list[tuple[int, int]]]) -> dict[int, tuple[int, ...]]:
+    """Consecutive first-fit in server order, largest jobs first, keeping last
+    round's exact GPU tuple where possible (lease extension)."""
+    new: dict[int, tuple[int, ...]] = {}
+    gpu_type_of = cfg.cluster.gpu_type_of
+    prev_types = {j: gpu_type_of[g[0]] for j, g in s.assignments.items()}
+    for w in types:
+        jobs = sorted(scheduled[w], key=lambda x: x[1], reverse=True)
+        servers = cfg.cluster.server_gpu_lists(w)
+        assigned: set[int] = set()
+        ptr = 0
+        for size in sorted({x[1] for x in jobs}, reverse=True):
+            for j, scale in jobs:
+                if scale != size or prev_types.get(j) != w:
+                    continue
+                prev = s.assignments[j]
+                if not any(g in assigned for g in prev):
+                    new[j] = prev
+                    assigned.update(prev)
+            for j, scale in jobs:
+                if scale != size or j not in s.allocation:
+                    continue
+                got = list(new.get(j, ()))
+                while len(got) < scale and ptr < len(servers):
+                    if not servers[ptr]:
+                        ptr += 1
+                        continue
+                    gpu = servers[ptr][0]
+                    if gpu not in assigned:
+                        got.append(gpu)
+                        assigned.add(gpu)
+                    servers[ptr].pop(0)
+                if len(got) != scale:
+                    raise SimulationError(f"could not assign {scale} {w} GPUs to job {j}")
+                new[j] = tuple(got)
+                s.latest_ts[j] = s.now
+    return new

@@ -1,0 +1,85 @@
+"""What every allocation policy receives and returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+Allocation = dict[int, dict[str, float]]
+
+
+@dataclass
+class AllocationInputs:
+    """The scheduler state a policy may read (Gavel's ``_get_allocation_state``).
+
+    ``job_ids`` are the active jobs ascending and ``worker_types`` the registered GPU
+    types alphabetically: Gavel's row and column order, which the LP arithmetic
+    depends on.  ``gpu_demands`` is set only when GPU sharing is on.
+    """
+
+    job_ids: list[int]
+    worker_types: list[str]
+    throughputs: dict[int, dict[str, float]]
+    scale_factors: dict[int, int]
+    priority_weights: dict[int, float]
+    cluster_spec: dict[str, int]
+    num_steps_remaining: dict[int, float]
+    times_since_start: dict[int, float]
+    gpu_demands: dict[int, float] | None = None
+
+    def throughput_matrix(self) -> np.ndarray:
+        return np.array([[self.throughputs[j][w] for w in self.worker_types] for j in self.job_ids])
+
+    def scale_factor_matrix(self) -> np.ndarray:
+        m, n = len(self.job_ids), len(self.worker_types)
+        out = np.zeros((m, n))
+        for i, j in enumerate(self.job_ids):
+            out[i, :] = self.scale_factors[j]
+        return out
+
+    def capacity_matrix(self) -> np.ndarray:
+        """Per-job GPU demand for the capacity constraint: scale factor, or the
+        fractional demand when sharing is on."""
+        if self.gpu_demands is None:
+            return self.scale_factor_matrix()
+        m, n = len(self.job_ids), len(self.worker_types)
+        out = np.zeros((m, n))
+        for i, j in enumerate(self.job_ids):
+            out[i, :] = self.gpu_demands[j]
+        return out
+
+    def num_workers(self) -> list[int]:
+        return [self.cluster_spec[w] for w in self.worker_types]
+
+
+class Policy:
+    """Base class.  ``gavel_name`` is Gavel's class name; the mechanism reads it
+    (worker-type shuffling for names without "Perf"/"Packing", FIFO's priority-0 skip)."""
+
+    gavel_name = "Policy"
+    solver = "ECOS"
+
+    def get_allocation(self, inputs: AllocationInputs) -> Allocation:
+        raise NotImplementedError
+
+    @staticmethod
+    def unflatten(x: np.ndarray, inputs: AllocationInputs) -> Allocation:
+        out: Allocation = {}
+        for i, j in enumerate(inputs.job_ids):
+            row = x[i]
+            out[j] = {w: row[k] for k, w in enumerate(inputs.worker_types)}
+        return out
+
+
+def proportional_allocation(inputs: AllocationInputs, m: int) -> np.ndarray:
+    """Gavel's equal-share split: N_k/m per cell, divided by the largest row sum."""
+    x = np.array([[inputs.cluster_spec[w] / m for w in inputs.worker_types] for _ in range(m)])
+    return x / np.sum(x, axis=1).max()
+
+
+def isolated_allocation(inputs: AllocationInputs, m: int, scale_factors: np.ndarray) -> np.ndarray:
+    """Gavel's IsolatedPolicy split: N_k/m per cell over scale factor, rows capped at 1."""
+    x = np.array([[inputs.cluster_spec[w] / m for w in inputs.worker_types] for _ in range(m)])
+    x = x / scale_factors
+    return x / np.sum(x, axis=1).max()

@@ -1,0 +1,15 @@
+"""Gavel's Isolated policy: a static equal split, no LP."""
+
+from __future__ import annotations
+
+from .base import Allocation, AllocationInputs, Policy, isolated_allocation
+
+
+class Isolated(Policy):
+    gavel_name = "Isolated"
+
+    def get_allocation(self, inputs: AllocationInputs) -> Allocation:
+        if not inputs.job_ids:
+            return {}
+        x = isolated_allocation(inputs, len(inputs.job_ids), inputs.scale_factor_matrix())
+        return self.unflatten(x, inputs)

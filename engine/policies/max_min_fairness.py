@@ -1,0 +1,70 @@
+"""Gavel's MaxMinFairness LP, heterogeneity-aware (``_perf``) and agnostic.
+
+The arithmetic follows Gavel's operation order exactly (gavel.md §6.1): ECOS returns
+"zero" allocations around 1e-11 and those values order the back-fill of leftover
+GPUs, so a mathematically equal but differently rounded formulation changes
+results.  Do not "simplify" the expressions below.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import cvxpy as cp
+import numpy as np
+
+from .base import Allocation, AllocationInputs, Policy, proportional_allocation
+
+
+def solve_or_warn(problem: cp.Problem, solver: str) -> None:
+    """Solve; like Gavel, a non-optimal status is a warning, not an error."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        problem.solve(solver=solver)
+    if problem.status != "optimal":
+        warnings.warn(f"allocation LP status {problem.status!r} (not optimal)", RuntimeWarning)
+
+
+class MaxMinFairnessPerf(Policy):
+    """max min_i sum_k c_ik x_ik with c = T * (1/w)(1/P) * s (Gavel's ``MaxMinFairness_Perf``)."""
+
+    gavel_name = "MaxMinFairness_Perf"
+
+    def __init__(self, solver: str = "ECOS") -> None:
+        self.solver = solver
+
+    def _throughputs(self, inputs: AllocationInputs) -> np.ndarray:
+        return inputs.throughput_matrix()
+
+    def get_allocation(self, inputs: AllocationInputs) -> Allocation:
+        if not inputs.job_ids or not inputs.worker_types:
+            return {}
+        throughputs = self._throughputs(inputs)
+        m, n = throughputs.shape
+        scale_factors_array = inputs.scale_factor_matrix()
+        priority_weights = np.array([1. / inputs.priority_weights[j] for j in inputs.job_ids])
+        x_prop = proportional_allocation(inputs, m)
+        proportional = np.sum(np.multiply(throughputs, x_prop), axis=1).reshape((m, 1))
+        priority_weights = np.multiply(priority_weights.reshape((m, 1)),
+                                       1.0 / proportional.reshape((m, 1)))
+        coefficients = np.multiply(throughputs * priority_weights.reshape((m, 1)),
+                                   scale_factors_array)
+        x = cp.Variable(throughputs.shape)
+        objective = cp.Maximize(cp.min(cp.sum(cp.multiply(coefficients, x), axis=1)))
+        constraints = [
+            x >= 0,
+            cp.sum(cp.multiply(inputs.capacity_matrix(), x), axis=0) <= inputs.num_workers(),
+            cp.sum(x, axis=1) <= 1,
+        ]
+        problem = cp.Problem(objective, constraints)
+        solve_or_warn(problem, self.solver)
+        return self.unflatten(x.value.clip(min=0.0).clip(max=1.0), inputs)
+
+
+class MaxMinFairness(MaxMinFairnessPerf):
+    """Heterogeneity-agnostic: every throughput replaced by 1.0 (equal GPU-time shares)."""
+
+    gavel_name = "MaxMinFairness"
+
+    def _throughputs(self, inputs: AllocationInputs) -> np.ndarray:
+        return np.array([[1.0 for _ in inputs.worker_types] for _ in inputs.job_ids])

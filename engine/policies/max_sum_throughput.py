@@ -1,0 +1,33 @@
+"""Gavel's ThroughputSumWithPerf: maximise total raw throughput (no fairness)."""
+
+from __future__ import annotations
+
+import cvxpy as cp
+import numpy as np
+
+from .base import Allocation, AllocationInputs, Policy
+from .max_min_fairness import solve_or_warn
+
+
+class MaxSumThroughputPerf(Policy):
+    gavel_name = "ThroughputSumWithPerf"
+
+    def __init__(self, solver: str = "ECOS") -> None:
+        self.solver = solver
+
+    def get_allocation(self, inputs: AllocationInputs) -> Allocation:
+        if not inputs.job_ids or not inputs.worker_types:
+            return {}
+        throughputs = inputs.throughput_matrix()
+        n = throughputs.shape[1]
+        x = cp.Variable(throughputs.shape)
+        costs = np.ones((1, n))
+        objective = cp.Maximize(cp.sum(cp.sum(cp.multiply(throughputs / costs, x), axis=1)))
+        constraints = [
+            x >= 0,
+            cp.sum(cp.multiply(inputs.capacity_matrix(), x), axis=0) <= inputs.num_workers(),
+            cp.sum(x, axis=1) <= 1,
+        ]
+        problem = cp.Problem(objective, constraints)
+        solve_or_warn(problem, self.solver)
+        return self.unflatten(x.value.clip(min=0.0).clip(max=1.0), inputs)

@@ -1,0 +1,35 @@
+"""What one ``step()`` tells its caller (the CLI, the UI, tests)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class RoundReport:
+    """The round that starts at ``time``.
+
+    ``completions`` are (job id, JCT) pairs for jobs that finished in the round that
+    just ended (JCT ``None`` for a job dropped after repeated failures);
+    ``allocation`` is the LP's new allocation when it was recomputed this round,
+    else ``None``; ``placements`` maps every dispatched job to its GPU IDs.
+    """
+
+    index: int
+    time: float
+    arrivals: list[int]
+    completions: list[tuple[int, float | None]]
+    allocation_recomputed: bool
+    allocation: dict[int, dict[str, float]] | None
+    placements: dict[int, tuple[int, ...]]
+    running: int
+    queued: int
+    completed_total: int
+    busy_gpus: int
+    total_gpus: int
+    metrics: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def utilization(self) -> float:
+        """Share of GPUs busy in this round."""
+        return self.busy_gpus / self.total_gpus if self.total_gpus else 0.0

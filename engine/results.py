@@ -1,0 +1,138 @@
+"""Run results: the summary figures and the three output files of ``fragscope run``.
+
+Figures are computed the way Gavel computes them (gavel.md §1.5) so they can be
+compared with Gavel's printed output.  Files are written to a temporary name and
+renamed, so an interrupted run never leaves a half-written file; nothing
+time-dependent (wall clock, host) goes into them, so reruns are byte-identical.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .simulation import Simulation
+
+FORMAT_VERSION = 1
+
+
+def measured_job_ids(sim: Simulation) -> list[int]:
+    """The window's jobs, or every completed job when there is no window."""
+    wl = sim.config.workload
+    if wl.window is not None:
+        return list(range(*wl.window))
+    return sorted(sim.state.jct)
+
+
+def summary(sim: Simulation) -> dict[str, Any]:
+    s = sim.state
+    ids = measured_job_ids(sim)
+    jcts = [s.jct[j] for j in ids if s.jct.get(j) is not None]
+    avg = float(np.mean(jcts)) if jcts else None
+    total = s.now
+    util = (float(np.mean([busy / total for busy in s.gpu_busy]))
+            if total > 0 and s.gpu_busy else 0.0)
+    lease = (100.0 * s.lease_extensions / s.lease_opportunities) if s.lease_opportunities else 0.0
+    out: dict[str, Any] = {
+        "format_version": FORMAT_VERSION,
+        "avg_jct_s": avg,
+        "utilization": util,
+        "makespan_s": total,
+        "num_rounds": s.num_rounds,
+        "num_steps": s.num_steps,
+        "num_alloc_resets": s.num_resets,
+        "jobs_arrived": len(s.arrived),
+        "jobs_completed": sum(1 for v in s.jct.values() if v is not None),
+        "jobs_failed": sum(1 for v in s.jct.values() if v is None),
+        "jobs_measured": len(jcts),
+        "lease_extension_pct": lease,
+        "window_start_s": s.window_start_time,
+        "window_duration_s": (total - s.window_start_time) if s.window_start_time is not None else None,
+        "done": s.done,
+        "scenario": sim.config.effective,
+    }
+    return out
+
+
+def jobs_rows(sim: Simulation) -> list[dict[str, Any]]:
+    s = sim.state
+    wl = sim.config.workload
+    lo, hi = wl.window if wl.window is not None else (None, None)
+    rows = []
+    for job in sorted(s.arrived, key=lambda j: j.job_id):
+        j = job.job_id
+        if j not in s.jct or s.jct[j] is None:
+            continue
+        rows.append({"job_id": j, "job_type": job.job_type, "scale_factor": job.scale_factor,
+                     "arrival_s": s.start_ts.get(j, job.arrival_time),
+                     "completion_s": s.completion_time[j], "jct_s": s.jct[j],
+                     "measured": int(lo is None or lo <= j < hi)})
+    return rows
+
+
+def rounds_rows(sim: Simulation) -> list[dict[str, Any]]:
+    total = sim.mech.cluster.num_gpus
+    return [{"round": r.index, "time_s": r.time, "running": r.running, "queued": r.queued,
+             "completed": r.completed_total, "arrivals": r.arrivals,
+             "completions": r.completions, "utilization": r.busy_gpus / total if total else 0.0,
+             "lp_recomputed": int(r.lp_recomputed)} for r in sim.state.rounds]
+
+
+def _csv_text(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+    w.writeheader()
+    for row in rows:
+        w.writerow({k: _fmt(row[k]) for k in columns})
+    return buf.getvalue()
+
+
+def _fmt(value: Any) -> Any:
+    if isinstance(value, float):
+        return repr(value)
+    return value
+
+
+JOB_COLUMNS = ["job_id", "job_type", "scale_factor", "arrival_s", "completion_s", "jct_s", "measured"]
+ROUND_COLUMNS = ["round", "time_s", "running", "queued", "completed", "arrivals", "completions",
+                 "utilization", "lp_recomputed"]
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", newline="") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=False) + "\n"
+
+
+def write_run_outputs(sim: Simulation, out_dir: Path) -> dict[str, Any]:
+    """Write summary.json, jobs.csv and rounds.csv; returns the summary."""
+    summ = summary(sim)
+    texts = {
+        "jobs.csv": _csv_text(jobs_rows(sim), JOB_COLUMNS),
+        "rounds.csv": _csv_text(rounds_rows(sim), ROUND_COLUMNS),
+        "summary.json": to_json(summ),
+    }
+    for name, text in texts.items():
+        atomic_write(out_dir / name, text)
+    return summ

@@ -1,0 +1,331 @@
+"""The simulation: Gavel's event loop (gavel.md §1.2), one iteration per ``step()``.
+
+A step advances the clock to the end of the round dispatched last step (or to the
+next arrival when nothing ran), processes completions, admits arrivals and
+dispatches the next round.  The returned :class:`RoundReport` describes the round
+that starts at the new clock.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import random
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+from .errors import SimulationError
+from .jobs import Job
+from .mechanism import MechanismConfig, assign_gpus, select_jobs, update_priorities
+from .policies import make_policy
+from .report import RoundReport
+from .scenario import GeneratedWorkload, ScenarioConfig, TraceWorkload
+from .state import RoundRecord, SimState
+from .workload.gavel_generator import generate_job
+
+MAX_FAILED_ATTEMPTS = 5
+_STUCK_STEPS = 4
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """An opaque saved state; restore it with :meth:`Simulation.restore`."""
+
+    state: SimState
+    step_index: int
+
+
+class Simulation:
+    """A steppable, cloneable simulation of one scenario."""
+
+    def __init__(self, config: ScenarioConfig) -> None:
+        self.config = config
+        cluster = config.cluster
+        types = tuple(cluster.gpu_types)
+        self.mech = MechanismConfig(cluster=cluster, round_seconds=config.round_seconds,
+                                    reset_interval=config.reset_interval,
+                                    worker_types=types, cluster_spec=cluster.spec())
+        s = SimState()
+        seed = config.seed
+        s.job_rng = random.Random(seed + 2)
+        s.arrival_rng = random.Random(seed + 3)
+        s.shuffle_rng = random.Random(seed + 5)
+        s.policy = make_policy(config.policy, config.solver, seed)
+        s.sharing = config.sharing
+        s.priorities = {w: {} for w in types}
+        s.deficits = {w: {} for w in types}
+        s.worker_time = {w: 0.0 for w in types}
+        s.gpu_busy = [0.0] * cluster.num_gpus
+        wl = config.workload
+        if isinstance(wl, TraceWorkload):
+            s.remaining_jobs = len(wl.jobs)
+            s.now = wl.jobs[0].arrival_time
+            s.next_arrival = wl.jobs[0].arrival_time
+        else:
+            s.next_arrival = 0.0
+            if wl.config.steady_state:
+                self._fill_steady_state(s, wl)
+        self.state = s
+
+    # ----------------------------------------------------------------- public API
+    @classmethod
+    def from_scenario(cls, scenario: "str | dict", overrides: list[str] | None = None) -> "Simulation":
+        """Build from a scenario file path or dict, with ``dotted.key=value`` overrides."""
+        from .scenario import load_scenario
+        return cls(load_scenario(scenario, overrides or []))
+
+    @property
+    def done(self) -> bool:
+        return self.state.done
+
+    @property
+    def now(self) -> float:
+        return self.state.now
+
+    @property
+    def step_index(self) -> int:
+        return self.state.num_steps
+
+    def clone(self) -> "Simulation":
+        """An independent copy that continues exactly as this one would."""
+        other = object.__new__(Simulation)
+        other.config = self.config
+        other.mech = self.mech
+        other.state = copy.deepcopy(self.state)
+        return other
+
+    def snapshot(self) -> Snapshot:
+        return Snapshot(copy.deepcopy(self.state), self.state.num_steps)
+
+    def restore(self, snap: Snapshot) -> None:
+        self.state = copy.deepcopy(snap.state)
+
+    def set_sharing(self, enabled: bool) -> None:
+        """Toggle GPU sharing; takes effect from the next round."""
+        if enabled != self.state.sharing:
+            self.state.sharing = enabled
+            self.state.need_update = True
+
+    def run(self, max_steps: int | None = None) -> Iterator[RoundReport]:
+        """Step until done (or ``max_steps``), yielding each round's report."""
+        n = 0
+        while not self.done and (max_steps is None or n < max_steps):
+            yield self.step()
+            n += 1
+
+    def run_to_end(self) -> None:
+        for _ in self.run():
+            pass
+
+    # ------------------------------------------------------------------ the loop
+    def step(self) -> RoundReport:
+        s, cfg = self.state, self.config
+        if s.done:
+            raise SimulationError("simulation is already complete")
+        trace = isinstance(cfg.workload, TraceWorkload)
+        if trace:
+            queue = cfg.workload.jobs
+            if s.trace_pos < len(queue):
+                s.next_arrival = queue[s.trace_pos].arrival_time
+            else:
+                s.next_arrival = None
+                if not s.dispatched:
+                    s.last_reset_time = 0  # Gavel's forced reset once the queue is empty
+        prev_now = s.now
+        max_finish = 0
+        if s.dispatched:
+            top = max(t[0] for t in s.dispatched)
+            if top > max_finish:
+                max_finish = top
+                if s.round_end is not None:
+                    s.round_start = s.round_end
+                s.round_end = max_finish
+        if max_finish > 0:
+            s.now = max_finish
+        elif s.next_arrival is not None:
+            s.now = s.next_arrival
+        completions = self._process_completions()
+        arrivals = self._admit_arrivals(trace)
+        report = self._schedule(arrivals, completions)
+        s.num_steps += 1
+        if not s.dispatched and s.now == prev_now:
+            s.idle_steps += 1
+            if s.idle_steps >= _STUCK_STEPS:
+                stuck = ", ".join(str(j) for j in list(s.jobs)[:10])
+                raise SimulationError(
+                    f"no job can be scheduled and no arrival is pending at t={s.now:.3f} s; "
+                    f"stuck active jobs: {stuck or 'none'} (a job may need more GPUs than any "
+                    "GPU type has, or have zero throughput on every type)")
+        else:
+            s.idle_steps = 0
+        s.done = self._is_done(trace)
+        return report
+
+    # ------------------------------------------------------------------ helpers
+    def _is_done(self, trace: bool) -> bool:
+        s, wl = self.state, self.config.workload
+        if wl.window is not None:
+            lo, hi = wl.window
+            return all(j in s.jct for j in range(lo, hi))
+        return trace and s.remaining_jobs == 0
+
+    def _add_job(self, job: Job, timestamp: float) -> None:
+        s, mech = self.state, self.mech
+        j = job.job_id
+        s.jobs[j] = job
+        s.arrived.append(job)
+        s.steps_run[j] = 0
+        s.job_time[j] = {w: mech.half_round for w in mech.worker_types}
+        table = self.config.throughputs
+        s.throughputs[j] = {w: table.get(w, job.key) for w in mech.worker_types}
+        s.start_ts[j] = timestamp
+        s.latest_ts[j] = None
+        s.failures[j] = 0
+        for w in mech.worker_types:
+            s.priorities[w][j] = 0.0
+            s.deficits[w][j] = 0.0
+        s.need_update = True
+        wl = self.config.workload
+        if wl.window is not None and j == wl.window[0]:
+            s.window_start_time = timestamp if not isinstance(wl, TraceWorkload) else s.now
+
+    def _remove_job(self, j: int) -> None:
+        s = self.state
+        failed = s.failures[j] >= MAX_FAILED_ATTEMPTS
+        s.jct[j] = None if failed else s.latest_ts[j] - s.start_ts[j]
+        s.completion_time[j] = s.latest_ts[j]
+        del s.jobs[j], s.steps_run[j], s.job_time[j], s.throughputs[j], s.failures[j]
+        for w in self.mech.worker_types:
+            del s.priorities[w][j], s.deficits[w][j]
+        s.need_update = True
+
+    def _fill_steady_state(self, s: SimState, wl: "GeneratedWorkload") -> None:
+        spec = self.mech.cluster_spec
+        for w in sorted(spec):
+            left = spec[w]
+            while left > 0:
+                job = generate_job(s.job_rng, self.config.throughputs, wl.config,
+                                   s.num_generated, 0.0)
+                left -= job.scale_factor
+                s.num_generated += 1
+                self._add_job(job, 0)
+
+    def _process_completions(self) -> list[tuple[int, float | None]]:
+        s, mech = self.state, self.mech
+        done: list[tuple[int, float | None]] = []
+        tasks = sorted(s.dispatched, key=lambda t: (-t[0], t[1]))
+        s.dispatched = []
+        for finish, j, gpus, num_steps in tasks:
+            if j not in s.jobs:
+                continue
+            exec_time = finish - s.round_start
+            s.latest_ts[j] = finish
+            scale = s.jobs[j].scale_factor
+            per_gpu = []
+            total = 0
+            for i, g in enumerate(gpus):
+                part = num_steps - total if i == len(gpus) - 1 else num_steps // scale
+                total += part
+                per_gpu.append((g, part))
+            per_gpu.sort(key=lambda x: x[0])
+            ok = True
+            steps = 0
+            max_exec = 0
+            for _, part in per_gpu:
+                if part <= 0 or exec_time <= 0:
+                    ok = False
+                steps += part
+                max_exec = max(max_exec, exec_time)
+            w = mech.cluster.gpu_type_of[gpus[0]]
+            finished = False
+            if not ok:
+                s.failures[j] += 1
+                finished = s.failures[j] >= MAX_FAILED_ATTEMPTS
+                s.need_update = True
+            else:
+                s.failures[j] = 0
+                s.steps_run[j] += steps
+                finished = s.jobs[j].total_steps - s.steps_run[j] <= 0
+                max_exec = np.float64(max_exec)
+                s.job_time[j][w] += max_exec
+                s.worker_time[w] += max_exec
+                for g, _ in per_gpu:
+                    s.gpu_busy[g] += max_exec
+            if finished:
+                self._remove_job(j)
+                s.remaining_jobs -= 1
+                done.append((j, s.jct[j]))
+        return done
+
+    def _admit_arrivals(self, trace: bool) -> list[int]:
+        s, wl = self.state, self.config.workload
+        added: list[int] = []
+        if trace:
+            queue = wl.jobs
+            while s.trace_pos < len(queue) and queue[s.trace_pos].arrival_time <= s.now:
+                job = queue[s.trace_pos]
+                s.trace_pos += 1
+                self._add_job(job, job.arrival_time)
+                added.append(job.job_id)
+            return added
+        gen = wl.config
+        while s.next_arrival <= s.now:
+            if wl.num_total_jobs is not None and s.num_generated >= wl.num_total_jobs:
+                break
+            job = generate_job(s.job_rng, self.config.throughputs, gen, s.num_generated,
+                               s.next_arrival)
+            s.num_generated += 1
+            self._add_job(job, s.next_arrival)
+            added.append(job.job_id)
+            s.last_arrival = s.next_arrival
+            if gen.lam == 0.0:
+                delta = 0.0
+            else:
+                delta = -math.log(1.0 - s.arrival_rng.random()) / (1.0 / gen.lam)
+            s.next_arrival = delta + s.last_arrival
+        return added
+
+    def _schedule(self, arrivals: list[int], completions: list) -> RoundReport:
+        s, mech = self.state, self.mech
+        recomputed = update_priorities(s, mech)
+        types = mech.type_order()
+        name = s.policy.gavel_name
+        if "Perf" not in name and "Packing" not in name:
+            s.shuffle_rng.shuffle(types)
+        scheduled = select_jobs(s, mech, types, name)
+        new = assign_gpus(s, mech, types, scheduled)
+        for j in s.assignments:
+            if j in s.jobs:
+                s.lease_opportunities += 1
+        extended = 0
+        for j, gpus in new.items():
+            prev = s.assignments.get(j)
+            if prev is not None and set(prev) == set(gpus):
+                extended += 1
+        s.lease_extensions += extended
+        s.assignments = new
+        round_seconds = mech.round_seconds
+        gpu_type_of = mech.cluster.gpu_type_of
+        for j, gpus in new.items():
+            w = gpu_type_of[gpus[0]]
+            tput = s.throughputs[j][w]
+            remaining = s.jobs[j].total_steps - s.steps_run[j]
+            num_steps = min(int(tput * round_seconds), remaining)
+            finish = s.now + num_steps / tput
+            s.dispatched.append((max(s.now, finish), j, gpus, num_steps))
+        if new:
+            s.num_rounds += 1
+        busy = sum(len(g) for g in new.values())
+        record = RoundRecord(index=s.num_steps, time=s.now, arrivals=len(arrivals),
+                             completions=len(completions), running=len(new),
+                             queued=len(s.jobs) - len(new), completed_total=len(s.jct),
+                             busy_gpus=busy, lp_recomputed=recomputed)
+        s.rounds.append(record)
+        return RoundReport(index=s.num_steps, time=s.now, arrivals=arrivals,
+                           completions=completions, allocation_recomputed=recomputed,
+                           allocation=s.allocation if recomputed else None,
+                           placements=dict(new), running=len(new),
+                           queued=len(s.jobs) - len(new), completed_total=len(s.jct),
+                           busy_gpus=busy, total_gpus=mech.cluster.num_gpus)

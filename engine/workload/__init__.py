@@ -1,0 +1,1 @@
+"""Workload sources: where jobs come from (trace files, Gavel's generator)."""
