@@ -64,6 +64,7 @@ class ScenarioConfig:
     round_seconds: float
     reset_interval: float
     cluster: Cluster
+    gpu_counts: dict[str, int]
     throughputs: ThroughputTable
     workload: TraceWorkload | GeneratedWorkload
     policy: str
@@ -272,7 +273,7 @@ def _build(data: dict, v: _V) -> ScenarioConfig:
         "policy": policy, "solver": solver, "placement": placement, "sharing": sharing,
     }
     return ScenarioConfig(v.source, name, description, seed, round_seconds, reset_interval,
-                          cluster, table, workload, policy, solver, placement, sharing, effective)
+                          cluster, counts, table, workload, policy, solver, placement, sharing, effective)
 
 
 def _effective_workload(wl: dict, workload: TraceWorkload | GeneratedWorkload) -> dict:

@@ -187,9 +187,6 @@ class Simulation:
             s.priorities[w][j] = 0.0
             s.deficits[w][j] = 0.0
         s.need_update = True
-        wl = self.config.workload
-        if wl.window is not None and j == wl.window[0]:
-            s.window_start_time = timestamp if not isinstance(wl, TraceWorkload) else s.now
 
     def _remove_job(self, j: int) -> None:
         s = self.state
@@ -202,7 +199,8 @@ class Simulation:
         s.need_update = True
 
     def _fill_steady_state(self, s: SimState, wl: "GeneratedWorkload") -> None:
-        spec = self.mech.cluster_spec
+        # Gavel fills from the requested counts, not the registered GPUs.
+        spec = self.config.gpu_counts
         for w in sorted(spec):
             left = spec[w]
             while left > 0:
@@ -269,6 +267,8 @@ class Simulation:
                 s.trace_pos += 1
                 self._add_job(job, job.arrival_time)
                 added.append(job.job_id)
+                if wl.window is not None and job.job_id == wl.window[0]:
+                    s.window_start_time = s.now
             return added
         gen = wl.config
         while s.next_arrival <= s.now:
@@ -279,6 +279,8 @@ class Simulation:
             s.num_generated += 1
             self._add_job(job, s.next_arrival)
             added.append(job.job_id)
+            if job.job_id == wl.window[0]:
+                s.window_start_time = s.next_arrival
             s.last_arrival = s.next_arrival
             if gen.lam == 0.0:
                 delta = 0.0
