@@ -7,7 +7,7 @@ jobs, lease extension by exact GPU tuple — because they shape Gavel's results.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .cluster import GAVEL_TYPES, Cluster
 from .errors import SimulationError
@@ -22,6 +22,11 @@ class MechanismConfig:
     reset_interval: float
     worker_types: tuple[str, ...]  # registered types, alphabetical
     cluster_spec: dict[str, int]
+    server_lists: dict[str, list[list[int]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for w in self.worker_types:
+            self.server_lists[w] = self.cluster.server_gpu_lists(w)
 
     @property
     def half_round(self) -> float:
@@ -144,7 +149,7 @@ def assign_gpus(s: SimState, cfg: MechanismConfig, types: list[str],
     prev_types = {j: gpu_type_of[g[0]] for j, g in s.assignments.items()}
     for w in types:
         jobs = sorted(scheduled[w], key=lambda x: x[1], reverse=True)
-        servers = cfg.cluster.server_gpu_lists(w)
+        servers = [list(ids) for ids in cfg.server_lists[w]]
         assigned: set[int] = set()
         ptr = 0
         for size in sorted({x[1] for x in jobs}, reverse=True):

@@ -7,7 +7,6 @@ column to every type, as Gavel does; without a v100 column the first type is use
 
 from __future__ import annotations
 
-import cvxpy as cp
 import numpy as np
 
 from .base import Allocation, AllocationInputs, Policy, isolated_allocation
@@ -24,6 +23,8 @@ class FinishTimeFairnessPerf(Policy):
         return inputs.throughput_matrix()
 
     def get_allocation(self, inputs: AllocationInputs) -> Allocation:
+        import cvxpy as cp  # imported lazily: slow to import, and unused on the direct ECOS path
+
         if not inputs.job_ids or not inputs.worker_types:
             return {}
         throughputs = self._throughputs(inputs)

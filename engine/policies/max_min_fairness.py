@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import warnings
 
-import cvxpy as cp
 import numpy as np
 
+from ..errors import SimulationError
 from .base import Allocation, AllocationInputs, Policy, proportional_allocation
+from .mmf_ecos import solve_max_min
 
 
-def solve_or_warn(problem: cp.Problem, solver: str) -> None:
+def solve_or_warn(problem, solver: str) -> None:
     """Solve; like Gavel, a non-optimal status is a warning, not an error."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -30,8 +31,11 @@ class MaxMinFairnessPerf(Policy):
 
     gavel_name = "MaxMinFairness_Perf"
 
-    def __init__(self, solver: str = "ECOS") -> None:
+    def __init__(self, solver: str = "ECOS", direct: bool = True) -> None:
         self.solver = solver
+        # ECOS is called directly with the arrays cvxpy would build (mmf_ecos.py);
+        # ``direct=False`` keeps the cvxpy formulation, used to cross-check it.
+        self.direct = direct and solver == "ECOS"
 
     def _throughputs(self, inputs: AllocationInputs) -> np.ndarray:
         return inputs.throughput_matrix()
@@ -45,10 +49,21 @@ class MaxMinFairnessPerf(Policy):
         priority_weights = np.array([1. / inputs.priority_weights[j] for j in inputs.job_ids])
         x_prop = proportional_allocation(inputs, m)
         proportional = np.sum(np.multiply(throughputs, x_prop), axis=1).reshape((m, 1))
+        if (proportional == 0).any():
+            j = inputs.job_ids[int(np.flatnonzero(proportional.ravel() == 0)[0])]
+            raise SimulationError(f"job {j} has zero throughput on every GPU type in the cluster; "
+                                  "it can never run")
         priority_weights = np.multiply(priority_weights.reshape((m, 1)),
                                        1.0 / proportional.reshape((m, 1)))
         coefficients = np.multiply(throughputs * priority_weights.reshape((m, 1)),
                                    scale_factors_array)
+        if self.direct:
+            value, status = solve_max_min(coefficients, inputs.capacity_matrix(), inputs.num_workers())
+            if status != "optimal":
+                warnings.warn(f"allocation LP status {status!r} (not optimal)", RuntimeWarning)
+            return self.unflatten(value.clip(min=0.0).clip(max=1.0), inputs)
+        import cvxpy as cp  # imported lazily: slow to import, unused on the direct ECOS path
+
         x = cp.Variable(throughputs.shape)
         objective = cp.Maximize(cp.min(cp.sum(cp.multiply(coefficients, x), axis=1)))
         constraints = [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import cvxpy as cp
 import numpy as np
 
 from .base import Allocation, AllocationInputs, Policy
@@ -16,6 +15,8 @@ class MaxSumThroughputPerf(Policy):
         self.solver = solver
 
     def get_allocation(self, inputs: AllocationInputs) -> Allocation:
+        import cvxpy as cp  # imported lazily: slow to import, and unused on the direct ECOS path
+
         if not inputs.job_ids or not inputs.worker_types:
             return {}
         throughputs = inputs.throughput_matrix()
