@@ -23,6 +23,7 @@ from .policies import make_policy
 from .report import RoundReport
 from .scenario import GeneratedWorkload, ScenarioConfig, TraceWorkload
 from .state import RoundRecord, SimState
+from .views import GpuView, JobView, ServerView, gpu_holdings
 from .workload.gavel_generator import generate_job
 
 MAX_FAILED_ATTEMPTS = 5
@@ -118,6 +119,73 @@ class Simulation:
     def run_to_end(self) -> None:
         for _ in self.run():
             pass
+
+    # ------------------------------------------------------------------ views
+    @property
+    def gpu_types(self) -> list[str]:
+        return list(self.mech.worker_types)
+
+    @property
+    def sharing(self) -> bool:
+        return self.state.sharing
+
+    def gpu_fill(self) -> np.ndarray:
+        """Milli-GPU in use per GPU id this round (int array, 0..1000)."""
+        fill = np.zeros(self.mech.cluster.num_gpus, dtype=np.int64)
+        for g, held in gpu_holdings(self.state).items():
+            fill[g] = min(1000, sum(m for _, m in held))
+        return fill
+
+    def servers(self) -> list[ServerView]:
+        """Every server with the jobs packed on each of its GPUs this round."""
+        held = gpu_holdings(self.state)
+        return [ServerView(srv.server_id, srv.gpu_type,
+                           tuple(GpuView(g, srv.server_id, srv.gpu_type, tuple(held.get(g, ())))
+                                 for g in srv.gpu_ids),
+                           srv.cpu_milli, srv.memory_mib)
+                for srv in self.mech.cluster.servers]
+
+    def job(self, job_id: int) -> JobView | None:
+        """One job that has arrived (running, queued or completed), else None."""
+        s = self.state
+        job = s.jobs.get(job_id)
+        if job is None:
+            done = next((j for j in s.arrived if j.job_id == job_id), None)
+            if done is None:
+                return None
+            return JobView(job_id, done.job_type, done.scale_factor, done.gpu_milli, done.cpu_milli,
+                           done.memory_mib, done.priority_weight, s.start_ts.get(job_id, done.arrival_time),
+                           "completed", done.total_steps, done.total_steps, (), s.jct.get(job_id),
+                           {}, {}, {})
+        types = self.mech.worker_types
+        alloc = s.allocation.get(job_id, {})
+        gpus = s.assignments.get(job_id, ())
+        return JobView(job_id, job.job_type, job.scale_factor, job.gpu_milli, job.cpu_milli,
+                       job.memory_mib, job.priority_weight, s.start_ts[job_id],
+                       "running" if gpus else "queued", s.steps_run[job_id], job.total_steps,
+                       tuple(gpus), s.now - s.start_ts[job_id],
+                       {w: float(alloc.get(w, 0.0)) for w in types},
+                       {w: float(s.priorities[w][job_id]) for w in types},
+                       {w: float(s.deficits[w][job_id]) for w in types})
+
+    def jobs(self) -> list[JobView]:
+        """Active jobs (running and queued), in job-id order."""
+        return [self.job(j) for j in self.state.jobs]
+
+    def allocation(self) -> dict[int, dict[str, float]]:
+        """The LP's current time shares, job -> GPU type -> fraction (a copy)."""
+        return {j: {w: float(x) for w, x in row.items()} for j, row in self.state.allocation.items()}
+
+    def live_metrics(self) -> dict[str, float]:
+        """Figures for a dashboard, cheap enough to compute every frame."""
+        s = self.state
+        done = [v for v in s.jct.values() if v is not None]
+        total_gpus = self.mech.cluster.num_gpus
+        busy = sum(len(g) for g in s.assignments.values())
+        return {"time_s": s.now, "round": float(s.num_steps), "running": float(len(s.assignments)),
+                "queued": float(len(s.jobs) - len(s.assignments)), "completed": float(len(done)),
+                "avg_jct_s": float(np.mean(done)) if done else float("nan"),
+                "utilization": busy / total_gpus if total_gpus else 0.0}
 
     # ------------------------------------------------------------------ the loop
     def step(self) -> RoundReport:

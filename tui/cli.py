@@ -68,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_overrides(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary on stdout")
     p.set_defaults(func=cmd_run)
+    from . import view_cli  # the UI's commands live with the UI
+    view_cli.register(sub)
     return parser
 
 
