@@ -94,8 +94,8 @@ def normalise_gpu_spec(spec: str) -> str:
     return "|".join(part.strip() for part in spec.split("|") if part.strip())
 
 
-def _open_rows(path: str | Path, required: tuple[str, ...], what: str):
-    """Open a CSV, check its header, and yield (line_no, row dict)."""
+def _open(path: str | Path, what: str):
+    """Open a CSV for reading, turning OS errors into :class:`InputError`."""
     p = Path(path)
     src = str(p)
     if not p.is_file():
@@ -126,7 +126,7 @@ def _parse_int(text: str, src: str, line: int, column: str, allowed: str) -> int
 
 
 def _read_table(path: str | Path, required: tuple[str, ...], what: str):
-    src, fh = _open_rows(path, required, what)
+    src, fh = _open(path, what)
     with fh:
         try:
             reader = csv.reader(fh)

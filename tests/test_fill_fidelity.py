@@ -1,0 +1,117 @@
+"""Fill-up experiment: fidelity against the FGD reference curves, and determinism.
+
+The fidelity checks are shared with ``bench/check_fill_fidelity.py`` (loaded from that
+file, so the test and the script cannot drift apart).  They take a few minutes, hence
+``slow``.  The determinism test uses a tiny generated trace and is fast.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.errors import InputError
+from engine.fill import run_fill
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+def _needs_shared():
+    needed = [SHARED / "reference" / "fgd" / "reference_curves.csv",
+              SHARED / "data" / "alibaba" / "openb_pod_list_default.csv"]
+    missing = [p for p in needed if not p.exists()]
+    if missing:
+        pytest.skip(f"{missing[0]} not available (../shared is not beside the repo)")
+
+
+def _checker():
+    spec = importlib.util.spec_from_file_location("check_fill_fidelity", REPO / "bench" / "check_fill_fidelity.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod          # dataclasses resolve annotations through sys.modules
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def fidelity():
+    _needs_shared()
+    mod = _checker()
+    rows, orders, _ = mod.run_checks(range(42, 52), log=lambda *a: None)
+    mod.report(rows, orders)          # printed with -s, handy when a check fails
+    return rows, orders
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("placement", ["fgd", "bestfit", "packing", "clustering", "dotprod", "random"])
+def test_default_trace_unallocated_at_100_within_half_a_point(fidelity, placement):
+    rows, _ = fidelity
+    (row,) = [r for r in rows if r.trace == "default" and r.placement == placement]
+    assert abs(row.diff) <= 0.5, f"{placement}: ours {row.ours:.3f} vs reference {row.ref:.3f}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("x", [90, 95, 100, 110])
+def test_default_trace_policy_order_matches_reference(fidelity, x):
+    _, orders = fidelity
+    (o,) = [o for o in orders if o.trace == "default" and o.x == x]
+    assert o.ok, "; ".join(o.violations)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("trace", ["cpu050", "gpushare40", "gpuspec10", "multigpu20"])
+def test_other_traces_fgd_within_half_a_point_and_order(fidelity, trace):
+    rows, orders = fidelity
+    (fgd,) = [r for r in rows if r.trace == trace and r.placement == "fgd"]
+    assert abs(fgd.diff) <= 0.5, f"FGD on {trace}: ours {fgd.ours:.3f} vs reference {fgd.ref:.3f}"
+    (o,) = [o for o in orders if o.trace == trace]
+    assert o.strict_match and o.ok, f"{trace}: ours {o.ours} vs reference {o.ref}"
+
+
+# --------------------------------------------------------------------------- determinism
+
+def _tiny_trace(tmp_path: Path) -> tuple[Path, Path]:
+    nodes = ["sn,cpu_milli,memory_mib,gpu,model"]
+    for i in range(24):
+        g = (8, 4, 2, 1)[i % 4]
+        nodes.append(f"node-{i:02d},{g * 12000},{g * 48000},{g},{'G2' if i % 3 else 'T4'}")
+    pods = ["name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec"]
+    shapes = [(4000, 1, 250, ""), (12000, 1, 1000, ""), (8000, 1, 470, "T4"), (16000, 2, 1000, ""),
+              (6000, 0, 0, ""), (3000, 1, 810, "G2|T4"), (40000, 4, 1000, "")]
+    for i in range(90):
+        c, k, g, s = shapes[(i * 7) % len(shapes)]
+        pods.append(f"pod-{i:03d},{c},{c * 3},{k},{g},{s}")
+    n, p = tmp_path / "nodes.csv", tmp_path / "pods.csv"
+    n.write_text("\n".join(nodes) + "\n")
+    p.write_text("\n".join(pods) + "\n")
+    return n, p
+
+
+def test_outputs_are_byte_identical_across_worker_counts(tmp_path):
+    n, p = _tiny_trace(tmp_path)
+    a = run_fill(n, p, ["fgd", "random", "packing"], [1, 2], tmp_path / "a", workers=1)
+    b = run_fill(n, p, ["fgd", "random", "packing"], [1, 2], tmp_path / "b", workers=2)
+    c = run_fill(n, p, ["fgd", "random", "packing"], [1, 2], tmp_path / "c", workers=1)
+    for name in ("curves.csv", "median.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "c" / name).read_bytes()
+    header = (tmp_path / "a" / "curves.csv").read_text().splitlines()[0]
+    assert header == "placement,seed,arrived_pct,unalloc_gpu_pct,frag_rate_pct,frag_over_total_pct,occupied_nodes"
+    assert len((tmp_path / "a" / "curves.csv").read_text().splitlines()) == 1 + 3 * 2 * 131
+    assert not list((tmp_path / "a").glob(".*tmp"))             # no temp files left behind
+    assert [r.placement for r in a.runs] == ["fgd", "fgd", "random", "random", "packing", "packing"]
+
+
+def test_bad_arguments_are_input_errors(tmp_path):
+    n, p = _tiny_trace(tmp_path)
+    with pytest.raises(InputError, match="unknown placement"):
+        run_fill(n, p, ["worstfit"], [1], tmp_path / "o", workers=1)
+    with pytest.raises(InputError, match="seeds"):
+        run_fill(n, p, ["fgd"], [], tmp_path / "o", workers=1)
+    with pytest.raises(InputError, match="FGD mode"):
+        run_fill(n, p, ["fgd"], [1], tmp_path / "o", fgd_mode="fast", workers=1)
+    with pytest.raises(InputError, match="not found"):
+        run_fill(tmp_path / "nope.csv", p, ["fgd"], [1], tmp_path / "o", workers=1)
