@@ -13,11 +13,15 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Server:
+    """One server.  ``cpu_milli``/``memory_mib`` of ``None`` mean "not modelled"
+    (Gavel's clusters have no CPU or memory), i.e. never a constraint."""
+
     server_id: int
     gpu_type: str
     gpu_ids: tuple[int, ...]
-    cpu_milli: int = 0
-    memory_mib: int = 0
+    cpu_milli: int | None = None
+    memory_mib: int | None = None
+    name: str = ""
 
     @property
     def num_gpus(self) -> int:
@@ -32,11 +36,12 @@ class Cluster:
     gpu_type_of: list[str] = field(default_factory=list)
     server_of: list[int] = field(default_factory=list)
 
-    def add_server(self, gpu_type: str, num_gpus: int, cpu_milli: int = 0,
-                   memory_mib: int = 0) -> Server:
+    def add_server(self, gpu_type: str, num_gpus: int, cpu_milli: int | None = None,
+                   memory_mib: int | None = None, name: str = "") -> Server:
         first = len(self.gpu_type_of)
         ids = tuple(range(first, first + num_gpus))
-        server = Server(len(self.servers), gpu_type, ids, cpu_milli, memory_mib)
+        server = Server(len(self.servers), gpu_type, ids, cpu_milli, memory_mib,
+                        name or f"{gpu_type}-{len(self.servers)}")
         self.servers.append(server)
         self.gpu_type_of.extend([gpu_type] * num_gpus)
         self.server_of.extend([server.server_id] * num_gpus)
@@ -58,6 +63,15 @@ class Cluster:
             out[s.gpu_type] = out.get(s.gpu_type, 0) + s.num_gpus
         return out
 
+    @property
+    def has_resources(self) -> bool:
+        """Whether servers model CPU and memory (Alibaba or explicit clusters)."""
+        return any(s.cpu_milli is not None for s in self.servers)
+
+    @property
+    def max_gpus_per_server(self) -> int:
+        return max((s.num_gpus for s in self.servers), default=0)
+
     def server_gpu_lists(self, gpu_type: str) -> list[list[int]]:
         """Per-server GPU-ID lists of one type, in registration order."""
         return [list(s.gpu_ids) for s in self.servers if s.gpu_type == gpu_type]
@@ -76,4 +90,15 @@ def gavel_cluster(counts: dict[str, int], gpus_per_server: dict[str, int]) -> Cl
         per = gpus_per_server.get(gpu_type, 1)
         for _ in range(counts[gpu_type] // per):
             cluster.add_server(gpu_type, per)
+    return cluster
+
+
+def node_list_cluster(names: list[str], models: list[str], gpus: list[int], cpu_milli: list[int],
+                      memory_mib: list[int]) -> Cluster:
+    """Servers in file order (an Alibaba node list); CPU-only nodes are left out
+    because every round-mode job needs a GPU."""
+    cluster = Cluster()
+    for name, model, g, cpu, mem in zip(names, models, gpus, cpu_milli, memory_mib):
+        if g > 0:
+            cluster.add_server(model, int(g), int(cpu), int(mem), name)
     return cluster

@@ -23,6 +23,7 @@ class MechanismConfig:
     worker_types: tuple[str, ...]  # registered types, alphabetical
     cluster_spec: dict[str, int]
     server_lists: dict[str, list[list[int]]] = field(default_factory=dict)
+    speed: dict[str, float] = field(default_factory=dict)  # mean table throughput per type
 
     def __post_init__(self) -> None:
         for w in self.worker_types:
@@ -33,10 +34,12 @@ class MechanismConfig:
         return self.round_seconds / 2.0
 
     def type_order(self) -> list[str]:
-        """Gavel's fixed [v100, p100, k80] order, then any other registered types
-        alphabetically (an extension: Gavel only knows those three)."""
+        """Gavel's fixed [v100, p100, k80] order — fastest first — then any other
+        registered types, fastest first by mean table throughput (an extension: Gavel
+        only knows three types, and the first type in the walk back-fills first)."""
         order = [w for w in GAVEL_TYPES if w in self.worker_types]
-        return order + [w for w in self.worker_types if w not in GAVEL_TYPES]
+        others = [w for w in self.worker_types if w not in GAVEL_TYPES]
+        return order + sorted(others, key=lambda w: (-self.speed.get(w, 0.0), w))
 
 
 def allocation_inputs(s: SimState, cfg: MechanismConfig) -> AllocationInputs:
@@ -107,12 +110,9 @@ def update_priorities(s: SimState, cfg: MechanismConfig) -> bool:
     return recomputed
 
 
-def select_jobs(s: SimState, cfg: MechanismConfig, types: list[str],
-                policy_name: str) -> dict[str, list[tuple[int, int]]]:
-    """Greedy walk of per-type lists sorted by (priority, deficit, allocation),
-    concatenated in ``types`` order (Gavel's ``_schedule_jobs_on_workers_helper``)."""
-    scheduled: dict[str, list[tuple[int, int]]] = {w: [] for w in types}
-    left = {w: cfg.cluster_spec[w] for w in types}
+def priority_queue(s: SimState, types: list[str]) -> list[tuple[int, str, float, float, float]]:
+    """Per-type lists sorted by (priority, deficit, allocation) descending (stable, so
+    ties keep job-ID order), concatenated in ``types`` order: Gavel's walk order."""
     queue = []
     for w in types:
         prio, defi = s.priorities[w], s.deficits[w]
@@ -122,6 +122,16 @@ def select_jobs(s: SimState, cfg: MechanismConfig, types: list[str],
             entries.append((j, w, prio[j], defi[j], alloc[w] if alloc is not None else 0.0))
         entries.sort(key=lambda e: (e[2], e[3], e[4]), reverse=True)
         queue.extend(entries)
+    return queue
+
+
+def select_jobs(s: SimState, cfg: MechanismConfig, types: list[str],
+                policy_name: str) -> dict[str, list[tuple[int, int]]]:
+    """Greedy walk of the priority queue counting whole GPUs per type (Gavel's
+    ``_schedule_jobs_on_workers_helper``); placement happens afterwards."""
+    scheduled: dict[str, list[tuple[int, int]]] = {w: [] for w in types}
+    left = {w: cfg.cluster_spec[w] for w in types}
+    queue = priority_queue(s, types)
     fifo = policy_name.startswith("FIFO")
     taken: set[int] = set()
     for j, w, p, _, _ in queue:
@@ -177,4 +187,34 @@ def assign_gpus(s: SimState, cfg: MechanismConfig, types: list[str],
                     raise SimulationError(f"could not assign {scale} {w} GPUs to job {j}")
                 new[j] = tuple(got)
                 s.latest_ts[j] = s.now
+    return new
+
+
+def select_and_place(s: SimState, cfg: MechanismConfig, types: list[str], policy_name: str,
+                     placer: "RoundPlacer", explain: bool = True) -> dict[int, tuple[int, ...]]:
+    """Selection and placement as one decision (round mode, see round_placement.py).
+
+    Walks Gavel's priority queue; a job is taken only if it is in the allocation
+    (Gavel never places jobs missing from it) and a server of that type can host it
+    now: its previous GPUs if they still have room, else the strategy's choice.
+    """
+    placer.reset()
+    new: dict[int, tuple[int, ...]] = {}
+    gpu_type_of = cfg.cluster.gpu_type_of
+    fifo = policy_name.startswith("FIFO")
+    for j, w, p, _, _ in priority_queue(s, types):
+        if j in new or s.throughputs[j][w] <= 0 or (fifo and p <= 0.0) or j not in s.allocation:
+            continue
+        job = s.jobs[j]
+        milli = job.gpu_milli if s.sharing else 1000
+        prev = s.assignments.get(j)
+        gpus = None
+        if prev is not None and gpu_type_of[prev[0]] == w and placer.keep(job, prev, milli):
+            gpus = prev
+        if gpus is None:
+            gpus = placer.place(job, w, milli, s.num_steps, explain)
+        if gpus is None:
+            continue
+        new[j] = gpus
+        s.latest_ts[j] = s.now
     return new

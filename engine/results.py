@@ -77,12 +77,23 @@ def jobs_rows(sim: Simulation) -> list[dict[str, Any]]:
     return rows
 
 
+FRAG_COLUMNS = ["busy_milli_pct", "frag_amount_gpus", "frag_rate_pct", "frag_over_total_pct",
+                "unalloc_gpu_pct", "occupied_nodes", "partial_gpus"]
+
+
 def rounds_rows(sim: Simulation) -> list[dict[str, Any]]:
     total = sim.mech.cluster.num_gpus
-    return [{"round": r.index, "time_s": r.time, "running": r.running, "queued": r.queued,
-             "completed": r.completed_total, "arrivals": r.arrivals,
-             "completions": r.completions, "utilization": r.busy_gpus / total if total else 0.0,
-             "lp_recomputed": int(r.lp_recomputed)} for r in sim.state.rounds]
+    rows = []
+    for r in sim.state.rounds:
+        row = {"round": r.index, "time_s": r.time, "running": r.running, "queued": r.queued,
+               "completed": r.completed_total, "arrivals": r.arrivals,
+               "completions": r.completions, "utilization": r.busy_gpus / total if total else 0.0,
+               "lp_recomputed": int(r.lp_recomputed)}
+        if r.frag is not None:
+            row["busy_milli_pct"] = 100.0 * r.busy_milli / (1000 * total) if total else 0.0
+            row.update(zip(FRAG_COLUMNS[1:], r.frag))
+        rows.append(row)
+    return rows
 
 
 def _csv_text(rows: list[dict[str, Any]], columns: list[str]) -> str:
@@ -130,7 +141,8 @@ def write_run_outputs(sim: Simulation, out_dir: Path) -> dict[str, Any]:
     summ = summary(sim)
     texts = {
         "jobs.csv": _csv_text(jobs_rows(sim), JOB_COLUMNS),
-        "rounds.csv": _csv_text(rounds_rows(sim), ROUND_COLUMNS),
+        "rounds.csv": _csv_text(rounds_rows(sim), ROUND_COLUMNS + (
+            FRAG_COLUMNS if sim.config.fragmentation_metrics else [])),
         "summary.json": to_json(summ),
     }
     for name, text in texts.items():

@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .cluster import GAVEL_TYPES, Cluster, gavel_cluster
+from .cluster import GAVEL_TYPES, Cluster, gavel_cluster, node_list_cluster
 from .errors import InputError
 from .jobs import Job
 from .policies import POLICY_NAMES, SOLVERS
@@ -25,10 +25,15 @@ from .workload.gavel_generator import GeneratorConfig
 from .workload.gavel_trace import read_gavel_trace
 from .yaml_io import parse_scalar, read_yaml
 
-PLACEMENTS = ("gavel",)
+PLACEMENTS = ("gavel", "random", "bestfit", "dotprod", "packing", "clustering", "fgd")
 _TOP_KEYS = ("name", "description", "seed", "round_seconds", "reset_interval_seconds",
-             "cluster", "throughputs", "workload", "policy", "solver", "placement", "sharing")
-_PATH_KEYS = ("throughputs.file", "workload.trace")
+             "cluster", "throughputs", "workload", "policy", "solver", "placement", "sharing",
+             "fgd", "interference", "metrics")
+# The Gavel fork's stand-ins for Alibaba GPU models without rows in Gavel's table
+# (sharing.md §2); applied only to cluster types the table lacks.
+ALIBABA_ALIASES = {"G2": ("v100", 0.80), "G3": ("v100", 0.90), "T4": ("v100", 0.35),
+                   "P100": ("p100", 1.0), "V100M16": ("v100", 1.0), "V100M32": ("v100", 1.0),
+                   "A10": ("p100", 1.0)}
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,12 @@ class ScenarioConfig:
     placement: str
     sharing: bool
     effective: dict
+    fgd_scoring: str = "integer"          # "integer" (FGD simulator's score) or "exact"
+    frag_threshold_pct: float = 95.0
+    frag_include_cpu_only: bool = True
+    interference: tuple[float, ...] = ()  # throughput factor by co-located job count - 1
+    fragmentation_metrics: bool = False
+    skipped_jobs: dict = None
 
 
 def builtin_trace(name: str) -> Path:
@@ -228,52 +239,77 @@ def _build(data: dict, v: _V) -> ScenarioConfig:
 
     if "cluster" not in data:
         raise v.err("cluster", "missing (e.g. cluster: {gavel: '36:36:36', gpus_per_server: 1})")
-    cl = v.mapping(data["cluster"], "cluster", ("gavel", "gpus_per_server"))
-    if "gavel" not in cl:
-        raise v.err("cluster.gavel", "missing: GPU counts as 'V:P:K' (v100:p100:k80)")
-    counts = v.types_spec(cl["gavel"], "cluster.gavel", allow_int=False)
-    per_server = v.types_spec(cl.get("gpus_per_server", 1), "cluster.gpus_per_server", allow_int=True)
-    cluster = gavel_cluster({w: n for w, n in counts.items() if n > 0}, per_server)
-    if cluster.num_gpus == 0:
-        raise v.err("cluster.gavel", f"the cluster has no GPUs ({cl['gavel']!r} with "
-                    f"{cl.get('gpus_per_server', 1)!r} GPUs per server)")
+    cluster, counts, cluster_eff = _cluster(data["cluster"], v)
 
-    tp = v.mapping(data.get("throughputs", {}) or {}, "throughputs", ("file",))
+    tp = v.mapping(data.get("throughputs", {}) or {}, "throughputs", ("file", "aliases"))
     tfile = tp.get("file", "builtin:simulation")
     if isinstance(tfile, str) and tfile.startswith("builtin:"):
         tpath = builtin_path(tfile.split(":", 1)[1])
     else:
         tpath = v.path(tfile, "throughputs.file")
     table = load_throughputs(tpath)
+    table = _apply_aliases(table, tp.get("aliases"), cluster, v)
     missing = [w for w in cluster.gpu_types if w not in table.table]
     if missing:
         raise v.err("cluster", f"GPU type(s) {', '.join(missing)} have no rows in "
-                    f"{table.source} (it has: {', '.join(table.gpu_types)})")
+                    f"{table.source} (it has: {', '.join(table.gpu_types)}); add "
+                    "throughputs.aliases, e.g. {G2: {from: v100, scale: 0.8}}")
 
     if "workload" not in data:
         raise v.err("workload", "missing (trace: PATH, or generate: {lam: ..., window: [s, e]})")
-    wl = v.mapping(data["workload"], "workload", ("trace", "window", "generate"))
-    if ("trace" in wl) == ("generate" in wl):
-        raise v.err("workload", "give exactly one of 'trace' or 'generate'")
+    wl = v.mapping(data["workload"], "workload", ("trace", "window", "generate", "pods"))
+    if sum(k in wl for k in ("trace", "generate", "pods")) != 1:
+        raise v.err("workload", "give exactly one of 'trace', 'generate' or 'pods'")
     workload: TraceWorkload | GeneratedWorkload
+    skipped = None
     if "trace" in wl:
         workload = _trace_workload(wl, v, table, cluster)
+    elif "pods" in wl:
+        workload, skipped = _pod_workload(wl, v, table, cluster, seed)
     else:
         if "window" in wl:
             raise v.err("workload.window", "for generated workloads use workload.generate.window")
-        workload = _generated_workload(wl["generate"], v)
+        workload = _generated_workload(wl["generate"], v, table, cluster)
+
+    fgd = v.mapping(data.get("fgd", {}) or {}, "fgd", ("scoring", "threshold_pct", "include_cpu_only"))
+    scoring = v.choice(fgd.get("scoring", "integer"), "fgd.scoring", ("integer", "exact"))
+    threshold = v.number(fgd.get("threshold_pct", 95), "fgd.threshold_pct", 0, strict=True)
+    if threshold > 100:
+        raise v.err("fgd.threshold_pct", f"must be <= 100, got {threshold}")
+    include_cpu = v.boolean(fgd.get("include_cpu_only", True), "fgd.include_cpu_only")
+    interference = data.get("interference", [])
+    if (not isinstance(interference, list)
+            or any(isinstance(x, bool) or not isinstance(x, (int, float)) or not 0 < x <= 1
+                   for x in interference)):
+        raise v.err("interference", "expected a list of throughput factors in (0, 1] for 2, 3, ... "
+                    f"jobs sharing a GPU (e.g. [0.9, 0.8]), got {interference!r}")
+    met = v.mapping(data.get("metrics", {}) or {}, "metrics", ("fragmentation",))
+    frag = met.get("fragmentation", "auto")
+    if frag == "auto":
+        frag = sharing or placement != "gavel" or cluster.has_resources
+    frag = v.boolean(frag, "metrics.fragmentation")
 
     effective = {
         "name": name, "description": description, "seed": seed,
         "round_seconds": round_seconds, "reset_interval_seconds": reset_interval,
-        "cluster": {"gavel": ":".join(str(counts[w]) for w in GAVEL_TYPES),
-                    "gpus_per_server": ":".join(str(per_server[w]) for w in GAVEL_TYPES)},
+        "cluster": cluster_eff,
         "throughputs": {"file": str(tfile)},
         "workload": _effective_workload(wl, workload),
         "policy": policy, "solver": solver, "placement": placement, "sharing": sharing,
     }
+    # Keys added after the issue-2 format appear only when set, so earlier scenarios'
+    # outputs stay byte-identical.
+    if "aliases" in tp:
+        effective["throughputs"]["aliases"] = tp["aliases"]
+    for key, value in (("fgd", {"scoring": scoring, "threshold_pct": threshold,
+                                "include_cpu_only": include_cpu}),
+                       ("interference", list(interference)), ("metrics", {"fragmentation": frag})):
+        if key in data:
+            effective[key] = value
     return ScenarioConfig(v.source, name, description, seed, round_seconds, reset_interval,
-                          cluster, counts, table, workload, policy, solver, placement, sharing, effective)
+                          cluster, counts, table, workload, policy, solver, placement, sharing,
+                          effective, scoring, float(threshold), include_cpu, tuple(interference),
+                          frag, skipped)
 
 
 def _effective_workload(wl: dict, workload: TraceWorkload | GeneratedWorkload) -> dict:
@@ -282,10 +318,16 @@ def _effective_workload(wl: dict, workload: TraceWorkload | GeneratedWorkload) -
         if workload.window is not None:
             out["window"] = list(workload.window)
         return out
+    if "pods" in wl:
+        return {"pods": wl["pods"]}
     c = workload.config
-    return {"generate": {"lam": c.lam, "window": list(c.window), "multi_gpu": c.multi_gpu,
-                         "steady_state": c.steady_state, "multi_priority": c.multi_priority,
-                         "fixed_duration": c.fixed_duration}}
+    out = {"generate": {"lam": c.lam, "window": list(c.window), "multi_gpu": c.multi_gpu,
+                        "steady_state": c.steady_state, "multi_priority": c.multi_priority,
+                        "fixed_duration": c.fixed_duration}}
+    for key in ("mix", "reference_gpu", "unhostable"):
+        if key in wl["generate"]:
+            out["generate"][key] = wl["generate"][key]
+    return out
 
 
 def _trace_workload(wl: dict, v: _V, table: ThroughputTable, cluster: Cluster) -> TraceWorkload:
@@ -310,6 +352,10 @@ def _trace_workload(wl: dict, v: _V, table: ThroughputTable, cluster: Cluster) -
             raise InputError(f"{label}:{r.line}", f"job {i} ({r.job_type}, {r.scale_factor} GPUs) "
                              "can never run: no GPU type in the cluster has that many GPUs and a "
                              "non-zero throughput for it")
+        if cluster.has_resources:
+            why = unhostable(cluster, table, r.scale_factor, 1000, 0, 0, None, r.job_type)
+            if why:
+                raise InputError(f"{label}:{r.line}", f"job {i} can never run: {why}")
         jobs.append(Job(job_id=i, job_type=r.job_type, scale_factor=r.scale_factor,
                         total_steps=r.total_steps, arrival_time=r.arrival_time,
                         priority_weight=r.priority_weight))
@@ -321,8 +367,9 @@ def _trace_workload(wl: dict, v: _V, table: ThroughputTable, cluster: Cluster) -
     return TraceWorkload(str(path), jobs, window)
 
 
-def _generated_workload(raw: Any, v: _V) -> GeneratedWorkload:
-    keys = ("lam", "window", "multi_gpu", "steady_state", "multi_priority", "fixed_duration")
+def _generated_workload(raw: Any, v: _V, table: ThroughputTable, cluster: Cluster) -> GeneratedWorkload:
+    keys = ("lam", "window", "multi_gpu", "steady_state", "multi_priority", "fixed_duration",
+            "mix", "reference_gpu", "unhostable")
     g = v.mapping(raw, "workload.generate", keys)
     if "lam" not in g:
         raise v.err("workload.generate.lam", "missing: mean inter-arrival time in seconds "
@@ -337,7 +384,38 @@ def _generated_workload(raw: Any, v: _V) -> GeneratedWorkload:
     fixed = g.get("fixed_duration")
     if fixed is not None:
         fixed = v.number(fixed, "workload.generate.fixed_duration", 0, strict=True)
-    cfg = GeneratorConfig(lam=lam, window=window,
+    mix = g.get("mix", "gavel")
+    pods = None
+    if not isinstance(mix, str) or not (mix in ("gavel", "alibaba-fork") or mix.startswith("openb:")):
+        raise v.err("workload.generate.mix", f"expected gavel, alibaba-fork or openb:<pod list CSV>, "
+                    f"got {mix!r}")
+    if mix.startswith("openb:"):
+        from .workload.mixes import pod_pool
+        path = v.path(mix.split(":", 1)[1], "workload.generate.mix")
+        if not path.exists():
+            raise v.err("workload.generate.mix", f"pod list not found: {path}")
+        pods = pod_pool(str(path))
+        policy = v.choice(g.get("unhostable", "error"), "workload.generate.unhostable", ("error", "skip"))
+        kept = []
+        for d in pods.demands:
+            why = unhostable(cluster, table, d.num_gpus, d.gpu_milli, d.cpu_milli, d.memory_mib,
+                             d.allowed_models, None)
+            if not why:
+                kept.append(d)
+            elif policy == "error":
+                raise InputError(pods.source, f"a pod of the mix can never run on this cluster "
+                                 f"({d.num_gpus} x {d.gpu_milli} milli-GPU, {d.cpu_milli} mCPU, "
+                                 f"{d.memory_mib} MiB): {why}; set workload.generate.unhostable: skip "
+                                 "to sample only pods the cluster can host")
+        if not kept:
+            raise v.err("workload.generate.mix", "no pod of the mix fits any server of this cluster")
+        pods = type(pods)(pods.source, tuple(kept))
+    reference = g.get("reference_gpu", "v100")
+    if reference not in table.table:
+        raise v.err("workload.generate.reference_gpu", f"{reference!r} has no throughput rows "
+                    f"(known: {', '.join(table.gpu_types)})")
+    cfg = GeneratorConfig(lam=lam, window=window, mix="openb" if pods else mix, pods=pods,
+                          reference_gpu=reference,
                           multi_gpu=v.boolean(g.get("multi_gpu", False), "workload.generate.multi_gpu"),
                           steady_state=v.boolean(g.get("steady_state", False),
                                                  "workload.generate.steady_state"),
@@ -345,3 +423,137 @@ def _generated_workload(raw: Any, v: _V) -> GeneratedWorkload:
                                                    "workload.generate.multi_priority"),
                           fixed_duration=fixed)
     return GeneratedWorkload(cfg)
+
+
+# ---------------------------------------------------------------- cluster sources
+def _cluster(raw: Any, v: _V) -> tuple[Cluster, dict[str, int], dict]:
+    """Build the cluster from exactly one of gavel / nodes_csv / servers.
+
+    Returns the cluster, Gavel's requested per-type counts (steady-state fill) and
+    the cluster's effective-scenario entry."""
+    cl = v.mapping(raw, "cluster", ("gavel", "gpus_per_server", "nodes_csv", "servers"))
+    sources = [k for k in ("gavel", "nodes_csv", "servers") if k in cl]
+    if len(sources) != 1:
+        raise v.err("cluster", "give exactly one of 'gavel' ('V:P:K'), 'nodes_csv' (an Alibaba "
+                    "node list) or 'servers' (a list of server groups)")
+    if "gpus_per_server" in cl and sources[0] != "gavel":
+        raise v.err("cluster.gpus_per_server", "only applies to cluster.gavel")
+    if "gavel" in cl:
+        counts = v.types_spec(cl["gavel"], "cluster.gavel", allow_int=False)
+        per_server = v.types_spec(cl.get("gpus_per_server", 1), "cluster.gpus_per_server", allow_int=True)
+        cluster = gavel_cluster({w: n for w, n in counts.items() if n > 0}, per_server)
+        if cluster.num_gpus == 0:
+            raise v.err("cluster.gavel", f"the cluster has no GPUs ({cl['gavel']!r} with "
+                        f"{cl.get('gpus_per_server', 1)!r} GPUs per server)")
+        eff = {"gavel": ":".join(str(counts[w]) for w in GAVEL_TYPES),
+               "gpus_per_server": ":".join(str(per_server[w]) for w in GAVEL_TYPES)}
+        return cluster, counts, eff
+    if "nodes_csv" in cl:
+        from .alibaba import read_node_list
+        path = v.path(cl["nodes_csv"], "cluster.nodes_csv")
+        if not path.exists():
+            raise v.err("cluster.nodes_csv", f"file not found: {path}")
+        nodes = read_node_list(path)
+        cluster = node_list_cluster(list(nodes.names), list(nodes.model), [int(x) for x in nodes.gpu_count],
+                                    [int(x) for x in nodes.cpu_milli], [int(x) for x in nodes.memory_mib])
+        if cluster.num_gpus == 0:
+            raise InputError(str(path), "node list has no GPU nodes")
+        return cluster, cluster.spec(), {"nodes_csv": str(cl["nodes_csv"])}
+    groups = cl["servers"]
+    if not isinstance(groups, list) or not groups:
+        raise v.err("cluster.servers", "expected a non-empty list of {model, count, gpus, cpu_milli, "
+                    "memory_mib} entries")
+    cluster = Cluster()
+    for i, g in enumerate(groups):
+        key = f"cluster.servers[{i}]"
+        g = v.mapping(g, key, ("model", "count", "gpus", "cpu_milli", "memory_mib"))
+        for req in ("model", "count", "gpus"):
+            if req not in g:
+                raise v.err(f"{key}.{req}", "missing")
+        model = v.string(g["model"], f"{key}.model")
+        count = v.integer(g["count"], f"{key}.count", 1)
+        gpus = v.integer(g["gpus"], f"{key}.gpus", 1)
+        cpu = v.integer(g["cpu_milli"], f"{key}.cpu_milli", 1) if "cpu_milli" in g else None
+        mem = v.integer(g["memory_mib"], f"{key}.memory_mib", 1) if "memory_mib" in g else None
+        for _ in range(count):
+            cluster.add_server(model, gpus, cpu, mem)
+    return cluster, cluster.spec(), {"servers": groups}
+
+
+def _apply_aliases(table: ThroughputTable, raw: Any, cluster: Cluster, v: _V) -> ThroughputTable:
+    aliases: dict[str, tuple[str, float]] = {}
+    for w in cluster.gpu_types:
+        if w not in table.table and w in ALIBABA_ALIASES:
+            aliases[w] = ALIBABA_ALIASES[w]
+    if raw is not None:
+        raw = v.mapping(raw, "throughputs.aliases", tuple(str(k) for k in raw) if isinstance(raw, dict) else ())
+        for name, spec in raw.items():
+            key = f"throughputs.aliases.{name}"
+            spec = v.mapping(spec, key, ("from", "scale"))
+            if "from" not in spec:
+                raise v.err(f"{key}.from", "missing: the GPU type to copy")
+            aliases[str(name)] = (v.string(spec["from"], f"{key}.from"),
+                                  float(v.number(spec.get("scale", 1.0), f"{key}.scale", 0, strict=True)))
+    for name, (base, scale) in aliases.items():
+        table = table.with_alias(name, base, scale)
+    return table
+
+
+def unhostable(cluster: Cluster, table: ThroughputTable, num_gpus: int, gpu_milli: int,
+               cpu_milli: int, memory_mib: int, allowed: tuple[str, ...] | None,
+               job_type: str | None) -> str | None:
+    """Why no server of any type could ever host this job (None if one could)."""
+    reasons = []
+    for srv in cluster.servers:
+        if allowed is not None and srv.gpu_type not in allowed:
+            reasons.append("model not allowed")
+            continue
+        if job_type is not None and table.get(srv.gpu_type, (job_type, num_gpus)) <= 0:
+            reasons.append("zero throughput")
+            continue
+        if srv.num_gpus < num_gpus:
+            reasons.append("too few GPUs per server")
+            continue
+        if srv.cpu_milli is not None and srv.cpu_milli < cpu_milli:
+            reasons.append("not enough CPU")
+            continue
+        if srv.memory_mib is not None and srv.memory_mib < memory_mib:
+            reasons.append("not enough memory")
+            continue
+        return None
+    common = max(set(reasons), key=reasons.count) if reasons else "no servers"
+    return f"no server fits ({common} on most servers)"
+
+
+def _pod_workload(wl: dict, v: _V, table: ThroughputTable, cluster: Cluster, seed: int):
+    from .workload.pod_replay import replay_pods
+    p = v.mapping(wl["pods"], "workload.pods", ("file", "time_scale", "limit", "reference_gpu",
+                                                "unhostable"))
+    if "file" not in p:
+        raise v.err("workload.pods.file", "missing: an Alibaba pod list CSV")
+    path = v.path(p["file"], "workload.pods.file")
+    if not path.exists():
+        raise v.err("workload.pods.file", f"file not found: {path}")
+    scale = float(v.number(p.get("time_scale", 1.0), "workload.pods.time_scale", 0, strict=True))
+    limit = v.integer(p["limit"], "workload.pods.limit", 1) if "limit" in p else None
+    reference = p.get("reference_gpu", "v100")
+    if reference not in table.table:
+        raise v.err("workload.pods.reference_gpu", f"{reference!r} has no throughput rows")
+    policy = v.choice(p.get("unhostable", "error"), "workload.pods.unhostable", ("error", "skip"))
+    result = replay_pods(str(path), table, seed, scale, limit, reference)
+    jobs, skipped_unhostable = [], 0
+    for job in result.jobs:
+        why = unhostable(cluster, table, job.scale_factor, job.gpu_milli, job.cpu_milli,
+                         job.memory_mib, job.allowed_models, job.job_type)
+        if why:
+            if policy == "error":
+                raise InputError(str(path), f"pod #{job.job_id} in arrival order can never run on "
+                                 f"this cluster: {why} (set workload.pods.unhostable: skip to drop such pods)")
+            skipped_unhostable += 1
+            continue
+        jobs.append(job)
+    import dataclasses
+    jobs = [dataclasses.replace(j, job_id=i) for i, j in enumerate(jobs)]
+    skipped = {"cpu_only": result.skipped_cpu_only, "no_duration": result.skipped_no_duration,
+               "unhostable": skipped_unhostable}
+    return TraceWorkload(str(path), jobs, None), skipped

@@ -18,7 +18,8 @@ import numpy as np
 
 from .errors import SimulationError
 from .jobs import Job
-from .mechanism import MechanismConfig, assign_gpus, select_jobs, update_priorities
+from .mechanism import (MechanismConfig, assign_gpus, select_and_place, select_jobs,
+                        update_priorities)
 from .policies import make_policy
 from .report import RoundReport
 from .scenario import GeneratedWorkload, ScenarioConfig, TraceWorkload
@@ -27,7 +28,14 @@ from .views import GpuView, JobView, ServerView, gpu_holdings
 from .workload.gavel_generator import generate_job
 
 MAX_FAILED_ATTEMPTS = 5
+FRAG_KEYS = ("frag_amount", "frag_rate", "frag_over_total", "unalloc_gpu_pct", "occupied_nodes",
+             "partial_gpus")
 _STUCK_STEPS = 4
+
+
+def _mean_speed(table, gpu_type: str) -> float:
+    rows = table.table.get(gpu_type, {})
+    return sum(rows.values()) / len(rows) if rows else 0.0
 
 
 @dataclass(frozen=True)
@@ -47,7 +55,8 @@ class Simulation:
         types = tuple(cluster.gpu_types)
         self.mech = MechanismConfig(cluster=cluster, round_seconds=config.round_seconds,
                                     reset_interval=config.reset_interval,
-                                    worker_types=types, cluster_spec=cluster.spec())
+                                    worker_types=types, cluster_spec=cluster.spec(),
+                                    speed={w: _mean_speed(config.throughputs, w) for w in types})
         s = SimState()
         seed = config.seed
         s.job_rng = random.Random(seed + 2)
@@ -231,6 +240,68 @@ class Simulation:
         s.done = self._is_done(trace)
         return report
 
+    # ------------------------------------------------------------------ round mode
+    def _placer(self):
+        """The round-mode placer, built on first use (a fork may switch sharing on)."""
+        s = self.state
+        if s.placer is None:
+            from .round_placement import RoundPlacer
+            cfg = self.config
+            s.placer = RoundPlacer(self.mech.cluster, cfg.placement, self.target_workload(),
+                                   cfg.seed, cfg.fgd_scoring)
+        return s.placer
+
+    def target_workload(self):
+        """FGD's target workload M (fgd.md §2.4), built from this scenario's jobs."""
+        if getattr(self, "_target", None) is None:
+            from .fragmentation import TaskType, build_target_workload, target_workload_from_pods
+            cfg = self.config
+            kwargs = dict(threshold_pct=cfg.frag_threshold_pct, include_cpu_only=cfg.frag_include_cpu_only)
+            wl = cfg.workload
+            pod_source = None
+            if isinstance(wl, TraceWorkload) and wl.path.endswith(".csv"):
+                pod_source = wl.path
+            elif isinstance(wl, GeneratedWorkload) and wl.config.pods is not None:
+                pod_source = wl.config.pods.source
+            if pod_source is not None:
+                from .alibaba import read_pod_list
+                self._target = target_workload_from_pods(read_pod_list(pod_source), **kwargs)
+            else:
+                jobs = wl.jobs if isinstance(wl, TraceWorkload) else self._sample_jobs(2000)
+                types = [TaskType(j.cpu_milli, j.gpu_milli, j.scale_factor,
+                                  "|".join(j.allowed_models or ())) for j in jobs]
+                self._target = build_target_workload(types, **kwargs)
+        return self._target
+
+    def _sample_jobs(self, n: int) -> list[Job]:
+        """The first ``n`` jobs this scenario will generate (same seed, a private stream)."""
+        rng = random.Random(self.config.seed + 2)
+        return [generate_job(rng, self.config.throughputs, self.config.workload.config, i, 0.0)
+                for i in range(n)]
+
+    def _interference(self, new: dict[int, tuple[int, ...]]) -> dict[int, float]:
+        """Throughput factor per job from the number of jobs sharing its busiest GPU."""
+        factors = self.config.interference
+        count: dict[int, int] = {}
+        for gpus in new.values():
+            for g in gpus:
+                count[g] = count.get(g, 0) + 1
+        out = {}
+        for j, gpus in new.items():
+            n = max(count[g] for g in gpus)
+            if n >= 2:
+                out[j] = factors[min(n - 2, len(factors) - 1)]
+        return out
+
+    def _fragmentation(self, exact: bool) -> tuple:
+        """F_n(M)-based metrics of this round's occupancy (fgd.md §1.3)."""
+        placer = self._placer()
+        if exact:  # occupancy was not built by the round placer: rebuild it
+            placer.load(self.state.assignments, self.state.jobs)
+        m = placer.state.metrics()
+        return (m.frag_milli / 1000, m.frag_rate_pct, m.frag_over_total_pct, m.unalloc_gpu_pct,
+                m.occupied_nodes, m.partial_gpus)
+
     # ------------------------------------------------------------------ helpers
     def _is_done(self, trace: bool) -> bool:
         s, wl = self.state, self.config.workload
@@ -247,7 +318,16 @@ class Simulation:
         s.steps_run[j] = 0
         s.job_time[j] = {w: mech.half_round for w in mech.worker_types}
         table = self.config.throughputs
-        s.throughputs[j] = {w: table.get(w, job.key) for w in mech.worker_types}
+        allowed = job.allowed_models
+        # A fractional job runs at milli/1000 of its solo throughput, sharing or not
+        # (product.md); a type outside its allowed models is a zero-throughput type.
+        if job.gpu_milli >= 1000 and allowed is None:
+            s.throughputs[j] = {w: table.get(w, job.key) for w in mech.worker_types}
+        else:
+            share = job.gpu_milli / 1000
+            s.throughputs[j] = {w: (table.get(w, job.key) * share
+                                    if allowed is None or w in allowed else 0.0)
+                                for w in mech.worker_types}
         s.start_ts[j] = timestamp
         s.latest_ts[j] = None
         s.failures[j] = 0
@@ -317,8 +397,10 @@ class Simulation:
                 max_exec = np.float64(max_exec)
                 s.job_time[j][w] += max_exec
                 s.worker_time[w] += max_exec
+                held = s.assignment_milli.get(j, 1000)
+                busy = max_exec if held >= 1000 else max_exec * held / 1000
                 for g, _ in per_gpu:
-                    s.gpu_busy[g] += max_exec
+                    s.gpu_busy[g] += busy
             if finished:
                 self._remove_job(j)
                 s.remaining_jobs -= 1
@@ -364,8 +446,12 @@ class Simulation:
         name = s.policy.gavel_name
         if "Perf" not in name and "Packing" not in name:
             s.shuffle_rng.shuffle(types)
-        scheduled = select_jobs(s, mech, types, name)
-        new = assign_gpus(s, mech, types, scheduled)
+        exact = not s.sharing and self.config.placement == "gavel"
+        if exact:  # Gavel's own mechanism, bit for bit
+            new = assign_gpus(s, mech, types, select_jobs(s, mech, types, name))
+        else:
+            new = select_and_place(s, mech, types, name, self._placer())
+        s.assignment_milli = {j: (s.jobs[j].gpu_milli if s.sharing else 1000) for j in new}
         for j in s.assignments:
             if j in s.jobs:
                 s.lease_opportunities += 1
@@ -378,9 +464,10 @@ class Simulation:
         s.assignments = new
         round_seconds = mech.round_seconds
         gpu_type_of = mech.cluster.gpu_type_of
+        slowdown = self._interference(new) if s.sharing and self.config.interference else {}
         for j, gpus in new.items():
             w = gpu_type_of[gpus[0]]
-            tput = s.throughputs[j][w]
+            tput = s.throughputs[j][w] * slowdown[j] if j in slowdown else s.throughputs[j][w]
             remaining = s.jobs[j].total_steps - s.steps_run[j]
             num_steps = min(int(tput * round_seconds), remaining)
             finish = s.now + num_steps / tput
@@ -388,14 +475,18 @@ class Simulation:
         if new:
             s.num_rounds += 1
         busy = sum(len(g) for g in new.values())
+        busy_milli = sum(len(g) * s.assignment_milli[j] for j, g in new.items())
+        frag = self._fragmentation(exact) if self.config.fragmentation_metrics else None
+        metrics = {} if frag is None else dict(zip(FRAG_KEYS, frag))
         record = RoundRecord(index=s.num_steps, time=s.now, arrivals=len(arrivals),
                              completions=len(completions), running=len(new),
                              queued=len(s.jobs) - len(new), completed_total=len(s.jct),
-                             busy_gpus=busy, lp_recomputed=recomputed)
+                             busy_gpus=busy, lp_recomputed=recomputed, busy_milli=busy_milli,
+                             frag=frag)
         s.rounds.append(record)
         return RoundReport(index=s.num_steps, time=s.now, arrivals=arrivals,
                            completions=completions, allocation_recomputed=recomputed,
                            allocation=s.allocation if recomputed else None,
                            placements=dict(new), running=len(new),
                            queued=len(s.jobs) - len(new), completed_total=len(s.jct),
-                           busy_gpus=busy, total_gpus=mech.cluster.num_gpus)
+                           busy_gpus=busy, total_gpus=mech.cluster.num_gpus, metrics=metrics)

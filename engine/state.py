@@ -31,6 +31,8 @@ class RoundRecord:
     completed_total: int
     busy_gpus: int
     lp_recomputed: bool
+    busy_milli: int = 0
+    frag: tuple | None = None  # (frag milli, frag rate %, frag/total %, unalloc %, occupied, partial)
 
 
 @dataclass
@@ -58,6 +60,8 @@ class SimState:
     completion_time: dict[int, float] = field(default_factory=dict)
     dispatched: list[MicroTask] = field(default_factory=list)
     assignments: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    assignment_milli: dict[int, int] = field(default_factory=dict)  # milli held per GPU
+    placer: object | None = None  # RoundPlacer, created when round mode is first needed
     lease_extensions: int = 0
     lease_opportunities: int = 0
     num_rounds: int = 0

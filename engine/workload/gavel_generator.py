@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ..jobs import JOB_TABLE, Job
 from ..throughputs import ThroughputTable
+from .mixes import Demand, PodPool, alibaba_fork_demand
 
 REFERENCE_GPU_TYPE = "v100"
 
@@ -25,6 +26,9 @@ class GeneratorConfig:
     steady_state: bool = False
     multi_priority: bool = False
     fixed_duration: float | None = None
+    mix: str = "gavel"                 # "gavel", "alibaba-fork" or "openb"
+    pods: PodPool | None = None        # the pool for the "openb" mix
+    reference_gpu: str = REFERENCE_GPU_TYPE
 
 
 def _scale_factor(rng: random.Random) -> int:
@@ -46,20 +50,39 @@ def _duration(rng: random.Random) -> float:
 
 def generate_job(rng: random.Random, table: ThroughputTable, cfg: GeneratorConfig,
                  job_id: int, arrival: float) -> Job:
-    """Draw one job.  A fixed duration replaces the duration draw (no RNG use), as in Gavel."""
-    scale = _scale_factor(rng)
+    """Draw one job.  A fixed duration replaces the duration draw (no RNG use), as in Gavel.
+
+    For the non-Gavel mixes the duration is the run time on the reference GPU *at
+    the job's share*: steps = duration x throughput x milli/1000, so a 0.25-GPU job
+    with a 1 h draw runs 1 h on a quarter of a V100 (the fork instead made it 4 h).
+    """
+    demand: Demand | None = None
+    if cfg.mix == "gavel":
+        scale = _scale_factor(rng)
+    elif cfg.mix == "alibaba-fork":
+        demand = alibaba_fork_demand(rng)
+        scale = demand.num_gpus
+    else:
+        demand = cfg.pods.draw(rng)
+        scale = demand.num_gpus
     run_time = cfg.fixed_duration if cfg.fixed_duration else _duration(rng)
-    if not cfg.multi_gpu:
+    if not cfg.multi_gpu and demand is None:
         scale = 1
     while True:
         template = rng.choice(JOB_TABLE)
         if scale == 1 or template.distributed:
             break
-    steps = run_time * table.get(REFERENCE_GPU_TYPE, (template.model, scale))
+    steps = run_time * table.get(cfg.reference_gpu, (template.model, scale))
     weight = 1.0
     if cfg.multi_priority:
         r = rng.uniform(0, 1)
         if 0.0 <= r <= 0.2:
             weight = 5.0
+    if demand is None:
+        return Job(job_id=job_id, job_type=template.model, scale_factor=scale, total_steps=steps,
+                   arrival_time=arrival, priority_weight=weight, duration=run_time)
+    steps = steps * demand.gpu_milli / 1000
     return Job(job_id=job_id, job_type=template.model, scale_factor=scale, total_steps=steps,
-               arrival_time=arrival, priority_weight=weight, duration=run_time)
+               arrival_time=arrival, priority_weight=weight, duration=run_time,
+               gpu_milli=demand.gpu_milli, cpu_milli=demand.cpu_milli,
+               memory_mib=demand.memory_mib, allowed_models=demand.allowed_models)

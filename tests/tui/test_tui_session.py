@@ -1,0 +1,137 @@
+"""The pure model: lock-step stepping, fork, rewind, histories (no terminal needed)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from engine import Simulation
+from tui.session import Session, describe_round, fmt_duration
+from tui_helpers import GAVEL36, TINY
+
+
+def _state(sim: Simulation) -> tuple:
+    """Everything observable through the public API, for equality checks."""
+    metrics = {k: (None if isinstance(v, float) and math.isnan(v) else v)
+               for k, v in sim.live_metrics().items()}
+    return (sim.step_index, sim.now, sim.done, sim.sharing, sim.servers(), sim.jobs(),
+            sim.allocation(), metrics, sim.gpu_fill().tolist())
+
+
+def _reports(sim: Simulation, n: int) -> list:
+    out = []
+    for r in sim.run(max_steps=n):
+        out.append((r.index, r.time, r.arrivals, r.completions, r.allocation_recomputed,
+                    r.placements, r.running, r.queued, r.completed_total, r.busy_gpus))
+    return out
+
+
+@pytest.mark.parametrize("k", [1, 3, 7])
+def test_rewind_k_rounds_then_forward_equals_never_rewinding(k):
+    straight = Simulation.from_scenario(GAVEL36)
+    for _ in straight.run(max_steps=20):
+        pass
+    expected_state = _state(straight)
+    expected_next = _reports(straight, 10)
+
+    session = Session(Simulation.from_scenario(GAVEL36), ring=64)
+    for _ in range(20):
+        session.step()
+    assert session.rewind(k) == k
+    assert session.step_index == 20 - k
+    for _ in range(k):
+        session.step()
+    sim = session.a.sim
+    assert _state(sim) == expected_state
+    assert [s.step for s in session.a.history] == list(range(21))
+    assert _reports(sim, 10) == expected_next
+
+
+def test_rewind_replays_from_sparse_checkpoints():
+    session = Session(Simulation.from_scenario(TINY), ring=64, checkpoint_every=5)  # as a big cluster
+    for _ in range(17):
+        session.step()
+    assert [s for s, _ in session.a.checkpoints] == [0, 5, 10, 15]
+    ref = Simulation.from_scenario(TINY)
+    for _ in ref.run(max_steps=13):
+        pass
+    session.rewind(4)
+    assert _state(session.a.sim) == _state(ref)
+
+
+def test_rewind_stops_at_the_ring_limit():
+    session = Session(Simulation.from_scenario(TINY), ring=3, checkpoint_every=1)
+    for _ in range(10):
+        session.step()
+    earliest = session.a.earliest_step
+    assert earliest > 0
+    session.rewind(100)
+    assert session.step_index == earliest
+    assert not session.can_rewind()
+
+
+def test_fork_flips_sharing_and_steps_in_lock_step():
+    session = Session(Simulation.from_scenario(TINY))
+    for _ in range(5):
+        session.step()
+    b = session.fork()
+    assert session.forked and b.fork_step == 5
+    assert session.a.sim.sharing is False and b.sim.sharing is True
+    assert [s.step for s in b.history] == list(range(6))  # shared prefix
+    session.step()
+    session.step()
+    assert session.a.step_index == b.step_index == 7
+    with pytest.raises(RuntimeError):
+        session.fork()
+    assert session.close_fork() and not session.forked
+
+
+def test_rewind_with_a_fork_stops_at_the_fork_round():
+    session = Session(Simulation.from_scenario(TINY))
+    for _ in range(4):
+        session.step()
+    session.fork()
+    for _ in range(3):
+        session.step()
+    session.rewind(10)
+    assert session.a.step_index == session.b.step_index == 4
+
+
+def test_fork_with_unsupported_policy_change_says_so():
+    session = Session(Simulation.from_scenario(TINY))
+    if hasattr(session.a.sim, "set_policy"):
+        pytest.skip("the engine supports set_policy")
+    with pytest.raises(NotImplementedError):
+        session.fork(policy="fifo")
+    assert not session.forked
+
+
+def test_frames_are_snapshots_of_each_arm():
+    session = Session(Simulation.from_scenario(TINY))
+    for _ in range(6):
+        session.step()
+    session.fork()
+    frames = session.frames()
+    assert [f.label for f in frames] == ["A", "B"]
+    assert frames[1].sharing and not frames[0].sharing
+    assert len(frames[0].history) == 7
+    assert frames[0].fill.shape == (12,)
+    assert frames[0].series("utilization")[0] == 0.0
+
+
+def test_event_lines_describe_arrivals_completions_lp_and_placements():
+    session = Session(Simulation.from_scenario(TINY))
+    kinds = set()
+    for _ in range(40):
+        for s in session.step():
+            kinds |= {k for _, k, _ in describe_round(s)}
+    assert kinds == {"arrival", "completion", "lp", "placement"}
+    assert session.events(session.a, limit=5) and len(session.events(session.a, limit=5)) <= 5
+
+
+def test_fmt_duration_units():
+    assert fmt_duration(None) == "—"
+    assert fmt_duration(45) == "45 s"
+    assert fmt_duration(600) == "10.0 m"
+    assert fmt_duration(7200 * 2) == "4.00 h"

@@ -1,0 +1,104 @@
+"""SVG snapshots of every screen and mode (pytest-textual-snapshot).
+
+Update after an intended UI change with ``pytest tests/tui --snapshot-update`` (without
+``-n``) and review ``snapshot_report.html`` first.  Determinism: make_app fixes theme and
+animation level, NO_COLOR is removed, no clocks are drawn, and every engine operation is
+awaited in ``run_before`` (Pilot.pause does not wait for thread workers).
+"""
+
+from __future__ import annotations
+
+from tui.app import make_app
+from tui.screens.help import HelpScreen
+from tui.screens.inspector import InspectorScreen
+from tui_helpers import BIG, GAVEL36, TINY, deterministic_env, settle, step, wait_until  # noqa: F401
+
+WIDE = (160, 50)
+
+
+def test_main_screen_bars(snap_compare):
+    async def run_before(pilot):
+        await settle(pilot)
+        await step(pilot, 12)
+
+    assert snap_compare(make_app(TINY), terminal_size=WIDE, run_before=run_before)
+
+
+def test_main_screen_heatmap_mode_by_key(snap_compare):
+    async def run_before(pilot):
+        await step(pilot, 12)
+        await pilot.press("h")
+        await pilot.pause()
+
+    assert snap_compare(make_app(TINY), terminal_size=WIDE, run_before=run_before)
+
+
+def test_large_cluster_heatmap_fits_one_screen(snap_compare):
+    async def run_before(pilot):
+        await step(pilot, 2)
+
+    assert snap_compare(make_app(BIG), terminal_size=WIDE, run_before=run_before)
+
+
+def test_large_cluster_bars_mode(snap_compare):
+    async def run_before(pilot):
+        await step(pilot, 2)
+        await pilot.press("h")
+        await pilot.pause()
+
+    assert snap_compare(make_app(BIG), terminal_size=WIDE, run_before=run_before)
+
+
+def test_ab_split_side_by_side(snap_compare):
+    async def run_before(pilot):
+        await step(pilot, 8)
+        await pilot.press("s")
+        await settle(pilot)
+        await step(pilot, 20)
+
+    assert snap_compare(make_app(TINY), terminal_size=WIDE, run_before=run_before)
+
+
+def test_ab_split_stacked_on_a_narrow_terminal(snap_compare):
+    async def run_before(pilot):
+        await step(pilot, 20)
+        await pilot.press("s")
+        await settle(pilot)
+        await step(pilot, 20)
+
+    assert snap_compare(make_app(GAVEL36), terminal_size=(110, 50), run_before=run_before)
+
+
+def test_job_inspector(snap_compare):
+    async def run_before(pilot):
+        await step(pilot, 14)
+        job = next(j for j in pilot.app.frames[0].jobs if j.gpus)
+        pilot.app.open_inspector("A", job_id=job.job_id)
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, InspectorScreen))
+
+    assert snap_compare(make_app(TINY), terminal_size=WIDE, run_before=run_before)
+
+
+def test_gpu_inspector(snap_compare):
+    async def run_before(pilot):
+        await step(pilot, 14)
+        pilot.app.open_inspector("A", gpu_id=8)
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, InspectorScreen))
+
+    assert snap_compare(make_app(TINY), terminal_size=WIDE, run_before=run_before)
+
+
+def test_help_screen(snap_compare):
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
+
+    assert snap_compare(make_app(TINY), terminal_size=WIDE, run_before=run_before)
+
+
+def test_too_small_terminal(snap_compare):
+    async def run_before(pilot):
+        await settle(pilot)
+
+    assert snap_compare(make_app(TINY), terminal_size=(70, 20), run_before=run_before)

@@ -1,0 +1,48 @@
+"""Shared helpers for the TUI tests (a module, not a conftest, so names never clash).
+
+Import ``deterministic_env`` into a test module to activate it (autouse fixture).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from tui.app import FragscopeApp, make_app
+
+REPO = Path(__file__).resolve().parents[2]
+TINY = REPO / "scenarios" / "teach" / "tiny-packing.yaml"
+GAVEL36 = REPO / "scenarios" / "teach" / "gavel-36.yaml"
+BIG = REPO / "bench" / "big-cluster.yaml"
+
+
+@pytest.fixture(autouse=True)
+def deterministic_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """NO_COLOR is read in App.__init__; theme/animations are fixed by make_app."""
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+
+def tiny_app(**kw) -> FragscopeApp:
+    return make_app(TINY, **kw)
+
+
+async def settle(pilot) -> None:
+    """Wait for every engine worker, then for the screen (Pilot.pause skips thread workers)."""
+    await pilot.app.wait_for_engine()
+    await pilot.pause()
+
+
+async def step(pilot, n: int = 1) -> None:
+    """n rounds in one worker (what `fragscope snapshot` does), then settle."""
+    pilot.app.run_engine("step", n)
+    await settle(pilot)
+
+
+async def wait_until(pilot, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    end = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < end, "condition not met in time"
+        await pilot.pause(0.02)
