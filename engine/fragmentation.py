@@ -342,6 +342,22 @@ class ClusterMetrics:
         return 100.0 - 100.0 * self.allocated_gpu_milli / self.capacity_gpu_milli
 
 
+_HASH_RNG = np.random.default_rng(0x5EED)
+_HASH_K = _HASH_RNG.integers(1, 2**63, size=65, dtype=np.uint64) | np.uint64(1)
+
+
+def content_version(free_gpu: np.ndarray, free_cpu: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of what a node's F and placement scores depend on (free GPU
+    vector and free CPU): scorers cache per node under this key, so a node that
+    returns to an earlier state (round mode re-binds jobs every round) hits the
+    cache.  A random-multiplier linear hash mod 2^64: two distinct states collide
+    with probability ~2^-64."""
+    rows = np.atleast_2d(free_gpu).astype(np.uint64)
+    k = _HASH_K[:rows.shape[1]]
+    with np.errstate(over="ignore"):
+        return (rows * k).sum(axis=1, dtype=np.uint64) + np.asarray(free_cpu).astype(np.uint64) * _HASH_K[64]
+
+
 @dataclass(eq=False)
 class ClusterState:
     """Free resources of every node plus incrementally maintained F_n(M).
@@ -349,7 +365,8 @@ class ClusterState:
     Arrays are indexed by node (file order).  ``free_gpu`` is (nodes × slots) with
     missing devices padded as 0 free — harmless for F (0 ≥ g never holds for g > 0,
     and 0 adds nothing to U).  ``version[n]`` increments whenever node n changes, so
-    scorers can cache per-node results and re-score only changed nodes.
+    scorers can cache per-node results and re-score only changed nodes (it is a
+    content hash, see :func:`content_version`).
     """
 
     nodes: NodeList
@@ -375,7 +392,7 @@ class ClusterState:
         self.idle = self.free_gpu.sum(axis=1)
         self.partial = np.zeros(n, np.int64)
         self.touched = np.zeros(n, bool)
-        self.version = np.zeros(n, np.int64)
+        self.version = content_version(self.free_gpu, self.free_cpu) if n else np.zeros(0, np.uint64)
         self.classes = np.zeros((n, self.slots + 1), np.int64)   # col 0 share-gpu, col k k-gpu
         self.n_classes = np.zeros(n, np.int64)
         self.frag_int = self.frag.frag_int(self.free_gpu, self.free_cpu, self.model_id) if n else np.zeros(0, np.int64)
@@ -385,6 +402,7 @@ class ClusterState:
         self.idle_sum = int(self.idle.sum())
         self.partial_sum = 0
         self.occupied = 0
+        self._dirty: set[int] = set()
 
     # ---------------------------------------------------------------- queries
     def node_frag_milli(self, node: int) -> float:
@@ -441,7 +459,53 @@ class ClusterState:
                                        or self.n_full_free[node] < g):
             self.touched[node] = True
             self.occupied += 1
-        self.version[node] += 1
+        self.version[node] = content_version(row, self.free_cpu[node:node + 1])[0]
+
+
+    # ---------------------------------------------------------------- batched mutation
+    def allocate_deferred(self, node: int, task: Task, slots: Sequence[int]) -> None:
+        """Bind like :meth:`allocate` but defer the derived per-node fields (F, idle,
+        counts) to :meth:`refresh`: round mode re-binds hundreds of continuing jobs
+        per round, and one vectorised refresh of the changed nodes is far cheaper."""
+        t = task.type
+        row = self.free_gpu[node]
+        for i in slots:
+            row[i] -= t.gpu_milli
+        self.free_cpu[node] -= t.cpu_milli
+        self.free_mem[node] -= task.memory_mib
+        if t.shape != "cpu":
+            cls = 0 if t.shape == "fractional" else t.num_gpu
+            if self.classes[node, cls] == 0:
+                self.n_classes[node] += 1
+            self.classes[node, cls] += 1
+        self._dirty.add(node)
+
+    def refresh(self) -> None:
+        """Bring the derived fields of every node changed by ``allocate_deferred`` up to date."""
+        dirty = getattr(self, "_dirty", None)
+        if not dirty:
+            return
+        d = np.fromiter(dirty, np.int64, len(dirty))
+        dirty.clear()
+        rows = self.free_gpu[d]
+        g = self.gpu_count[d]
+        real = np.arange(self.slots)[None, :] < g[:, None]
+        full = ((rows == MILLI) & real).sum(axis=1)
+        self.n_full_free[d] = full
+        self.max_free[d] = np.where(real, rows, 0).max(axis=1)
+        idle = np.where(real, rows, 0).sum(axis=1)
+        self.idle_sum += int(idle.sum() - self.idle[d].sum())
+        self.idle[d] = idle
+        partial = (real & (rows > 0) & (rows < MILLI)).sum(axis=1)
+        self.partial_sum += int(partial.sum() - self.partial[d].sum())
+        self.partial[d] = partial
+        f = self.frag.frag_int(rows, self.free_cpu[d], self.model_id[d])
+        self.frag_sum += int(f.sum() - self.frag_int[d].sum())
+        self.frag_int[d] = f
+        touched = (self.free_cpu[d] < self.cap_cpu[d]) | (full < g)
+        self.occupied += int(touched.sum() - self.touched[d].sum())
+        self.touched[d] = touched
+        self.version[d] = content_version(rows, self.free_cpu[d])
 
 
 def task_class(task: TaskType) -> int:

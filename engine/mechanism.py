@@ -190,31 +190,107 @@ def assign_gpus(s: SimState, cfg: MechanismConfig, types: list[str],
     return new
 
 
+STARVATION_ROUNDS = 3  # failed placements in a row before a round is placed strictly by priority
+
+
 def select_and_place(s: SimState, cfg: MechanismConfig, types: list[str], policy_name: str,
                      placer: "RoundPlacer", explain: bool = True) -> dict[int, tuple[int, ...]]:
     """Selection and placement as one decision (round mode, see round_placement.py).
 
-    Walks Gavel's priority queue; a job is taken only if it is in the allocation
-    (Gavel never places jobs missing from it) and a server of that type can host it
-    now: its previous GPUs if they still have room, else the strategy's choice.
+    Mirrors Gavel's structure with placement in the loop:
+    1. select in priority order against each type's capacity budget (milli-GPU);
+    2. selected jobs that ran on the same type last round keep their GPUs first
+       (lease extension; always possible, last round's placements were disjoint);
+    3. the other selected jobs are placed largest first (Gavel's order);
+    4. if a selected job cannot be placed that way, the round is placed again in
+       strict priority order (no starvation of large jobs behind lease
+       extensions); jobs that still cannot be placed are dropped and a repair walk
+       offers the capacity left to the next candidates — so no job is ever
+       selected that cannot be placed.
+    Jobs missing from the allocation are never placed, as in Gavel.
     """
     placer.reset()
-    new: dict[int, tuple[int, ...]] = {}
     gpu_type_of = cfg.cluster.gpu_type_of
     fifo = policy_name.startswith("FIFO")
-    for j, w, p, _, _ in priority_queue(s, types):
-        if j in new or s.throughputs[j][w] <= 0 or (fifo and p <= 0.0) or j not in s.allocation:
-            continue
+    budget = {w: 1000 * cfg.cluster_spec[w] for w in types}
+    queue = [e for e in priority_queue(s, types)
+             if s.throughputs[e[0]][e[1]] > 0 and not (fifo and e[2] <= 0.0) and e[0] in s.allocation]
+
+    def demand(j: int) -> tuple[int, int]:
         job = s.jobs[j]
         milli = job.gpu_milli if s.sharing else 1000
-        prev = s.assignments.get(j)
-        gpus = None
-        if prev is not None and gpu_type_of[prev[0]] == w and placer.keep(job, prev, milli):
-            gpus = prev
-        if gpus is None:
-            gpus = placer.place(job, w, milli, s.num_steps, explain)
-        if gpus is None:
+        return milli, job.scale_factor * milli
+
+    chosen: list[tuple[int, str]] = []
+    seen: set[int] = set()
+    for j, w, *_ in queue:
+        if j in seen:
             continue
-        new[j] = gpus
+        milli, need = demand(j)
+        if need <= budget[w]:
+            budget[w] -= need
+            seen.add(j)
+            chosen.append((j, w))
+    new, failed = _keep_then_place(s, placer, chosen, demand, gpu_type_of, explain)
+    streak = s.unplaced_streak
+    if any(streak.get(j, 0) + 1 >= STARVATION_ROUNDS for j in failed):
+        # A job has failed to fit behind the lease extensions several rounds running
+        # (e.g. an 8-GPU job while every 8-GPU server holds small continuing jobs):
+        # place this round in strict priority order instead, so it gets its GPUs
+        # before lower-priority jobs keep theirs.
+        placer.reset()
+        new, failed = {}, []
+        for j, w in chosen:
+            milli = demand(j)[0]
+            prev = s.assignments.get(j)
+            gpus = prev if (prev is not None and gpu_type_of[prev[0]] == w
+                            and placer.keep(s.jobs[j], prev, milli)) else None
+            if gpus is None:
+                gpus = placer.place(s.jobs[j], w, milli, s.num_steps, explain)
+            if gpus is None:
+                failed.append(j)
+            else:
+                new[j] = gpus
+    for j in failed:
+        streak[j] = streak.get(j, 0) + 1
+    if failed:  # repair: offer the capacity left to the next candidates, in priority order
+        budget = {w: 1000 * cfg.cluster_spec[w] for w in types}
+        for j, gpus in new.items():
+            budget[gpu_type_of[gpus[0]]] -= demand(j)[1]
+        for j, w, *_ in queue:
+            if j in new or j in failed:
+                continue
+            milli, need = demand(j)
+            if need > budget[w]:
+                continue
+            gpus = placer.place(s.jobs[j], w, milli, s.num_steps, explain)
+            if gpus is not None:
+                budget[w] -= need
+                new[j] = gpus
+    for j in new:
+        streak.pop(j, None)
+    for j in new:
         s.latest_ts[j] = s.now
     return new
+
+
+def _keep_then_place(s: SimState, placer, chosen, demand, gpu_type_of, explain: bool):
+    """Lease extensions first, then new placements largest first (Gavel's order).
+    Returns the placements and the selected jobs that could not be placed."""
+    new: dict[int, tuple[int, ...]] = {}
+    failed: list[int] = []
+    fresh = []
+    for j, w in chosen:
+        prev = s.assignments.get(j)
+        if prev is not None and gpu_type_of[prev[0]] == w and placer.keep(s.jobs[j], prev, demand(j)[0]):
+            new[j] = prev
+        else:
+            fresh.append((j, w))
+    fresh.sort(key=lambda jw: (s.jobs[jw[0]].scale_factor, demand(jw[0])[0]), reverse=True)
+    for j, w in fresh:
+        gpus = placer.place(s.jobs[j], w, demand(j)[0], s.num_steps, explain)
+        if gpus is None:
+            failed.append(j)
+        else:
+            new[j] = gpus
+    return new, failed

@@ -102,7 +102,7 @@ class _TypeCache:
     __slots__ = ("ver", "key", "gpu", "score", "dnum")
 
     def __init__(self, n: int) -> None:
-        self.ver = np.full(n, -1, np.int64)
+        self.ver = np.zeros(n, np.uint64)  # content version the entry was scored at (0: never)
         self.key = np.zeros(n, np.int64)
         self.gpu = np.full(n, -1, np.int64)
         self.score = np.zeros(n, np.int64)

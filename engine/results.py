@@ -50,12 +50,13 @@ def summary(sim: Simulation) -> dict[str, Any]:
         "num_alloc_resets": s.num_resets,
         "jobs_arrived": len(s.arrived),
         "jobs_completed": sum(1 for v in s.jct.values() if v is not None),
-        "jobs_failed": sum(1 for v in s.jct.values() if v is None),
+        "jobs_failed": sum(1 for v in s.jct.values() if v is None) - s.rejected,
         "jobs_measured": len(jcts),
         "lease_extension_pct": lease,
         "window_start_s": s.window_start_time,
         "window_duration_s": (total - s.window_start_time) if s.window_start_time is not None else None,
         "done": s.done,
+        **({"jobs_rejected": s.rejected} if s.rejected else {}),
         "scenario": sim.config.effective,
     }
     return out

@@ -60,7 +60,7 @@ class RoundPlacer:
             model=tuple(s.gpu_type for s in servers))
         self.state = ClusterState(nodes, workload)
         self._initial = {k: copy.copy(v) for k, v in vars(self.state).items()
-                         if isinstance(v, (np.ndarray, int, float, dict))}
+                         if isinstance(v, (np.ndarray, int, float)) and not isinstance(v, bool)}
         rng = np.random.default_rng(seed + 11)
         scorer = "bestfit" if strategy == "gavel" else strategy
         self.placer = Placer(self.state, scorer, node_tie_rank(len(servers), rng), rng=rng,
@@ -69,7 +69,9 @@ class RoundPlacer:
         self.server_of = np.asarray(cluster.server_of, np.int64)
         self.types_of_server = [s.gpu_type for s in servers]
         self.records: dict[int, PlacementRecord] = {}
-        self._failed: set[tuple] = set()
+        # Demands that failed on a type this round, per type: occupancy only grows
+        # within a round, so any demand at least as large fails too.
+        self._failed: dict[str, list[tuple[int, int, int, int]]] = {}
 
     def __deepcopy__(self, memo: dict) -> "RoundPlacer":
         # The topology and the compiled F model are immutable: share them between forks.
@@ -89,14 +91,12 @@ class RoundPlacer:
         """Every GPU free again: the previous round's micro-tasks have all ended."""
         st = self.state
         for k, v in self._initial.items():
-            if k == "version" or k == "_memo":
-                continue
             cur = getattr(st, k)
             if isinstance(v, np.ndarray):
                 cur[...] = v
             else:
                 setattr(st, k, v)
-        st.version += 1  # invalidate every scorer cache
+        st._dirty = set()
         self._failed.clear()
 
     def load(self, assignments: dict[int, tuple[int, ...]], jobs: dict) -> None:
@@ -105,14 +105,14 @@ class RoundPlacer:
         an approximation, used only for the metrics of such runs)."""
         self.reset()
         st = self.state
-        for j, gpus in assignments.items():
+        for j, gpus in sorted(assignments.items()):
             job = jobs[j]
             by_server: dict[int, list[int]] = {}
             for g in gpus:
                 by_server.setdefault(int(self.server_of[g]), []).append(int(g - self.first_gpu[self.server_of[g]]))
             for i, (server, slots) in enumerate(by_server.items()):
                 t = TaskType(job.cpu_milli if i == 0 else 0, MILLI, len(slots), self.types_of_server[server])
-                st.allocate(server, Task(t, job.memory_mib if i == 0 else 0), slots)
+                st.allocate_deferred(server, Task(t, job.memory_mib if i == 0 else 0), slots)
 
     def _task(self, job, milli: int, gpu_type: str) -> Task:
         k = job.scale_factor
@@ -130,20 +130,32 @@ class RoundPlacer:
             return False
         if st.free_cpu[server] < job.cpu_milli or st.free_mem[server] < job.memory_mib:
             return False
-        st.allocate(server, self._task(job, milli, self.types_of_server[server]), slots)
+        st.allocate_deferred(server, self._task(job, milli, self.types_of_server[server]), slots)
         return True
+
+    def metrics(self):
+        self.state.refresh()
+        return self.state.metrics()
+
+    def _dominated(self, gpu_type: str, demand: tuple[int, int, int, int]) -> bool:
+        k, g, c, m = demand
+        for fk, fg, fc, fm in self._failed.get(gpu_type, ()):
+            if k >= fk and g >= fg and c >= fc and m >= fm and (g >= MILLI) == (fg >= MILLI):
+                return True
+        return False
 
     def place(self, job, gpu_type: str, milli: int, round_index: int, explain: bool) -> tuple[int, ...] | None:
         """Choose a server of ``gpu_type`` and GPUs for ``job``; allocate; or None."""
-        key = (gpu_type, job.scale_factor, milli, job.cpu_milli, job.memory_mib)
-        if key in self._failed:
-            return None  # occupancy only grows within a round: it still cannot fit
+        demand = (job.scale_factor, milli, job.cpu_milli, job.memory_mib)
+        if self._dominated(gpu_type, demand):
+            return None
+        self.state.refresh()
         task = self._task(job, milli, gpu_type)
         if self.strategy == "gavel":
             mask = self.placer.feasible(task)
             idx = np.flatnonzero(mask)
             if idx.size == 0:
-                self._failed.add(key)
+                self._failed.setdefault(gpu_type, []).append(demand)
                 return None
             node = int(idx[0])
             row = self.state.free_gpu[node]
@@ -157,7 +169,7 @@ class RoundPlacer:
         else:
             d = self.placer.place(task, explain=explain)
             if d.node < 0:
-                self._failed.add(key)
+                self._failed.setdefault(gpu_type, []).append(demand)
                 return None
         gpus = tuple(int(self.first_gpu[d.node] + i) for i in d.gpus)
         if explain:

@@ -16,7 +16,7 @@ from typing import Iterator
 
 import numpy as np
 
-from .errors import SimulationError
+from .errors import InputError, SimulationError
 from .jobs import Job
 from .mechanism import (MechanismConfig, assign_gpus, select_and_place, select_jobs,
                         update_priorities)
@@ -49,8 +49,9 @@ class Snapshot:
 class Simulation:
     """A steppable, cloneable simulation of one scenario."""
 
-    def __init__(self, config: ScenarioConfig) -> None:
+    def __init__(self, config: ScenarioConfig, explain: bool = True) -> None:
         self.config = config
+        self.explain = explain  # keep placement decision records (the UI's inspector)
         cluster = config.cluster
         types = tuple(cluster.gpu_types)
         self.mech = MechanismConfig(cluster=cluster, round_seconds=config.round_seconds,
@@ -103,6 +104,8 @@ class Simulation:
         other = object.__new__(Simulation)
         other.config = self.config
         other.mech = self.mech
+        other.explain = self.explain
+        other._target = getattr(self, "_target", None)
         other.state = copy.deepcopy(self.state)
         return other
 
@@ -116,6 +119,34 @@ class Simulation:
         """Toggle GPU sharing; takes effect from the next round."""
         if enabled != self.state.sharing:
             self.state.sharing = enabled
+            self.state.need_update = True
+
+    @property
+    def placement(self) -> str:
+        return self.state.placement or self.config.placement
+
+    @property
+    def policy_name(self) -> str:
+        return self.state.policy_name or self.config.policy
+
+    def set_placement(self, name: str) -> None:
+        """Switch the placement strategy (e.g. on a fork); from the next round."""
+        from .scenario import PLACEMENTS
+        if name not in PLACEMENTS:
+            raise InputError("placement", f"{name!r} is not allowed (allowed: {', '.join(PLACEMENTS)})")
+        if name != self.placement:
+            self.state.placement = name
+            self.state.placer = None  # rebuilt with the new strategy on next use
+
+    def set_policy(self, name: str) -> None:
+        """Switch the allocation policy (e.g. on a fork); the LP is recomputed at the
+        next allowed reset, as after any change."""
+        from .policies import POLICY_NAMES
+        if name not in POLICY_NAMES:
+            raise InputError("policy", f"{name!r} is not allowed (allowed: {', '.join(POLICY_NAMES)})")
+        if name != self.policy_name:
+            self.state.policy = make_policy(name, self.config.solver, self.config.seed)
+            self.state.policy_name = name
             self.state.need_update = True
 
     def run(self, max_steps: int | None = None) -> Iterator[RoundReport]:
@@ -181,6 +212,12 @@ class Simulation:
         """Active jobs (running and queued), in job-id order."""
         return [self.job(j) for j in self.state.jobs]
 
+    def placement_decision(self, job_id: int):
+        """The latest placement decision record of a job (round mode only), else None:
+        the candidates scored, their scores (FGD: with each Δ), the winner and the rule."""
+        placer = self.state.placer
+        return None if placer is None else placer.records.get(job_id)
+
     def allocation(self) -> dict[int, dict[str, float]]:
         """The LP's current time shares, job -> GPU type -> fraction (a copy)."""
         return {j: {w: float(x) for w, x in row.items()} for j, row in self.state.allocation.items()}
@@ -191,7 +228,11 @@ class Simulation:
         done = [v for v in s.jct.values() if v is not None]
         total_gpus = self.mech.cluster.num_gpus
         busy = sum(len(g) for g in s.assignments.values())
-        return {"time_s": s.now, "round": float(s.num_steps), "running": float(len(s.assignments)),
+        out = {}
+        if s.rounds and s.rounds[-1].frag is not None:
+            out = dict(zip(FRAG_KEYS, (float(x) for x in s.rounds[-1].frag)))
+            out["busy_milli_pct"] = 100.0 * s.rounds[-1].busy_milli / (1000 * total_gpus)
+        return out | {"time_s": s.now, "round": float(s.num_steps), "running": float(len(s.assignments)),
                 "queued": float(len(s.jobs) - len(s.assignments)), "completed": float(len(done)),
                 "avg_jct_s": float(np.mean(done)) if done else float("nan"),
                 "utilization": busy / total_gpus if total_gpus else 0.0}
@@ -247,7 +288,7 @@ class Simulation:
         if s.placer is None:
             from .round_placement import RoundPlacer
             cfg = self.config
-            s.placer = RoundPlacer(self.mech.cluster, cfg.placement, self.target_workload(),
+            s.placer = RoundPlacer(self.mech.cluster, self.placement, self.target_workload(),
                                    cfg.seed, cfg.fgd_scoring)
         return s.placer
 
@@ -298,7 +339,7 @@ class Simulation:
         placer = self._placer()
         if exact:  # occupancy was not built by the round placer: rebuild it
             placer.load(self.state.assignments, self.state.jobs)
-        m = placer.state.metrics()
+        m = placer.metrics()
         return (m.frag_milli / 1000, m.frag_rate_pct, m.frag_over_total_pct, m.unalloc_gpu_pct,
                 m.occupied_nodes, m.partial_gpus)
 
@@ -321,12 +362,12 @@ class Simulation:
         allowed = job.allowed_models
         # A fractional job runs at milli/1000 of its solo throughput, sharing or not
         # (product.md); a type outside its allowed models is a zero-throughput type.
-        if job.gpu_milli >= 1000 and allowed is None:
+        if job.gpu_milli >= 1000 and allowed is None and not mech.cluster.has_resources:
             s.throughputs[j] = {w: table.get(w, job.key) for w in mech.worker_types}
         else:
             share = job.gpu_milli / 1000
-            s.throughputs[j] = {w: (table.get(w, job.key) * share
-                                    if allowed is None or w in allowed else 0.0)
+            hostable = self._hostable_types(job)
+            s.throughputs[j] = {w: (table.get(w, job.key) * share if w in hostable else 0.0)
                                 for w in mech.worker_types}
         s.start_ts[j] = timestamp
         s.latest_ts[j] = None
@@ -336,12 +377,54 @@ class Simulation:
             s.deficits[w][j] = 0.0
         s.need_update = True
 
+    def _hostable_types(self, job: Job, single_server: bool = True) -> set[str]:
+        """GPU types with a server that could ever host ``job`` (GPUs, CPU, memory,
+        allowed models).  Gavel's exclusive placement may span servers of a type."""
+        key = (job.scale_factor, job.cpu_milli, job.memory_mib, job.allowed_models, single_server)
+        cache = self.__dict__.setdefault("_hostable", {})
+        if key not in cache:
+            out = set()
+            spec = self.mech.cluster_spec
+            for srv in self.mech.cluster.servers:
+                w = srv.gpu_type
+                if job.allowed_models is not None and w not in job.allowed_models:
+                    continue
+                gpus = srv.num_gpus if single_server else spec[w]
+                if gpus < job.scale_factor:
+                    continue
+                if srv.cpu_milli is not None and srv.cpu_milli < job.cpu_milli:
+                    continue
+                if srv.memory_mib is not None and srv.memory_mib < job.memory_mib:
+                    continue
+                out.add(w)
+            cache[key] = out
+        return cache[key]
+
+    def _rejected(self, job: Job) -> bool:
+        """A job no GPU type can ever run in the current mode is rejected on arrival
+        (counted in the summary) instead of starving forever."""
+        s = self.state
+        single = s.sharing or self.placement != "gavel"
+        if not single and not self.mech.cluster.has_resources and job.allowed_models is None:
+            return False  # Gavel's own mechanism: unchanged
+        table = self.config.throughputs
+        if any(table.get(w, job.key) > 0 for w in self._hostable_types(job, single)):
+            return False
+        s.arrived.append(job)
+        s.jct[job.job_id] = None
+        s.completion_time[job.job_id] = s.now
+        s.rejected += 1
+        return True
+
     def _remove_job(self, j: int) -> None:
         s = self.state
         failed = s.failures[j] >= MAX_FAILED_ATTEMPTS
         s.jct[j] = None if failed else s.latest_ts[j] - s.start_ts[j]
         s.completion_time[j] = s.latest_ts[j]
         del s.jobs[j], s.steps_run[j], s.job_time[j], s.throughputs[j], s.failures[j]
+        if s.placer is not None:
+            s.placer.records.pop(j, None)
+        s.unplaced_streak.pop(j, None)
         for w in self.mech.worker_types:
             del s.priorities[w][j], s.deficits[w][j]
         s.need_update = True
@@ -427,10 +510,11 @@ class Simulation:
             job = generate_job(s.job_rng, self.config.throughputs, gen, s.num_generated,
                                s.next_arrival)
             s.num_generated += 1
-            self._add_job(job, s.next_arrival)
-            added.append(job.job_id)
             if job.job_id == wl.window[0]:
                 s.window_start_time = s.next_arrival
+            if not self._rejected(job):
+                self._add_job(job, s.next_arrival)
+                added.append(job.job_id)
             s.last_arrival = s.next_arrival
             if gen.lam == 0.0:
                 delta = 0.0
@@ -446,11 +530,11 @@ class Simulation:
         name = s.policy.gavel_name
         if "Perf" not in name and "Packing" not in name:
             s.shuffle_rng.shuffle(types)
-        exact = not s.sharing and self.config.placement == "gavel"
+        exact = not s.sharing and self.placement == "gavel"
         if exact:  # Gavel's own mechanism, bit for bit
             new = assign_gpus(s, mech, types, select_jobs(s, mech, types, name))
         else:
-            new = select_and_place(s, mech, types, name, self._placer())
+            new = select_and_place(s, mech, types, name, self._placer(), self.explain)
         s.assignment_milli = {j: (s.jobs[j].gpu_milli if s.sharing else 1000) for j in new}
         for j in s.assignments:
             if j in s.jobs:

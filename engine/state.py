@@ -62,11 +62,15 @@ class SimState:
     assignments: dict[int, tuple[int, ...]] = field(default_factory=dict)
     assignment_milli: dict[int, int] = field(default_factory=dict)  # milli held per GPU
     placer: object | None = None  # RoundPlacer, created when round mode is first needed
+    placement: str | None = None     # set when a fork switches strategy
+    policy_name: str | None = None   # set when a fork switches policy
     lease_extensions: int = 0
     lease_opportunities: int = 0
     num_rounds: int = 0
     num_steps: int = 0
     num_resets: int = 0
+    unplaced_streak: dict[int, int] = field(default_factory=dict)  # rounds selected but unplaceable
+    rejected: int = 0  # generated jobs no GPU type could ever host (round mode)
     remaining_jobs: int = 0
     # Arrival sources.
     trace_pos: int = 0

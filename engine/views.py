@@ -31,8 +31,8 @@ class ServerView:
     server_id: int
     gpu_type: str
     gpus: tuple[GpuView, ...]
-    cpu_milli: int
-    memory_mib: int
+    cpu_milli: int | None
+    memory_mib: int | None
 
 
 @dataclass(frozen=True)
@@ -66,8 +66,7 @@ def gpu_holdings(state: SimState) -> dict[int, list[tuple[int, int]]]:
     """
     out: dict[int, list[tuple[int, int]]] = {}
     for j, gpus in state.assignments.items():
-        job = state.jobs.get(j)
-        milli = job.gpu_milli if (job is not None and state.sharing) else 1000
+        milli = state.assignment_milli.get(j, 1000)
         for g in gpus:
             out.setdefault(g, []).append((j, milli))
     return out

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
-from engine import InputError, Simulation, SimulationError, write_run_outputs
+from engine import InputError, Simulation, SimulationError, load_scenario, write_run_outputs
 from engine.results import measured_job_ids
 
 from .progress import Progress
@@ -29,7 +29,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise InputError(str(out), "--out must be a folder (it exists and is a file)")
-    sim = Simulation.from_scenario(args.scenario, args.overrides)
+    sim = Simulation(load_scenario(args.scenario, args.overrides), explain=False)
     measured = measured_job_ids(sim)
     wl = sim.config.workload
     total = len(measured) if wl.window is not None else len(getattr(wl, "jobs", measured))
@@ -68,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_overrides(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary on stdout")
     p.set_defaults(func=cmd_run)
+    from . import experiment_cli
+    experiment_cli.register(sub, _add_overrides)
     from . import view_cli  # the UI's commands live with the UI
     view_cli.register(sub)
     return parser

@@ -1,22 +1,61 @@
-"""``fragscope view`` and ``fragscope snapshot``: the Textual app's command-line entry points.
-
-(Placeholder until the app lands: both commands exist so the CLI layout is fixed.)
-"""
+"""``fragscope view`` and ``fragscope snapshot``: the Textual app's command-line entry points."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def register(sub: "argparse._SubParsersAction") -> None:
-    p = sub.add_parser("view", help="open the live terminal UI on a scenario")
-    p.add_argument("scenario", nargs="?", help="scenario YAML (default: a shipped teaching scenario)")
-    p.set_defaults(func=_not_ready)
-    p = sub.add_parser("snapshot", help="render the UI after N rounds to an SVG or text file")
-    p.add_argument("scenario")
-    p.set_defaults(func=_not_ready)
+    p = sub.add_parser("view", help="open the live terminal UI on a scenario",
+                       description="Open the live terminal UI. Keys: space play/pause, n step, "
+                                   "← back, s fork + flip sharing, ? help, q quit.")
+    p.add_argument("scenario", nargs="?",
+                   help="scenario YAML (default: the shipped teaching scenario scenarios/teach/tiny-packing.yaml)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a scenario key (repeatable), as for `fragscope run`")
+    p.set_defaults(func=cmd_view)
+
+    p = sub.add_parser("snapshot", help="render the UI after N rounds to an SVG or text file",
+                       description="Render the app headless after N rounds (optionally forking at "
+                                   "round K with sharing flipped) and write the screen as SVG or "
+                                   "plain text. Output is byte-identical across runs.")
+    p.add_argument("scenario", help="scenario YAML")
+    p.add_argument("--rounds", type=int, required=True, metavar="N", help="rounds to step before rendering")
+    p.add_argument("--fork-at", type=int, default=None, metavar="K",
+                   help="fork at round K (0 <= K <= N) and flip sharing on the fork")
+    p.add_argument("--size", default="160x50", metavar="WxH", help="terminal size (default 160x50)")
+    p.add_argument("--fork-placement", default=None, metavar="NAME",
+                   help="at --fork-at, fork with this placement instead of flipping sharing")
+    p.add_argument("--fork-policy", default=None, metavar="NAME",
+                   help="at --fork-at, fork with this allocation policy instead of flipping sharing")
+    p.add_argument("--inspect", type=int, default=None, metavar="JOB", help="open the inspector on JOB")
+    p.add_argument("--heatmap", choices=("auto", "on", "off"), default="auto",
+                   help="GPU grid mode (default: auto by cluster size)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a scenario key (repeatable)")
+    p.add_argument("--out", required=True, help="output file: .svg or .txt")
+    p.set_defaults(func=cmd_snapshot)
 
 
-def _not_ready(args: argparse.Namespace) -> int:
+def cmd_view(args: argparse.Namespace) -> int:
     from engine import InputError
-    raise InputError(args.command, "not available yet in this build")
+
+    from .app import TEACH_DEFAULT, FragscopeApp, tune_gc
+    scenario = args.scenario or str(TEACH_DEFAULT)
+    if args.scenario and not Path(scenario).exists():
+        raise InputError(scenario, "scenario file not found")
+    app = FragscopeApp.from_scenario(scenario, args.overrides)  # InputError before the screen opens
+    tune_gc()
+    app.run()
+    return 0
+
+
+def cmd_snapshot(args: argparse.Namespace) -> int:
+    from .snapshot import SnapshotRequest, parse_size, write_snapshot
+    req = SnapshotRequest(scenario=args.scenario, rounds=args.rounds, fork_at=args.fork_at,
+                          size=parse_size(args.size), inspect=args.inspect,
+                          overrides=list(args.overrides), heatmap=args.heatmap,
+                          fork_placement=args.fork_placement, fork_policy=args.fork_policy)
+    write_snapshot(req, Path(args.out))
+    return 0

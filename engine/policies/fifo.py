@@ -45,7 +45,10 @@ class Fifo(Policy):
         while queue and types:
             job_id = queue.pop(0)
             scale = scale_factors[job_id]
-            fitting = [(i, w) for i, w in enumerate(types) if available[w] >= scale]
+            # Only types the job can run on (Gavel considers every type, so a job pinned
+            # to a zero-throughput type would never run; no Gavel run finishes that way).
+            fitting = [(i, w) for i, w in enumerate(types)
+                       if available[w] >= scale and throughputs[job_id][w] > 0]
             if not fitting:
                 break
             if self.mode == "base":

@@ -12,7 +12,7 @@ from tui.screens.main import MainScreen
 from tui.widgets.alloc_table import AllocTable
 from tui.widgets.gpu_grid import GpuGrid
 from tui.widgets.header import SimHeader
-from tui_helpers import deterministic_env, settle, step, tiny_app, wait_until  # noqa: F401
+from tui_helpers import ALIBABA_DATA, deterministic_env, settle, step, tiny_app, wait_until  # noqa: F401
 
 SIZE = (160, 50)
 
@@ -136,13 +136,18 @@ async def test_h_toggles_heatmap_and_bars():
         assert not grid.heatmap
 
 
-async def test_large_cluster_opens_in_heatmap_mode():
+@pytest.mark.parametrize("which", ["gavel-6212", "alibaba-1213"])
+async def test_large_cluster_opens_in_heatmap_mode_and_fits_one_screen(which):
     from tui.app import make_app
-    from tui_helpers import BIG
-    app = make_app(BIG)
+    from tui_helpers import ALIBABA, BIG
+    if which == "alibaba-1213" and not ALIBABA_DATA.exists():
+        pytest.skip("../shared/data/alibaba is not beside the repo")
+    app = make_app(BIG if which == "gavel-6212" else ALIBABA)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert app.screen.query_one("#grid-A", GpuGrid).heatmap
+        grid = app.screen.query_one("#grid-A", GpuGrid)
+        assert grid.heatmap and len(grid.frame.fill) == 6212
+        assert grid.virtual_size.height <= grid.scrollable_content_region.height  # no scrolling
 
 
 async def test_question_mark_opens_help_and_escape_closes_it():
@@ -218,10 +223,12 @@ async def test_cursor_keys_move_over_gpus():
         grid = app.screen.query_one("#grid-A", GpuGrid)
         grid.focus()
         start = grid.cursor_gpu
+        server, slot = grid._server_of_gpu[start]
         await pilot.press("right_square_bracket")
-        assert grid.cursor_gpu == start + 1
+        assert grid._server_of_gpu[grid.cursor_gpu] == (server, slot + 1)
         await pilot.press("down")
-        assert grid.cursor_gpu == start + 3  # next 2-GPU server, same slot
+        below = grid._server_of_gpu[grid.cursor_gpu]
+        assert below[0] != server and below[1] == slot + 1  # next server row, same slot
         await pilot.press("left_square_bracket", "up")
         assert grid.cursor_gpu == start
 
@@ -231,10 +238,12 @@ async def test_click_on_a_gpu_opens_the_inspector():
     async with app.run_test(size=SIZE) as pilot:
         await step(pilot, 10)
         grid = app.screen.query_one("#grid-A", GpuGrid)
-        # row 0 is the k80 header, row 1 server 0; x past the 6-column label = GPU 0
+        # row 0 is the first group's header, row 1 its first server; x past the label = 1st GPU
+        expected = grid.gpu_at(8, 1)
+        assert expected == app.frames[0].servers[grid._rows[1].server].gpus[0].gpu_id
         await pilot.click(grid, offset=(8, 1))
         await wait_until(pilot, lambda: isinstance(app.screen, InspectorScreen))
-        assert app.screen.inspection.gpu_id == 0
+        assert app.screen.inspection.gpu_id == expected
 
 
 async def test_enter_on_a_table_row_opens_the_job_inspector_and_o_sorts():

@@ -77,7 +77,7 @@ def test_fork_flips_sharing_and_steps_in_lock_step():
         session.step()
     b = session.fork()
     assert session.forked and b.fork_step == 5
-    assert session.a.sim.sharing is False and b.sim.sharing is True
+    assert b.sim.sharing is (not session.a.sim.sharing)
     assert [s.step for s in b.history] == list(range(6))  # shared prefix
     session.step()
     session.step()
@@ -98,13 +98,19 @@ def test_rewind_with_a_fork_stops_at_the_fork_round():
     assert session.a.step_index == session.b.step_index == 4
 
 
-def test_fork_with_unsupported_policy_change_says_so():
+def test_fork_with_another_policy_or_placement_keeps_sharing_when_asked():
     session = Session(Simulation.from_scenario(TINY))
-    if hasattr(session.a.sim, "set_policy"):
-        pytest.skip("the engine supports set_policy")
-    with pytest.raises(NotImplementedError):
-        session.fork(policy="fifo")
-    assert not session.forked
+    session.step()
+    sim = session.a.sim
+    if not hasattr(sim, "set_policy"):
+        with pytest.raises(NotImplementedError):
+            session.fork(policy="fifo")
+        assert not session.forked
+        return
+    b = session.fork(sharing=sim.sharing, policy="fifo", placement="fgd")
+    assert b.sim.sharing is sim.sharing
+    assert b.sim.policy_name == "fifo" and b.sim.placement == "fgd"
+    assert session.frames()[1].policy == "fifo" and session.frames()[1].placement == "fgd"
 
 
 def test_frames_are_snapshots_of_each_arm():
@@ -114,9 +120,9 @@ def test_frames_are_snapshots_of_each_arm():
     session.fork()
     frames = session.frames()
     assert [f.label for f in frames] == ["A", "B"]
-    assert frames[1].sharing and not frames[0].sharing
+    assert frames[1].sharing is (not frames[0].sharing)
     assert len(frames[0].history) == 7
-    assert frames[0].fill.shape == (12,)
+    assert frames[0].fill.shape == (16,)
     assert frames[0].series("utilization")[0] == 0.0
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from tui.app import make_app
 from tui.screens.help import HelpScreen
 from tui.screens.inspector import InspectorScreen
-from tui_helpers import BIG, GAVEL36, TINY, deterministic_env, settle, step, wait_until  # noqa: F401
+from tui_helpers import BIG, FRAG, GAVEL36, TINY, deterministic_env, settle, step, wait_until  # noqa: F401
 
 WIDE = (160, 50)
 
@@ -102,3 +102,24 @@ def test_too_small_terminal(snap_compare):
         await settle(pilot)
 
     assert snap_compare(make_app(TINY), terminal_size=(70, 20), run_before=run_before)
+
+
+def test_inspector_with_an_fgd_placement_decision(snap_compare):
+    async def run_before(pilot):
+        await step(pilot, 30)
+        job = next(j for j in pilot.app.frames[0].jobs if j.gpus)
+        pilot.app.open_inspector("A", job_id=job.job_id)
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, InspectorScreen))
+        assert pilot.app.screen.inspection.decision is not None
+
+    assert snap_compare(make_app(FRAG), terminal_size=WIDE, run_before=run_before)
+
+
+def test_fork_with_another_placement(snap_compare):
+    async def run_before(pilot):
+        await step(pilot, 10)
+        pilot.app.action_fork(placement="bestfit")
+        await settle(pilot)
+        await step(pilot, 20)
+
+    assert snap_compare(make_app(FRAG), terminal_size=WIDE, run_before=run_before)

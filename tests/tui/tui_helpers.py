@@ -17,6 +17,9 @@ REPO = Path(__file__).resolve().parents[2]
 TINY = REPO / "scenarios" / "teach" / "tiny-packing.yaml"
 GAVEL36 = REPO / "scenarios" / "teach" / "gavel-36.yaml"
 BIG = REPO / "bench" / "big-cluster.yaml"
+FRAG = REPO / "scenarios" / "teach" / "frag-demo.yaml"
+ALIBABA = REPO / "scenarios" / "teach" / "alibaba-1213.yaml"
+ALIBABA_DATA = REPO.parent / "shared" / "data" / "alibaba" / "openb_node_list_gpu_node.csv"
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,136 @@
+"""TUI benchmarks (prints medians; never asserts).
+
+1. Frame time on 6 212-GPU clusters, heatmap and bars mode, 160×50 headless:
+   bench/big-cluster.yaml (2208:2000:2004 Gavel GPUs on 4-GPU servers, 1 553 servers,
+   3 000 jobs) and, when ../shared/data/alibaba is beside the repo, Alibaba's 1 213-node
+   cluster (scenarios/teach/alibaba-1213.yaml).
+   per frame the grid, metrics, queue, events and LP table receive a new round's frame
+   (``MainScreen.apply``) and the screen is laid out and composited.  Reported:
+   *render* = apply + layout + compositor time (Textual's own work for the frame) and
+   *end-to-end* = the same plus Pilot's idle wait (an upper bound).  Target ≤ 50 ms.
+   While playing, the LP table is refreshed separately at ≤ 4 Hz (it is sortable over
+   all 3 000 jobs, so its diff is O(jobs)); frames are reported with and without it.
+2. Rounds per second in play mode at maximum speed on the 36:36:36 teaching scenario,
+   A alone and with the A/B fork open (targets ≥ 10 and ≥ 5); the big cluster for scale.
+
+Usage: python bench/bench_tui.py [--frames 20] [--seconds 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import statistics
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from textual.screen import Screen  # noqa: E402
+
+from tui.app import SPEEDS, make_app, tune_gc  # noqa: E402
+from tui.widgets.gpu_grid import GpuGrid  # noqa: E402
+
+BIG = REPO / "bench" / "big-cluster.yaml"
+ALIBABA = REPO / "scenarios" / "teach" / "alibaba-1213.yaml"
+ALIBABA_DATA = REPO.parent / "shared" / "data" / "alibaba" / "openb_node_list_gpu_node.csv"
+GAVEL36 = REPO / "scenarios" / "teach" / "gavel-36.yaml"
+SIZE = (160, 50)
+
+_render_time = [0.0]
+
+
+def _instrument() -> None:
+    """Accumulate time spent in Screen layout + compositor refresh (the frame's render work)."""
+    for name in ("_refresh_layout", "_compositor_refresh"):
+        orig = getattr(Screen, name)
+
+        def wrapped(self, *a, __orig=orig, **k):
+            t0 = time.perf_counter()
+            try:
+                return __orig(self, *a, **k)
+            finally:
+                _render_time[0] += time.perf_counter() - t0
+
+        setattr(Screen, name, wrapped)
+
+
+async def frame_times(scenario: Path, heatmap: bool, frames: int, table: bool) -> tuple[float, float, int]:
+    app = make_app(scenario)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.wait_for_engine()
+        app.run_engine("step", 3)
+        await app.wait_for_engine()
+        await pilot.pause()
+        main = app._main_screen()
+        if bool(main.heatmap) != heatmap:
+            main.toggle_heatmap()
+            await pilot.pause()
+        base = app.frames
+        render, e2e = [], []
+        for i in range(frames):
+            # a "new round": same data, new version, so every cached row is rebuilt
+            new = [dataclasses.replace(f, version=f.version + 1000 + i) for f in base]
+            _render_time[0] = 0.0
+            t0 = time.perf_counter()
+            await main.apply(new, False, app.speed_label, table=table)
+            applied = time.perf_counter() - t0
+            await pilot.pause()
+            e2e.append(time.perf_counter() - t0)
+            render.append(applied + _render_time[0])
+        gpus = len(main.query_one("#grid-A", GpuGrid).frame.fill)
+        return statistics.median(render), statistics.median(e2e), gpus
+
+
+async def play_rate(scenario: Path, fork: bool, seconds: float) -> float:
+    app = make_app(scenario, speed_index=len(SPEEDS) - 1)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.wait_for_engine()
+        app.run_engine("step", 2)
+        await app.wait_for_engine()
+        if fork:
+            await pilot.press("s")
+            await app.wait_for_engine()
+        await pilot.pause()
+        start = app.session.step_index
+        t0 = time.perf_counter()
+        await pilot.press("space")
+        await asyncio.sleep(seconds)
+        await pilot.press("space")
+        elapsed = time.perf_counter() - t0
+        await app.wait_for_engine()
+        return (app.session.step_index - start) / elapsed
+
+
+async def main(frames: int, seconds: float) -> None:
+    _instrument()
+    tune_gc()  # as `fragscope view` does
+    print(f"frame time, {SIZE[0]}x{SIZE[1]}, median of {frames} frames")
+    clusters = [("Gavel 2208:2000:2004", BIG)]
+    if ALIBABA_DATA.exists():
+        clusters.append(("Alibaba 1213 nodes", ALIBABA))
+    for label, scenario in clusters:
+        for heatmap in (True, False):
+            for table in (False, True):
+                render, e2e, gpus = await frame_times(scenario, heatmap, frames, table)
+                mode = "heatmap" if heatmap else "bars   "
+                what = "+ LP table refresh" if table else "(table throttled) "
+                print(f"  {label:<21} {gpus} GPUs {mode} {what}: render {1000 * render:6.1f} ms   "
+                      f"end-to-end {1000 * e2e:6.1f} ms")
+    print(f"play mode at max speed, {seconds:g} s windows, median of 3")
+    for scenario, label in ((GAVEL36, "36:36:36 (108 GPUs)"), (BIG, "Gavel 6 212 GPUs")):
+        for fork in (False, True):
+            rates = [await play_rate(scenario, fork, seconds) for _ in range(3)]
+            print(f"  {label:<20} {'A/B fork' if fork else 'A only  '}: "
+                  f"{statistics.median(rates):6.1f} rounds/s")
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--frames", type=int, default=20)
+    ap.add_argument("--seconds", type=float, default=4.0)
+    args = ap.parse_args()
+    asyncio.run(main(args.frames, args.seconds))

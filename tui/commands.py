@@ -1,0 +1,64 @@
+"""Command-palette entries (ctrl+p): jump to a job, screenshot, fork variants, transport.
+
+Fork-with-placement / fork-with-policy entries appear only when the engine offers
+``Simulation.set_placement`` / ``set_policy``; rebuilding a fresh simulation from the
+scenario would not be a fork of the running state.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING, Iterable
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.app import SystemCommand
+
+if TYPE_CHECKING:
+    from .app import FragscopeApp
+
+#: product.md's placement strategies (engine.PLACEMENTS wins when the engine exports it).
+DEFAULT_PLACEMENTS = ("gavel", "random", "bestfit", "dotprod", "packing", "clustering", "fgd")
+#: README's policy names (engine.POLICY_NAMES wins when the engine exports it).
+DEFAULT_POLICIES = ("max_min_fairness", "max_min_fairness_perf", "fifo", "fifo_perf", "isolated",
+                    "max_sum_throughput_perf", "finish_time_fairness", "finish_time_fairness_perf")
+
+
+class JobProvider(Provider):
+    """``job 42``: jump the grid cursor to a job's GPU and open its inspector."""
+
+    async def search(self, query: str) -> Hits:
+        app: FragscopeApp = self.app  # type: ignore[assignment]
+        matcher = self.matcher(query)
+        for label, job_id, job_type, status in app.job_index():
+            text = f"job {job_id} ({label}) {job_type} {status}"
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), partial(app.jump_to_job, label, job_id),
+                          help="open the inspector on this job")
+
+    async def discover(self) -> Hits:
+        app: FragscopeApp = self.app  # type: ignore[assignment]
+        for label, job_id, job_type, status in app.job_index()[:20]:
+            yield DiscoveryHit(f"job {job_id} ({label}) {job_type} {status}",
+                               partial(app.jump_to_job, label, job_id), help="jump to job")
+
+
+def system_commands(app: "FragscopeApp") -> Iterable[SystemCommand]:
+    yield SystemCommand("Play / pause", "start or stop stepping", app.action_toggle_play)
+    yield SystemCommand("Step one round", "advance one round", app.action_step)
+    yield SystemCommand("Step back one round", "rewind one round", app.action_back)
+    yield SystemCommand("Fork and flip sharing", "clone the running simulation; B gets the opposite "
+                        "GPU-sharing setting", app.action_fork)
+    yield SystemCommand("Close fork", "drop the B arm", app.action_close_fork)
+    yield SystemCommand("Toggle heatmap / bars", "GPU grid drawing mode", app.action_toggle_heatmap)
+    yield SystemCommand("Save screenshot (SVG)", "write fragscope-round-N.svg in the current folder",
+                        app.action_save_screenshot)
+    sim_api = app.fork_capabilities()
+    if "set_placement" in sim_api:
+        for name in app.placement_names():
+            yield SystemCommand(f"Fork with placement {name}", f"clone A; B uses placement {name}",
+                                partial(app.action_fork, placement=name))
+    if "set_policy" in sim_api:
+        for name in app.policy_names():
+            yield SystemCommand(f"Fork with policy {name}", f"clone A; B uses policy {name}",
+                                partial(app.action_fork, policy=name))

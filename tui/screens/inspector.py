@@ -1,0 +1,179 @@
+"""The inspector: one job or one GPU — demand, progress, LP row, priority history, placement.
+
+Data arrives as one :class:`~tui.session.Inspection` gathered under the session lock, so
+the screen never touches a simulation.  The placement decision record is shown when the
+engine provides ``Simulation.placement_decision(job_id)`` (candidates, winner, rule).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from ..paint import bar_segments, heat_style, job_colour, sparkline
+from ..session import Inspection, fmt_duration
+
+MAX_CANDIDATES = 12
+
+
+def _bar(jobs: tuple[tuple[int, int], ...], width: int = 40) -> Text:
+    t = Text()
+    for seg in bar_segments(jobs, width):
+        t.append(seg.text, seg.style)
+    return t
+
+
+def gpu_section(ins: Inspection) -> Group:
+    used = min(1000, sum(m for _, m in ins.gpu_jobs))
+    head = Text(f"GPU {ins.gpu_id} · {ins.gpu_type} · server {ins.server_id} · "
+                f"{used / 10:.1f}% used\n", style="bold")
+    rows = Text()
+    for j, milli in ins.gpu_jobs:
+        rows.append("  ██ ", style=job_colour(j))
+        rows.append(f"job {j}: {milli} milli-GPU\n")
+    if not ins.gpu_jobs:
+        rows.append("  (idle)\n", style="dim")
+    return Group(head, _bar(ins.gpu_jobs), rows)
+
+
+def job_section(ins: Inspection) -> Group:
+    jv = ins.job
+    if jv is None:
+        return Group(Text("No job on this GPU.", style="dim"))
+    t = Text()
+    t.append(f"Job {jv.job_id}", style=f"bold {job_colour(jv.job_id)}")
+    t.append(f"  {jv.job_type}  ·  {jv.status}\n", style="bold")
+    t.append(f"demand      {jv.num_gpus} GPU(s) × {jv.gpu_milli} milli"
+             f"   cpu {jv.cpu_milli} m   mem {jv.memory_mib} MiB   weight {jv.priority_weight:g}\n")
+    done = max(0.0, min(1.0, jv.progress))
+    filled = round(done * 30)
+    t.append("progress    ")
+    t.append("█" * filled, style="#5fd75f")
+    t.append("·" * (30 - filled), style="#6c6c6c")
+    t.append(f" {100 * done:.1f}%  ({jv.steps_done:,.0f} / {jv.total_steps:,.0f} steps)\n")
+    label = "JCT" if jv.status == "completed" else "in system"
+    t.append(f"{label:<12}{fmt_duration(jv.jct_s)}   arrived t={fmt_duration(jv.arrival_s)}\n")
+    t.append(f"GPUs        {', '.join(str(g) for g in jv.gpus) or '—'}\n")
+    return Group(t, lp_table(ins), priority_history(ins))
+
+
+def lp_table(ins: Inspection) -> Table:
+    jv = ins.job
+    table = Table(title="LP row", title_justify="left", box=None, padding=(0, 1))
+    table.add_column("GPU type")
+    table.add_column("time share", justify="right")
+    table.add_column("priority", justify="right")
+    table.add_column("deficit", justify="right")
+    if jv is None:
+        return table
+    for t in sorted(set(jv.allocation) | set(jv.priority)):
+        share = jv.allocation.get(t, 0.0)
+        table.add_row(t, Text(f"{share:.3f}", style=heat_style(share)),
+                      _num(jv.priority.get(t)), _num(jv.deficit.get(t)))
+    return table
+
+
+def _num(x: float | None) -> str:
+    if x is None or math.isnan(x):
+        return "—"
+    return "∞" if math.isinf(x) else f"{x:.3f}"
+
+
+def priority_history(ins: Inspection) -> Text:
+    t = Text()
+    if not ins.priority_history:
+        t.append("priority history: none recorded\n", style="dim")
+        return t
+    steps = [s for s, _, _ in ins.priority_history]
+    t.append(f"\npriority history (rounds {steps[0]}–{steps[-1]})\n", style="bold")
+    types = sorted(ins.priority_history[-1][1])
+    for ty in types:
+        vals = [p.get(ty, math.nan) for _, p, _ in ins.priority_history]
+        vals = [v if not math.isinf(v) else math.nan for v in vals]
+        t.append(f"  {ty:<6}")
+        t.append(sparkline(vals, 50, 0.0, None) + "\n", style="#5fafff")
+    return t
+
+
+def _field(obj: Any, name: str, index: int | None = None) -> Any:
+    if isinstance(obj, dict):
+        return obj.get(name)
+    if hasattr(obj, name):
+        return getattr(obj, name)
+    if index is not None and isinstance(obj, (tuple, list)) and len(obj) > index:
+        return obj[index]
+    return None
+
+
+def decision_section(ins: Inspection) -> Group:
+    """The engine's placement decision record: rule, winner and the scored candidates."""
+    d = ins.decision
+    if d is None:
+        return Group(Text("placement decision: none recorded (the engine records decisions in "
+                          "round mode; Gavel placement or a job never placed has none)", style="dim"))
+    rule = _field(d, "rule")
+    strategy = _field(d, "strategy")
+    server = _field(d, "server_id")
+    gpus = _field(d, "gpus")
+    winner = _field(d, "winner")
+    if winner is None:
+        winner = f"server {server} GPU(s) {', '.join(str(g) for g in gpus or ())}"
+    when = _field(d, "round")
+    head = Text(f"placement decision{f' (round {when})' if when is not None else ''} · "
+                f"{strategy or ''} · rule: {rule} · winner: {winner}\n", style="bold")
+    table = Table(box=None, padding=(0, 1))
+    for col in ("server/node", "GPU", "score", "Δ frag"):
+        table.add_column(col, justify="right")
+    cands = list(_field(d, "candidates") or ())
+    for c in cands[:MAX_CANDIDATES]:
+        node, choice, score, delta = (_field(c, n, i) for i, n in
+                                      enumerate(("node", "gpus", "score", "delta")))
+        won = (node == server and (gpus is None or choice in gpus or choice == -1)) or c == winner
+        table.add_row(str(node), "—" if choice in (None, -1) else str(choice), _fmtnum(score),
+                      _fmtnum(delta), style="bold #5fd75f" if won else "")
+    more = Text(f"… {len(cands) - MAX_CANDIDATES} more candidates", style="dim") \
+        if len(cands) > MAX_CANDIDATES else Text("")
+    return Group(head, table, more)
+
+
+def _fmtnum(x: Any) -> str:
+    if isinstance(x, float):
+        return f"{x:.4g}"
+    return "—" if x is None else str(x)
+
+
+class InspectorScreen(ModalScreen[None]):
+    """Details of one job (and the GPU it was opened from)."""
+
+    BINDINGS = [Binding("escape,q,enter,i", "dismiss", "Close")]
+    DEFAULT_CSS = """
+    InspectorScreen { align: center middle; }
+    InspectorScreen > VerticalScroll { width: 96; max-width: 100%; height: auto; max-height: 95%;
+                                       border: thick $accent; background: $surface; padding: 0 1; }
+    """
+
+    def __init__(self, inspection: Inspection) -> None:
+        super().__init__()
+        self.inspection = inspection
+
+    def compose(self) -> ComposeResult:
+        ins = self.inspection
+        with VerticalScroll() as vs:
+            what = f"GPU {ins.gpu_id}" if ins.gpu_id is not None else f"job {ins.job.job_id if ins.job else '?'}"
+            vs.border_title = f"Inspector · {what} · arm {ins.arm} · round {ins.step} (esc to close)"
+            if ins.gpu_id is not None:
+                yield Static(gpu_section(ins), id="gpu")
+            yield Static(job_section(ins), id="job")
+            yield Static(decision_section(ins), id="decision")
+
+    def action_dismiss(self) -> None:  # type: ignore[override]
+        self.dismiss(None)

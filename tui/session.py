@@ -1,0 +1,468 @@
+"""The UI's model: the running simulation(s), rewind checkpoints, the A/B fork and histories.
+
+No Textual imports here, so every behaviour the app shows (stepping in lock-step,
+rewinding, forking, the series the plots draw) is unit-testable without a terminal.
+
+Threading contract: the app steps the engine in a worker thread.  Every method that
+touches a :class:`Simulation` takes ``Session.lock``; the UI thread never reads a
+simulation directly, it reads immutable :class:`ArmFrame` values built under the lock.
+
+Rewind: a bounded ring of engine snapshots ("checkpoints") per arm.  Snapshots of a
+large cluster cost more than a round (≈150 ms for 6 212 GPUs), so the checkpoint
+interval adapts to the measured snapshot/step cost; rewinding restores the nearest
+checkpoint at or before the target round and replays forward.  The engine is
+deterministic (``clone``/``restore`` continue exactly), so the replayed state equals
+the state the run had — the test suite checks this.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import numpy as np
+
+from engine import RoundReport, Simulation, Snapshot
+from engine.views import JobView, ServerView
+
+#: Metric keys the metrics panel shows, in order; the engine may not provide all.
+METRIC_KEYS: tuple[str, ...] = (
+    "frag_rate", "frag_amount", "frag_over_total", "utilization", "busy_milli_pct",
+    "unalloc_gpu_pct", "partial_gpus", "occupied_nodes", "running", "queued", "completed", "avg_jct_s",
+)
+
+#: Keys that are fractions in [0, 1] (shown as %, plotted on a fixed 0..1 scale).
+FRACTION_KEYS = frozenset({"utilization"})
+#: Keys the engine reports in percent (plotted on a fixed 0..100 scale).
+PERCENT_KEYS = frozenset({"frag_rate", "frag_over_total", "unalloc_gpu_pct", "busy_milli_pct"})
+
+
+def metric_scale(key: str) -> tuple[float, float] | None:
+    """Fixed plot range for a metric, or None to scale to the data (0..max of A and B).
+
+    Only 0..1 fractions get a fixed range; percentages such as a 10 % frag rate would be a
+    flat line on 0..100, so they scale to the data like counts (shared by A and B).
+    """
+    return (0.0, 1.0) if key in FRACTION_KEYS else None
+
+_PRIORITY_TRACK_LEN = 400     # rounds of per-job priority history kept for the inspector
+_EVENT_PLACEMENTS_SHOWN = 6   # placements listed per round in the event log
+
+
+@dataclass(frozen=True)
+class RoundSummary:
+    """What the UI keeps of one round: small, immutable, safe to share between arms."""
+
+    step: int                      # Simulation.step_index after the step (0 = initial state)
+    time: float
+    arrivals: tuple[int, ...] = ()
+    completions: tuple[tuple[int, float | None], ...] = ()
+    recomputed: bool = False
+    placements: int = 0
+    moved: tuple[tuple[int, tuple[int, ...]], ...] = ()  # newly placed or moved jobs
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ArmFrame:
+    """Everything one pane draws, captured at one instant (built under the lock)."""
+
+    label: str
+    version: int
+    step: int
+    now: float
+    done: bool
+    sharing: bool
+    name: str
+    description: str
+    policy: str
+    placement: str
+    gpu_types: tuple[str, ...]
+    servers: tuple[ServerView, ...]
+    fill: np.ndarray
+    jobs: tuple[JobView, ...]
+    allocation: dict[int, dict[str, float]]
+    metrics: dict[str, float]
+    summary: RoundSummary
+    fork_step: int | None
+    history: tuple[RoundSummary, ...] = ()
+
+    def series(self, key: str) -> list[float]:
+        """One metric over every round of this arm's history (NaN where absent)."""
+        return series(self.history, key)
+
+
+def series(history: "Iterable[RoundSummary]", key: str) -> list[float]:
+    return [s.metrics.get(key, math.nan) for s in history]
+
+
+def _metrics(sim: Simulation, report: RoundReport | None) -> dict[str, float]:
+    """live_metrics() merged with the report's metrics (fragmentation keys when present)."""
+    out = {k: float(v) for k, v in sim.live_metrics().items()}
+    if report is not None:
+        out.update({k: float(v) for k, v in (report.metrics or {}).items()})
+        out.setdefault("utilization", report.utilization)
+    return out
+
+
+def sim_label(sim: Simulation) -> tuple[str, str, str, str]:
+    """(name, description, policy, placement) of a simulation's scenario, defensively."""
+    cfg = getattr(sim, "config", None)
+    name = str(getattr(cfg, "name", "") or "scenario")
+    desc = " ".join(str(getattr(cfg, "description", "") or "").split())
+    policy = getattr(sim, "policy_name", None)
+    policy = str(policy if isinstance(policy, str) else getattr(cfg, "policy", "?"))
+    placement = getattr(sim, "placement", None)
+    placement = str(placement if isinstance(placement, str) else getattr(cfg, "placement", "?"))
+    return name, desc, policy, placement
+
+
+class Arm:
+    """One simulation (A, or the fork B) plus what the UI remembers about its past."""
+
+    def __init__(self, label: str, sim: Simulation, ring: int,
+                 history: list[RoundSummary] | None = None, fork_step: int | None = None,
+                 checkpoint_every: int | None = None) -> None:
+        self.label = label
+        self.sim = sim
+        self.fork_step = fork_step
+        self.history: list[RoundSummary] = history if history is not None else [
+            RoundSummary(step=sim.step_index, time=sim.now, metrics=_metrics(sim, None))]
+        self.checkpoints: deque[tuple[int, Snapshot]] = deque(maxlen=max(2, ring))
+        self.fixed_every = checkpoint_every
+        self.checkpoint_every = checkpoint_every or 1
+        self.priority_track: dict[int, deque[tuple[int, dict[str, float], dict[str, float]]]] = {}
+        self.last_placements: dict[int, tuple[int, ...]] = {}
+        self.track_every = 1
+        self._step_cost = 0.0
+        self._snap_cost = 0.0
+        self._take_checkpoint()
+        self._track_jobs()
+
+    # -------------------------------------------------------------- stepping
+    @property
+    def step_index(self) -> int:
+        return self.sim.step_index
+
+    @property
+    def done(self) -> bool:
+        return self.sim.done
+
+    def step(self) -> RoundSummary:
+        t0 = time.perf_counter()
+        report = self.sim.step()
+        self._step_cost = _ewma(self._step_cost, time.perf_counter() - t0)
+        summary = self._summarise(report)
+        self.history.append(summary)
+        self._track_jobs()
+        if self.sim.step_index - self.checkpoints[-1][0] >= self.checkpoint_every:
+            self._take_checkpoint()
+        return summary
+
+    def _summarise(self, report: RoundReport) -> RoundSummary:
+        placements = {j: tuple(g) for j, g in report.placements.items()}
+        moved = tuple((j, g) for j, g in sorted(placements.items())
+                      if self.last_placements.get(j) != g)
+        self.last_placements = placements
+        return RoundSummary(step=self.sim.step_index, time=report.time,
+                            arrivals=tuple(report.arrivals),
+                            completions=tuple(report.completions),
+                            recomputed=bool(report.allocation_recomputed),
+                            placements=len(placements), moved=moved,
+                            metrics=_metrics(self.sim, report))
+
+    def _track_jobs(self) -> None:
+        """Record each active job's priorities and time shares for the inspector.
+
+        Sampled every ``track_every`` rounds, chosen so reading thousands of jobs costs
+        at most ~10 ms per round on average (every round on teaching-size clusters).
+        """
+        step = self.sim.step_index
+        if step % self.track_every:
+            return
+        t0 = time.perf_counter()
+        views = self.sim.jobs()
+        cost = time.perf_counter() - t0
+        self.track_every = 1 if cost < 0.01 else min(20, math.ceil(cost / 0.01))
+        for jv in views:
+            track = self.priority_track.get(jv.job_id)
+            if track is None:
+                track = self.priority_track[jv.job_id] = deque(maxlen=_PRIORITY_TRACK_LEN)
+            track.append((step, dict(jv.priority), dict(jv.allocation)))
+
+    def _take_checkpoint(self) -> None:
+        t0 = time.perf_counter()
+        self.checkpoints.append((self.sim.step_index, self.sim.snapshot()))
+        self._snap_cost = _ewma(self._snap_cost, time.perf_counter() - t0)
+        # Keep snapshot overhead near a quarter of stepping time: cheap sims checkpoint
+        # every round, a 6 000-GPU cluster every few rounds.
+        if self.fixed_every is not None:
+            self.checkpoint_every = self.fixed_every
+        elif self._snap_cost < 0.002:
+            self.checkpoint_every = 1
+        elif self._step_cost > 0:
+            self.checkpoint_every = int(min(32, max(1, math.ceil(self._snap_cost / (0.25 * self._step_cost)))))
+
+    # -------------------------------------------------------------- rewind
+    @property
+    def earliest_step(self) -> int:
+        """The oldest round this arm can rewind to."""
+        lo = self.checkpoints[0][0]
+        return max(lo, self.fork_step) if self.fork_step is not None else lo
+
+    def rewind_to(self, target: int) -> int:
+        """Restore the state at ``target`` (clamped to what the ring holds); returns the step reached."""
+        target = max(target, self.earliest_step)
+        if target >= self.step_index:
+            return self.step_index
+        while len(self.checkpoints) > 1 and self.checkpoints[-1][0] > target:
+            self.checkpoints.pop()
+        base, snap = self.checkpoints[-1]
+        self.sim.restore(snap)
+        del self.history[target + 1 - self._history_offset():]
+        while self.sim.step_index < target:
+            self.sim.step()  # deterministic replay; history for these rounds is kept
+        self._truncate_tracks(target)
+        self.last_placements = self._placements_now()
+        return self.sim.step_index
+
+    def _history_offset(self) -> int:
+        return self.history[0].step
+
+    def _placements_now(self) -> dict[int, tuple[int, ...]]:
+        return {jv.job_id: tuple(jv.gpus) for jv in self.sim.jobs() if jv.gpus}
+
+    def _truncate_tracks(self, target: int) -> None:
+        for j in list(self.priority_track):
+            track = self.priority_track[j]
+            while track and track[-1][0] > target:
+                track.pop()
+            if not track:
+                del self.priority_track[j]
+
+    # -------------------------------------------------------------- reading
+    def series(self, key: str) -> list[float]:
+        """One metric over every round of this arm's history (NaN where absent)."""
+        return series(self.history, key)
+
+    def frame(self, version: int) -> ArmFrame:
+        sim = self.sim
+        name, desc, policy, placement = sim_label(sim)
+        return ArmFrame(label=self.label, version=version, step=sim.step_index, now=sim.now,
+                        done=sim.done, sharing=bool(sim.sharing), name=name, description=desc,
+                        policy=policy, placement=placement, gpu_types=tuple(sim.gpu_types),
+                        servers=tuple(sim.servers()), fill=sim.gpu_fill(), jobs=tuple(sim.jobs()),
+                        allocation=sim.allocation(), metrics=dict(self.history[-1].metrics),
+                        summary=self.history[-1], fork_step=self.fork_step,
+                        history=tuple(self.history))
+
+
+def _ewma(old: float, new: float) -> float:
+    return new if old == 0 else 0.7 * old + 0.3 * new
+
+
+class Session:
+    """The app's model: arm A, optionally the fork B, stepped in lock-step.
+
+    ``ring`` bounds the number of checkpoints kept per arm (memory ∝ ring × state size).
+    """
+
+    def __init__(self, sim: Simulation, ring: int = 64, checkpoint_every: int | None = None) -> None:
+        self.lock = threading.RLock()
+        self.ring = ring
+        self.checkpoint_every = checkpoint_every
+        self.arms: list[Arm] = [Arm("A", sim, ring, checkpoint_every=checkpoint_every)]
+        self.version = 0
+
+    # -------------------------------------------------------------- properties
+    @property
+    def a(self) -> Arm:
+        return self.arms[0]
+
+    @property
+    def b(self) -> Arm | None:
+        return self.arms[1] if len(self.arms) > 1 else None
+
+    @property
+    def forked(self) -> bool:
+        return len(self.arms) > 1
+
+    @property
+    def done(self) -> bool:
+        return all(arm.done for arm in self.arms)
+
+    @property
+    def step_index(self) -> int:
+        return max(arm.step_index for arm in self.arms)
+
+    @property
+    def fork_step(self) -> int | None:
+        b = self.b
+        return b.fork_step if b is not None else None
+
+    # -------------------------------------------------------------- actions
+    def step(self) -> list[RoundSummary]:
+        """One round on every arm that is not finished (lock-step)."""
+        with self.lock:
+            out = [arm.step() for arm in self.arms if not arm.done]
+            self.version += 1
+            return out
+
+    def rewind(self, rounds: int = 1) -> int:
+        """Step every arm back ``rounds`` rounds (bounded by the ring and the fork point)."""
+        with self.lock:
+            target = self.step_index - rounds
+            floor = max(arm.earliest_step for arm in self.arms)
+            target = max(target, floor)
+            before = self.step_index
+            for arm in self.arms:
+                arm.rewind_to(target)
+            self.version += 1
+            return before - self.step_index
+
+    def can_rewind(self) -> bool:
+        with self.lock:
+            return self.step_index > max(arm.earliest_step for arm in self.arms)
+
+    def fork(self, sharing: bool | None = None, placement: str | None = None,
+             policy: str | None = None) -> Arm:
+        """Clone A into B; B flips sharing (unless told otherwise) from the next round.
+
+        ``placement``/``policy`` use the engine's ``set_placement``/``set_policy`` when the
+        engine provides them; otherwise :class:`NotImplementedError`.
+        """
+        with self.lock:
+            if self.forked:
+                raise RuntimeError("a fork is already open; close it first")
+            a = self.a
+            sim_b = a.sim.clone()
+            sim_b.set_sharing((not a.sim.sharing) if sharing is None else sharing)
+            for attr, value in (("set_placement", placement), ("set_policy", policy)):
+                if value is None:
+                    continue
+                setter = getattr(sim_b, attr, None)
+                if setter is None:
+                    raise NotImplementedError(f"the engine has no Simulation.{attr}()")
+                setter(value)
+            b = Arm("B", sim_b, self.ring, history=list(a.history), fork_step=a.step_index,
+                    checkpoint_every=self.checkpoint_every)
+            b.last_placements = dict(a.last_placements)
+            b.priority_track = {j: deque(t, maxlen=_PRIORITY_TRACK_LEN)
+                                for j, t in a.priority_track.items()}
+            self.arms.append(b)
+            self.version += 1
+            return b
+
+    def close_fork(self) -> bool:
+        with self.lock:
+            if not self.forked:
+                return False
+            del self.arms[1:]
+            self.version += 1
+            return True
+
+    # -------------------------------------------------------------- reading
+    def frames(self) -> list[ArmFrame]:
+        with self.lock:
+            return [arm.frame(self.version) for arm in self.arms]
+
+    def read(self, fn: Any, *args: Any) -> Any:
+        """Run ``fn(*args)`` under the lock (for one-off reads such as the inspector's)."""
+        with self.lock:
+            return fn(*args)
+
+    def events(self, arm: Arm, after_step: int = -1, limit: int = 400) -> list[tuple[int, str, str]]:
+        """Event-log lines (round, kind, text) for rounds after ``after_step``, newest last."""
+        with self.lock:
+            chunks: list[list[tuple[int, str, str]]] = []
+            count = 0
+            for s in reversed(arm.history):
+                if s.step <= after_step or s.step == 0 or count >= limit:
+                    break
+                lines = list(describe_round(s))
+                chunks.append(lines)
+                count += len(lines)
+            out = [line for chunk in reversed(chunks) for line in chunk]
+            return out[-limit:]
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """What the inspector shows, gathered under the lock in one go."""
+
+    arm: str
+    step: int
+    gpu_id: int | None
+    gpu_type: str | None
+    server_id: int | None
+    gpu_jobs: tuple[tuple[int, int], ...]
+    job: JobView | None
+    priority_history: tuple[tuple[int, dict[str, float], dict[str, float]], ...]
+    decision: Any  # engine placement decision record, or None when the engine has none
+
+
+def inspect(session: Session, arm_label: str, job_id: int | None = None,
+            gpu_id: int | None = None) -> Inspection:
+    """Collect a job's and/or a GPU's details from one arm."""
+    with session.lock:
+        arm = next((a for a in session.arms if a.label == arm_label), session.a)
+        sim = arm.sim
+        gpu_type = server_id = None
+        gpu_jobs: tuple[tuple[int, int], ...] = ()
+        if gpu_id is not None:
+            for srv in sim.servers():
+                for g in srv.gpus:
+                    if g.gpu_id == gpu_id:
+                        gpu_type, server_id, gpu_jobs = g.gpu_type, srv.server_id, g.jobs
+            if job_id is None and gpu_jobs:
+                job_id = gpu_jobs[0][0]
+        job = sim.job(job_id) if job_id is not None else None
+        decision = None
+        getter = getattr(sim, "placement_decision", None)
+        if getter is not None and job_id is not None:
+            try:
+                decision = getter(job_id)
+            except Exception:  # an engine without a record for this job
+                decision = None
+        track = tuple(arm.priority_track.get(job_id, ())) if job_id is not None else ()
+        return Inspection(arm.label, sim.step_index, gpu_id, gpu_type, server_id, tuple(gpu_jobs),
+                          job, track, decision)
+
+
+def describe_round(s: RoundSummary) -> Iterable[tuple[int, str, str]]:
+    """Event-log lines for one round: LP recomputes, arrivals, completions, placements."""
+    r = s.step
+    if s.arrivals:
+        ids = ", ".join(str(j) for j in s.arrivals[:8]) + (" …" if len(s.arrivals) > 8 else "")
+        yield r, "arrival", f"{len(s.arrivals)} arrived: {ids}"
+    for j, jct in s.completions:
+        yield r, "completion", (f"job {j} done, JCT {fmt_duration(jct)}" if jct is not None
+                                else f"job {j} dropped (failed)")
+    if s.recomputed:
+        yield r, "lp", "LP allocation recomputed"
+    if s.moved:
+        shown = s.moved[:_EVENT_PLACEMENTS_SHOWN]
+        text = "; ".join(f"{j}→{_gpus(g)}" for j, g in shown)
+        more = f" (+{len(s.moved) - len(shown)} more)" if len(s.moved) > len(shown) else ""
+        yield r, "placement", f"placed {text}{more}"
+
+
+def _gpus(gpus: tuple[int, ...]) -> str:
+    if len(gpus) > 2 and list(gpus) == list(range(gpus[0], gpus[0] + len(gpus))):
+        return f"g{gpus[0]}-{gpus[-1]}"
+    return ",".join(f"g{g}" for g in gpus)
+
+
+def fmt_duration(seconds: float | None) -> str:
+    """Compact human duration: 45 s, 12.5 m, 3.20 h."""
+    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
+        return "—"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} m"
+    return f"{seconds / 3600:.2f} h"

@@ -1,0 +1,42 @@
+"""The event log: arrivals, completions, placements and LP recomputes, newest at the bottom.
+
+Appended incrementally each sync; rebuilt after a rewind or a fork change so it never
+shows rounds that no longer happened.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import RichLog
+
+from ..paint import A_COLOUR, B_COLOUR
+
+KIND_STYLE = {"arrival": "#5fafff", "completion": "#5fd75f", "lp": "#d7af5f", "placement": "#af87d7"}
+KIND_MARK = {"arrival": "+", "completion": "✓", "lp": "≡", "placement": "▸"}
+
+
+def event_text(step: int, kind: str, text: str, arm: str | None = None) -> Text:
+    t = Text(no_wrap=True, overflow="ellipsis")
+    if arm is not None:
+        t.append(f"{arm} ", style=f"bold {A_COLOUR if arm == 'A' else B_COLOUR}")
+    t.append(f"r{step:<5}", style="dim")
+    t.append(f"{KIND_MARK.get(kind, '·')} ", style=KIND_STYLE.get(kind, ""))
+    t.append(text)
+    return t
+
+
+class EventLog(RichLog):
+    """A bounded log of round events for A (and B after the fork)."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, max_lines=500, wrap=False, markup=False, highlight=False,
+                         auto_scroll=True)
+        self.shown: dict[str, int] = {}
+
+    def reset(self) -> None:
+        self.clear()
+        self.shown = {}
+
+    def add(self, lines: list[tuple[int, str, str]], arm: str | None) -> None:
+        for step, kind, text in lines:
+            self.write(event_text(step, kind, text, arm))
