@@ -313,13 +313,13 @@ def _build(data: dict, v: _V) -> ScenarioConfig:
 
 
 def _effective_workload(wl: dict, workload: TraceWorkload | GeneratedWorkload) -> dict:
+    if "pods" in wl:
+        return {"pods": wl["pods"]}
     if isinstance(workload, TraceWorkload):
         out: dict = {"trace": str(wl["trace"])}
         if workload.window is not None:
             out["window"] = list(workload.window)
         return out
-    if "pods" in wl:
-        return {"pods": wl["pods"]}
     c = workload.config
     out = {"generate": {"lam": c.lam, "window": list(c.window), "multi_gpu": c.multi_gpu,
                         "steady_state": c.steady_state, "multi_priority": c.multi_priority,

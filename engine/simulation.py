@@ -462,8 +462,11 @@ class Simulation:
             ok = True
             steps = 0
             max_exec = 0
+            ok = ok and (s.exact_round or num_steps > 0)
             for _, part in per_gpu:
-                if part <= 0 or exec_time <= 0:
+                # Gavel fails a micro-task when any GPU got 0 steps (a multi-GPU job with
+                # fewer steps left than GPUs); round mode judges the job as a whole.
+                if (part <= 0 and s.exact_round) or exec_time <= 0:
                     ok = False
                 steps += part
                 max_exec = max(max_exec, exec_time)
@@ -531,6 +534,7 @@ class Simulation:
         if "Perf" not in name and "Packing" not in name:
             s.shuffle_rng.shuffle(types)
         exact = not s.sharing and self.placement == "gavel"
+        s.exact_round = exact
         if exact:  # Gavel's own mechanism, bit for bit
             new = assign_gpus(s, mech, types, select_jobs(s, mech, types, name))
         else:

@@ -70,6 +70,7 @@ class SimState:
     num_steps: int = 0
     num_resets: int = 0
     unplaced_streak: dict[int, int] = field(default_factory=dict)  # rounds selected but unplaceable
+    exact_round: bool = True  # the last dispatched round used Gavel's own mechanism
     rejected: int = 0  # generated jobs no GPU type could ever host (round mode)
     remaining_jobs: int = 0
     # Arrival sources.
