@@ -232,9 +232,13 @@ class FragscopeApp(App[None]):
             self.set_timer(self._table_interval, self._flush_table)
 
     def _flush_table(self) -> None:
+        """The throttled table refresh (a timer: it may fire while the app shuts down)."""
         self._table_pending = False
         self._last_table = time.monotonic()
-        self._main_screen().refresh_table()
+        try:
+            self._main_screen().refresh_table()
+        except LookupError:
+            pass
 
     def _refresh_header(self) -> None:
         if self.frames:
@@ -244,7 +248,8 @@ class FragscopeApp(App[None]):
     # ------------------------------------------------------------------ actions
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Release the transport keys while the job filter is being typed into."""
-        if action in _TRANSPORT and isinstance(self.focused, Input):
+        focused = self.focused
+        if action in _TRANSPORT and isinstance(focused, Input) and focused.display:
             return False
         return True
 

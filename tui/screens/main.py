@@ -247,7 +247,7 @@ class MainScreen(Screen):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "filter":
             event.input.display = False
-            self.query_one("#grid-A", GpuGrid).focus()
+            self.set_focus(self.query_one("#grid-A", GpuGrid))
 
     def on_key(self, event) -> None:
         box = self.query_one("#filter", Input)
@@ -255,7 +255,7 @@ class MainScreen(Screen):
             box.value = ""
             box.display = False
             self.set_filter("")
-            self.query_one("#grid-A", GpuGrid).focus()
+            self.set_focus(self.query_one("#grid-A", GpuGrid))
             event.stop()
 
     # ------------------------------------------------------------------ focus → table arm
