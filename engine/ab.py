@@ -13,7 +13,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .results import summary, to_json, atomic_write, write_run_outputs
+from .atomic import atomic_write
+from .results import summary, to_json, write_run_outputs
 from .scenario import ScenarioConfig
 from .simulation import Simulation
 

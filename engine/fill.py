@@ -28,7 +28,6 @@ number of workers.
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -37,6 +36,8 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
+
+from .atomic import atomic_write
 
 from .alibaba import NodeList, PodList, read_node_list, read_pod_list
 from .errors import InputError
@@ -308,15 +309,4 @@ def median_text(runs: Sequence[FillRun]) -> str:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    """Write via a temp file in the same folder + os.replace: readers never see half a file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    atomic_write(path, text)

@@ -11,13 +11,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .atomic import atomic_write
 from .simulation import Simulation
 
 FORMAT_VERSION = 1
@@ -115,22 +114,6 @@ def _fmt(value: Any) -> Any:
 JOB_COLUMNS = ["job_id", "job_type", "scale_factor", "arrival_s", "completion_s", "jct_s", "measured"]
 ROUND_COLUMNS = ["round", "time_s", "running", "queued", "completed", "arrivals", "completions",
                  "utilization", "lp_recomputed"]
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def to_json(data: Any) -> str:

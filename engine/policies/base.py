@@ -53,6 +53,16 @@ class AllocationInputs:
         return [self.cluster_spec[w] for w in self.worker_types]
 
 
+def base_constraints(cp, x, inputs: AllocationInputs) -> list:
+    """Gavel's base constraints, in Gavel's order (the order shapes the conic form):
+    x >= 0; per GPU type sum_i demand_i x_ik <= N_k; per job sum_k x_ik <= 1."""
+    return [
+        x >= 0,
+        cp.sum(cp.multiply(inputs.capacity_matrix(), x), axis=0) <= inputs.num_workers(),
+        cp.sum(x, axis=1) <= 1,
+    ]
+
+
 class Policy:
     """Base class.  ``gavel_name`` is Gavel's class name; the mechanism reads it
     (worker-type shuffling for names without "Perf"/"Packing", FIFO's priority-0 skip)."""

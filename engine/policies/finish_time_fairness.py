@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Allocation, AllocationInputs, Policy, isolated_allocation
+from .base import Allocation, AllocationInputs, Policy, base_constraints, isolated_allocation
 from .max_min_fairness import solve_or_warn
 
 
@@ -42,11 +42,7 @@ class FinishTimeFairnessPerf(Policy):
             expected = t + remaining * cp.inv_pos(realised)
             fractions.append(expected / expected_isolated)
         objective = cp.Minimize(fractions[0] if len(fractions) == 1 else cp.maximum(*fractions))
-        constraints = [
-            x >= 0,
-            cp.sum(cp.multiply(inputs.capacity_matrix(), x), axis=0) <= inputs.num_workers(),
-            cp.sum(x, axis=1) <= 1,
-        ]
+        constraints = base_constraints(cp, x, inputs)
         problem = cp.Problem(objective, constraints)
         solve_or_warn(problem, self.solver)
         return self.unflatten(x.value.clip(min=0.0).clip(max=1.0), inputs)

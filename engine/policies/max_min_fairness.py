@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 
 from ..errors import SimulationError
-from .base import Allocation, AllocationInputs, Policy, proportional_allocation
+from .base import Allocation, AllocationInputs, Policy, base_constraints, proportional_allocation
 from .mmf_ecos import solve_max_min
 
 
@@ -66,11 +66,7 @@ class MaxMinFairnessPerf(Policy):
 
         x = cp.Variable(throughputs.shape)
         objective = cp.Maximize(cp.min(cp.sum(cp.multiply(coefficients, x), axis=1)))
-        constraints = [
-            x >= 0,
-            cp.sum(cp.multiply(inputs.capacity_matrix(), x), axis=0) <= inputs.num_workers(),
-            cp.sum(x, axis=1) <= 1,
-        ]
+        constraints = base_constraints(cp, x, inputs)
         problem = cp.Problem(objective, constraints)
         solve_or_warn(problem, self.solver)
         return self.unflatten(x.value.clip(min=0.0).clip(max=1.0), inputs)

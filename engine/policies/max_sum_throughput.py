@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Allocation, AllocationInputs, Policy
+from .base import Allocation, AllocationInputs, Policy, base_constraints
 from .max_min_fairness import solve_or_warn
 
 
@@ -24,11 +24,7 @@ class MaxSumThroughputPerf(Policy):
         x = cp.Variable(throughputs.shape)
         costs = np.ones((1, n))
         objective = cp.Maximize(cp.sum(cp.sum(cp.multiply(throughputs / costs, x), axis=1)))
-        constraints = [
-            x >= 0,
-            cp.sum(cp.multiply(inputs.capacity_matrix(), x), axis=0) <= inputs.num_workers(),
-            cp.sum(x, axis=1) <= 1,
-        ]
+        constraints = base_constraints(cp, x, inputs)
         problem = cp.Problem(objective, constraints)
         solve_or_warn(problem, self.solver)
         return self.unflatten(x.value.clip(min=0.0).clip(max=1.0), inputs)
