@@ -56,6 +56,7 @@ def summary(sim: Simulation) -> dict[str, Any]:
         "window_duration_s": (total - s.window_start_time) if s.window_start_time is not None else None,
         "done": s.done,
         **({"jobs_rejected": s.rejected} if s.rejected else {}),
+        **({"pods_skipped": sim.config.skipped_jobs} if sim.config.skipped_jobs else {}),
         "scenario": sim.config.effective,
     }
     return out

@@ -82,7 +82,7 @@ class ScenarioConfig:
     frag_include_cpu_only: bool = True
     interference: tuple[float, ...] = ()  # throughput factor by co-located job count - 1
     fragmentation_metrics: bool = False
-    skipped_jobs: dict = None
+    skipped_jobs: dict | None = None  # pod replay: pods left out, by reason
 
 
 def builtin_trace(name: str) -> Path:
