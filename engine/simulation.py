@@ -251,6 +251,13 @@ class Simulation:
                 s.next_arrival = None
                 if not s.dispatched:
                     s.last_reset_time = 0  # Gavel's forced reset once the queue is empty
+        elif self._arrivals_exhausted() and not s.dispatched:
+            # Deliberate difference from Gavel: once the generator has made its last job,
+            # Gavel's clock jumps back to the stale next-arrival time and its lazy reset
+            # never comes, so a job waiting for a recompute (e.g. FIFO's queue head) hangs.
+            # Keep the clock and force the recompute, as Gavel's trace mode does.
+            s.next_arrival = None
+            s.last_reset_time = 0
         prev_now = s.now
         max_finish = 0
         if s.dispatched:
@@ -344,6 +351,11 @@ class Simulation:
                 m.occupied_nodes, m.partial_gpus)
 
     # ------------------------------------------------------------------ helpers
+    def _arrivals_exhausted(self) -> bool:
+        """True once a generated workload has made every job it will make."""
+        wl = self.config.workload
+        return wl.num_total_jobs is not None and self.state.num_generated >= wl.num_total_jobs
+
     def _is_done(self, trace: bool) -> bool:
         s, wl = self.state, self.config.workload
         if wl.window is not None:
@@ -507,7 +519,7 @@ class Simulation:
                     s.window_start_time = s.now
             return added
         gen = wl.config
-        while s.next_arrival <= s.now:
+        while s.next_arrival is not None and s.next_arrival <= s.now:
             if wl.num_total_jobs is not None and s.num_generated >= wl.num_total_jobs:
                 break
             job = generate_job(s.job_rng, self.config.throughputs, gen, s.num_generated,
