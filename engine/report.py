@@ -25,11 +25,11 @@ class RoundReport:
     running: int
     queued: int
     completed_total: int
-    busy_gpus: int
+    busy_gpus: int      # distinct GPUs holding at least one job (a shared GPU counts once)
     total_gpus: int
     metrics: dict[str, float] = field(default_factory=dict)
 
     @property
     def utilization(self) -> float:
-        """Share of GPUs busy in this round."""
+        """Share of the cluster's GPUs busy in this round (each GPU counted once)."""
         return self.busy_gpus / self.total_gpus if self.total_gpus else 0.0

@@ -227,7 +227,8 @@ class Simulation:
         s = self.state
         done = [v for v in s.jct.values() if v is not None]
         total_gpus = self.mech.cluster.num_gpus
-        busy = sum(len(g) for g in s.assignments.values())
+        # distinct GPUs: with sharing on several jobs hold the same GPU
+        busy = len({g for gpus in s.assignments.values() for g in gpus})
         out = {}
         if s.rounds and s.rounds[-1].frag is not None:
             out = dict(zip(FRAG_KEYS, (float(x) for x in s.rounds[-1].frag)))
@@ -574,7 +575,7 @@ class Simulation:
             s.dispatched.append((max(s.now, finish), j, gpus, num_steps))
         if new:
             s.num_rounds += 1
-        busy = sum(len(g) for g in new.values())
+        busy = len({g for gpus in new.values() for g in gpus})  # a shared GPU counts once
         busy_milli = sum(len(g) * s.assignment_milli[j] for j, g in new.items())
         frag = self._fragmentation(exact) if self.config.fragmentation_metrics else None
         metrics = {} if frag is None else dict(zip(FRAG_KEYS, frag))
