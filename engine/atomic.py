@@ -10,11 +10,20 @@ from pathlib import Path
 
 def atomic_write(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file in the same folder."""
+    _atomic(path, lambda f: f.write(text), "w")
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` (e.g. a Parquet file) to ``path`` through a temporary file."""
+    _atomic(path, lambda f: f.write(data), "wb")
+
+
+def _atomic(path: Path, write, mode: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", newline="") as f:
-            f.write(text)
+        with os.fdopen(fd, mode, **({"newline": ""} if "b" not in mode else {})) as f:
+            write(f)
         os.replace(tmp, path)
     except BaseException:
         try:

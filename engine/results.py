@@ -30,11 +30,22 @@ def measured_job_ids(sim: Simulation) -> list[int]:
     return sorted(sim.state.jct)
 
 
+def is_saturated(sim: Simulation) -> bool:
+    """True when the scenario has a ``max_sim_time_s`` cap and the measured jobs were
+    not all done by then.  Such a run has no honest average JCT: the jobs still
+    running are the slow ones, so averaging the finished ones would understate it
+    (the Gavel fork's truncated-JCT mistake, sharing.md §6)."""
+    cap = sim.config.max_sim_time
+    return cap is not None and (not sim.state.done or sim.state.now > cap)
+
+
 def summary(sim: Simulation) -> dict[str, Any]:
     s = sim.state
     ids = measured_job_ids(sim)
     jcts = [s.jct[j] for j in ids if s.jct.get(j) is not None]
-    avg = float(np.mean(jcts)) if jcts else None
+    cap = sim.config.max_sim_time
+    saturated = is_saturated(sim)
+    avg = float(np.mean(jcts)) if jcts and not saturated else None
     total = s.now
     util = (float(np.mean([busy / total for busy in s.gpu_busy]))
             if total > 0 and s.gpu_busy else 0.0)
@@ -57,6 +68,8 @@ def summary(sim: Simulation) -> dict[str, Any]:
         "done": s.done,
         **({"jobs_rejected": s.rejected} if s.rejected else {}),
         **({"pods_skipped": sim.config.skipped_jobs} if sim.config.skipped_jobs else {}),
+        # Only with a cap, so summaries of uncapped scenarios keep their format.
+        **({"max_sim_time_s": cap, "saturated": saturated} if cap is not None else {}),
         "scenario": sim.config.effective,
     }
     return out
@@ -121,8 +134,9 @@ def to_json(data: Any) -> str:
     return json.dumps(data, indent=2, sort_keys=False) + "\n"
 
 
-def write_run_outputs(sim: Simulation, out_dir: Path) -> dict[str, Any]:
-    """Write summary.json, jobs.csv and rounds.csv; returns the summary."""
+def run_output_texts(sim: Simulation) -> tuple[dict[str, Any], dict[str, str]]:
+    """The summary and the text of each run file, without writing anything (a sweep
+    worker on another machine sends the texts back for the driver to write)."""
     summ = summary(sim)
     texts = {
         "jobs.csv": _csv_text(jobs_rows(sim), JOB_COLUMNS),
@@ -130,6 +144,12 @@ def write_run_outputs(sim: Simulation, out_dir: Path) -> dict[str, Any]:
             FRAG_COLUMNS if sim.config.fragmentation_metrics else [])),
         "summary.json": to_json(summ),
     }
+    return summ, texts
+
+
+def write_run_outputs(sim: Simulation, out_dir: Path) -> dict[str, Any]:
+    """Write summary.json, jobs.csv and rounds.csv; returns the summary."""
+    summ, texts = run_output_texts(sim)
     for name, text in texts.items():
         atomic_write(out_dir / name, text)
     return summ

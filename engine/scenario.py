@@ -28,7 +28,7 @@ from .yaml_io import parse_scalar, read_yaml
 PLACEMENTS = ("gavel", "random", "bestfit", "dotprod", "packing", "clustering", "fgd")
 _TOP_KEYS = ("name", "description", "seed", "round_seconds", "reset_interval_seconds",
              "cluster", "throughputs", "workload", "policy", "solver", "placement", "sharing",
-             "fgd", "interference", "metrics")
+             "fgd", "interference", "metrics", "max_sim_time_s")
 # The Gavel fork's stand-ins for Alibaba GPU models without rows in Gavel's table
 # (sharing.md §2); applied only to cluster types the table lacks.
 ALIBABA_ALIASES = {"G2": ("v100", 0.80), "G3": ("v100", 0.90), "T4": ("v100", 0.35),
@@ -83,6 +83,9 @@ class ScenarioConfig:
     interference: tuple[float, ...] = ()  # throughput factor by co-located job count - 1
     fragmentation_metrics: bool = False
     skipped_jobs: dict | None = None  # pod replay: pods left out, by reason
+    # Simulated-time cap: a run whose measured jobs are not all done by then is
+    # *saturated* (reported as such, never averaged as if finished).  None = no cap.
+    max_sim_time: float | None = None
 
 
 def builtin_trace(name: str) -> Path:
@@ -288,6 +291,9 @@ def _build(data: dict, v: _V) -> ScenarioConfig:
     if frag == "auto":
         frag = sharing or placement != "gavel" or cluster.has_resources
     frag = v.boolean(frag, "metrics.fragmentation")
+    cap = data.get("max_sim_time_s")
+    if cap is not None:
+        cap = float(v.number(cap, "max_sim_time_s", 0, strict=True))
 
     effective = {
         "name": name, "description": description, "seed": seed,
@@ -303,13 +309,14 @@ def _build(data: dict, v: _V) -> ScenarioConfig:
         effective["throughputs"]["aliases"] = tp["aliases"]
     for key, value in (("fgd", {"scoring": scoring, "threshold_pct": threshold,
                                 "include_cpu_only": include_cpu}),
-                       ("interference", list(interference)), ("metrics", {"fragmentation": frag})):
+                       ("interference", list(interference)), ("metrics", {"fragmentation": frag}),
+                       ("max_sim_time_s", cap)):
         if key in data:
             effective[key] = value
     return ScenarioConfig(v.source, name, description, seed, round_seconds, reset_interval,
                           cluster, counts, table, workload, policy, solver, placement, sharing,
                           effective, scoring, float(threshold), include_cpu, tuple(interference),
-                          frag, skipped)
+                          frag, skipped, cap)
 
 
 def _effective_workload(wl: dict, workload: TraceWorkload | GeneratedWorkload) -> dict:

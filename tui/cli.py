@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from engine import InputError, Simulation, SimulationError, load_scenario, write_run_outputs
+from engine.measure import run_capped
 from engine.results import measured_job_ids
 
 from .progress import Progress
@@ -36,16 +37,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     progress = Progress.for_terminal(total, "run", args.quiet)
     window = set(measured) if wl.window is not None else None
     done = 0
-    for report in sim.run():
+
+    def on_step(report) -> None:
+        nonlocal done
         for j, _ in report.completions:
             if window is None or j in window:
                 done += 1
         progress.update(done, f"jobs, t={report.time / 3600:.1f} h")
+
+    run_capped(sim, on_step)  # to completion, or to the scenario's max_sim_time_s
     progress.update(done, "jobs", force=True)
     progress.close()
     summ = write_run_outputs(sim, out)
     if not args.quiet:
         avg = summ["avg_jct_s"]
+        if summ.get("saturated"):
+            print(f"SATURATED    measured jobs not all done by max_sim_time_s = "
+                  f"{summ['max_sim_time_s']:g} s: no average JCT")
         print(f"average JCT  {avg:.3f} s ({avg / 3600:.2f} h)" if avg is not None else "average JCT  n/a")
         print(f"utilization  {summ['utilization']:.3f}")
         print(f"makespan     {summ['makespan_s']:.3f} s")
@@ -70,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_run)
     from . import experiment_cli
     experiment_cli.register(sub, _add_overrides)
+    from . import sweep_cli
+    sweep_cli.register(sub)
     from . import view_cli  # the UI's commands live with the UI
     view_cli.register(sub)
     return parser
