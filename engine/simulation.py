@@ -171,19 +171,45 @@ class Simulation:
 
     def gpu_fill(self) -> np.ndarray:
         """Milli-GPU in use per GPU id this round (int array, 0..1000)."""
-        fill = np.zeros(self.mech.cluster.num_gpus, dtype=np.int64)
-        for g, held in gpu_holdings(self.state).items():
-            fill[g] = min(1000, sum(m for _, m in held))
-        return fill
+        s = self.state
+        gpu_ids: list[int] = []
+        milli: list[int] = []
+        for j, gpus in s.assignments.items():
+            gpu_ids.extend(gpus)
+            milli.extend([s.assignment_milli.get(j, 1000)] * len(gpus))
+        fill = np.bincount(np.asarray(gpu_ids, dtype=np.int64), weights=np.asarray(milli, dtype=np.float64),
+                           minlength=self.mech.cluster.num_gpus).astype(np.int64)
+        return np.minimum(fill, 1000, out=fill)
 
     def servers(self) -> list[ServerView]:
-        """Every server with the jobs packed on each of its GPUs this round."""
+        """Every server with the jobs packed on each of its GPUs this round.
+
+        Views are immutable, so the ones of servers whose GPUs hold the same jobs as at
+        the previous call are reused: a 6 000-GPU cluster costs O(busy GPUs) per call,
+        not one GpuView per GPU.  The cache lives on this object, never in the state.
+        """
         held = gpu_holdings(self.state)
-        return [ServerView(srv.server_id, srv.gpu_type,
-                           tuple(GpuView(g, srv.server_id, srv.gpu_type, tuple(held.get(g, ())))
-                                 for g in srv.gpu_ids),
-                           srv.cpu_milli, srv.memory_mib)
-                for srv in self.mech.cluster.servers]
+        cluster = self.mech.cluster
+        cached = self.__dict__.get("_servers_view")
+        if cached is None:
+            views = [self._server_view(srv, held) for srv in cluster.servers]
+        else:
+            old, views = cached
+            server_of = cluster.server_of
+            changed = {server_of[g] for g in old.keys() | held.keys() if old.get(g) != held.get(g)}
+            if changed:
+                views = list(views)
+                for i in changed:
+                    views[i] = self._server_view(cluster.servers[i], held)
+        self.__dict__["_servers_view"] = (held, views)
+        return list(views)
+
+    @staticmethod
+    def _server_view(srv, held: dict[int, list[tuple[int, int]]]) -> ServerView:
+        return ServerView(srv.server_id, srv.gpu_type,
+                          tuple(GpuView(g, srv.server_id, srv.gpu_type, tuple(held.get(g, ())))
+                                for g in srv.gpu_ids),
+                          srv.cpu_milli, srv.memory_mib)
 
     def job(self, job_id: int) -> JobView | None:
         """One job that has arrived (running, queued or completed), else None."""

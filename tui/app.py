@@ -117,6 +117,15 @@ class FragscopeApp(App[None]):
                     more = bool(self._ops)
                 if not more:  # coalesce: keys mashed faster than rounds draw only once
                     self._call(self._apply, self.session.frames())
+                    if not self.playing and op in ("step", "back", "fork", "play"):
+                        self._checkpoint_idle()
+
+    def _checkpoint_idle(self) -> None:
+        """The engine is idle: checkpoint the shown round so ← from here is instant."""
+        try:
+            self.session.checkpoint_idle()
+        except Exception as exc:  # a failed copy must not kill the UI
+            self.last_error = exc
 
     def _run_op(self, op: str, count: int, fork_kw: dict | None) -> None:
         session = self.session

@@ -112,6 +112,7 @@ class GpuGrid(ScrollView, can_focus=True):
         self._group_arrays: dict[int, np.ndarray] = {}
         self._levels_key: tuple = ()
         self._levels_cache = np.zeros(0, dtype=np.int64)
+        self._most_gpus = 1          # GPUs of the largest server (bar width), per topology
 
     # ------------------------------------------------------------------ data in
     def update_frame(self, frame: ArmFrame, auto_mode: bool = False) -> None:
@@ -126,6 +127,7 @@ class GpuGrid(ScrollView, can_focus=True):
                                 for k, gpu in enumerate(grp.gpus)}
             self._layout_key = ()
             self._group_arrays = {}
+            self._most_gpus = max((len(s.gpus) for s in frame.servers), default=1) or 1
             if auto_mode:
                 self.set_reactive(GpuGrid.heatmap, len(frame.fill) > HEATMAP_AUTO_GPUS)
         self._relayout()
@@ -151,8 +153,7 @@ class GpuGrid(ScrollView, can_focus=True):
     def bar_width(self) -> int:
         if not self.frame:
             return MIN_BAR
-        most = max((len(s.gpus) for s in self.frame.servers), default=1) or 1
-        return max(MIN_BAR, min(MAX_BAR, (self._usable_width() - LABEL_WIDTH) // most - 1))
+        return max(MIN_BAR, min(MAX_BAR, (self._usable_width() - LABEL_WIDTH) // self._most_gpus - 1))
 
     def heat_width(self) -> int:
         return max(8, self._usable_width() - HEAT_GUTTER)
@@ -178,8 +179,7 @@ class GpuGrid(ScrollView, can_focus=True):
             for gi, grp in enumerate(self._groups):
                 rows.append(Row("header", gi))
                 rows.extend(Row("server", gi, server=i) for i in grp.servers)
-            most = max((len(s.gpus) for s in self.frame.servers), default=1)
-            width = LABEL_WIDTH + most * (bw + 1)
+            width = LABEL_WIDTH + self._most_gpus * (bw + 1)
         self._rows = rows
         self.virtual_size = Size(width, len(rows))
         self._cache.clear()
