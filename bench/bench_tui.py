@@ -10,10 +10,15 @@
    *end-to-end* = the same plus Pilot's idle wait (an upper bound).  Target ≤ 50 ms.
    While playing, the LP table is refreshed separately at ≤ 4 Hz (it is sortable over
    all 3 000 jobs, so its diff is O(jobs)); frames are reported with and without it.
-2. Rounds per second in play mode at maximum speed on the 36:36:36 teaching scenario,
-   A alone and with the A/B fork open (targets ≥ 10 and ≥ 5); the big cluster for scale.
+2. Rounds per second in play mode at maximum speed, A alone and with the A/B fork open
+   (targets ≥ 10 and ≥ 5 on the full Alibaba cluster with sharing on and FGD:
+   bench/alibaba-play.yaml, 1 700 openb jobs), plus the 36:36:36 teaching scenario and the
+   Gavel 6 212-GPU cluster.  Each play window is followed by the engine alone stepping the
+   very same rounds from the same state (``Simulation.step()`` in a loop, two simulations
+   for the fork), so the UI's share of the time is visible whatever the engine costs:
+   *UI efficiency* = play rate / engine-alone rate.
 
-Usage: python bench/bench_tui.py [--frames 20] [--seconds 4]
+Usage: python bench/bench_tui.py [--frames 20] [--seconds 4] [--only frames|play]
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ sys.path.insert(0, str(REPO))
 
 from textual.screen import Screen  # noqa: E402
 
+from engine import Simulation  # noqa: E402
 from tui.app import SPEEDS, make_app, tune_gc  # noqa: E402
 from tui.widgets.gpu_grid import GpuGrid  # noqa: E402
 
@@ -38,6 +44,7 @@ BIG = REPO / "bench" / "big-cluster.yaml"
 ALIBABA = REPO / "scenarios" / "teach" / "alibaba-1213.yaml"
 ALIBABA_DATA = REPO.parent / "shared" / "data" / "alibaba" / "openb_node_list_gpu_node.csv"
 GAVEL36 = REPO / "scenarios" / "teach" / "gavel-36.yaml"
+ALIBABA_PLAY = REPO / "bench" / "alibaba-play.yaml"
 SIZE = (160, 50)
 
 _render_time = [0.0]
@@ -85,11 +92,15 @@ async def frame_times(scenario: Path, heatmap: bool, frames: int, table: bool) -
         return statistics.median(render), statistics.median(e2e), gpus
 
 
-async def play_rate(scenario: Path, fork: bool, seconds: float) -> float:
+WARMUP_ROUNDS = 2
+
+
+async def play_rate(scenario: Path, fork: bool, seconds: float) -> tuple[float, int, int]:
+    """(rounds/s, first round, rounds played) of the app playing at maximum speed."""
     app = make_app(scenario, speed_index=len(SPEEDS) - 1)
     async with app.run_test(size=SIZE) as pilot:
         await app.wait_for_engine()
-        app.run_engine("step", 2)
+        app.run_engine("step", WARMUP_ROUNDS)
         await app.wait_for_engine()
         if fork:
             await pilot.press("s")
@@ -99,38 +110,72 @@ async def play_rate(scenario: Path, fork: bool, seconds: float) -> float:
         t0 = time.perf_counter()
         await pilot.press("space")
         await asyncio.sleep(seconds)
-        await pilot.press("space")
+        stopped = app.session.step_index  # rounds finished inside the window
         elapsed = time.perf_counter() - t0
+        await pilot.press("space")
         await app.wait_for_engine()
-        return (app.session.step_index - start) / elapsed
+        return (stopped - start) / elapsed, start, stopped - start
 
 
-async def main(frames: int, seconds: float) -> None:
+def engine_rate(scenario: Path, fork: bool, start: int, rounds: int) -> float:
+    """Rounds/s of the bare engine over the same rounds (A, or A and a sharing-flipped B)."""
+    sim = Simulation.from_scenario(scenario)
+    for _ in range(start):
+        sim.step()
+    sims = [sim]
+    if fork:
+        b = sim.clone()
+        b.set_sharing(not sim.sharing)
+        sims.append(b)
+    t0 = time.perf_counter()
+    for _ in range(max(1, rounds)):
+        for s in sims:
+            if not s.done:
+                s.step()
+    return max(1, rounds) / (time.perf_counter() - t0)
+
+
+async def main(frames: int, seconds: float, only: str | None) -> None:
     _instrument()
     tune_gc()  # as `fragscope view` does
-    print(f"frame time, {SIZE[0]}x{SIZE[1]}, median of {frames} frames")
-    clusters = [("Gavel 2208:2000:2004", BIG)]
-    if ALIBABA_DATA.exists():
-        clusters.append(("Alibaba 1213 nodes", ALIBABA))
-    for label, scenario in clusters:
-        for heatmap in (True, False):
-            for table in (False, True):
-                render, e2e, gpus = await frame_times(scenario, heatmap, frames, table)
-                mode = "heatmap" if heatmap else "bars   "
-                what = "+ LP table refresh" if table else "(table throttled) "
-                print(f"  {label:<21} {gpus} GPUs {mode} {what}: render {1000 * render:6.1f} ms   "
-                      f"end-to-end {1000 * e2e:6.1f} ms")
-    print(f"play mode at max speed, {seconds:g} s windows, median of 3")
-    for scenario, label in ((GAVEL36, "36:36:36 (108 GPUs)"), (BIG, "Gavel 6 212 GPUs")):
-        for fork in (False, True):
-            rates = [await play_rate(scenario, fork, seconds) for _ in range(3)]
-            print(f"  {label:<20} {'A/B fork' if fork else 'A only  '}: "
-                  f"{statistics.median(rates):6.1f} rounds/s")
+    if only in (None, "frames"):
+        print(f"frame time, {SIZE[0]}x{SIZE[1]}, median of {frames} frames")
+        clusters = [("Gavel 2208:2000:2004", BIG)]
+        if ALIBABA_DATA.exists():
+            clusters.append(("Alibaba 1213 nodes", ALIBABA))
+        for label, scenario in clusters:
+            for heatmap in (True, False):
+                for table in (False, True):
+                    render, e2e, gpus = await frame_times(scenario, heatmap, frames, table)
+                    mode = "heatmap" if heatmap else "bars   "
+                    what = "+ LP table refresh" if table else "(table throttled) "
+                    print(f"  {label:<21} {gpus} GPUs {mode} {what}: render {1000 * render:6.1f} ms   "
+                          f"end-to-end {1000 * e2e:6.1f} ms", flush=True)
+    if only in (None, "play"):
+        print(f"play mode at max speed from round {WARMUP_ROUNDS}, {seconds:g} s windows, median of 3; "
+              "engine alone = the same rounds without the UI")
+        runs = []
+        if ALIBABA_DATA.exists():
+            runs.append((ALIBABA_PLAY, "Alibaba 6212 sharing+FGD"))
+        runs += [(GAVEL36, "36:36:36 (108 GPUs)"), (BIG, "Gavel 6212 GPUs")]
+        for scenario, label in runs:
+            for fork in (False, True):
+                play, eng, eff = [], [], []
+                for _ in range(3):
+                    rate, start, rounds = await play_rate(scenario, fork, seconds)
+                    alone = engine_rate(scenario, fork, start, rounds)
+                    play.append(rate)
+                    eng.append(alone)
+                    eff.append(rate / alone)
+                print(f"  {label:<25} {'A/B fork' if fork else 'A only  '}: "
+                      f"{statistics.median(play):6.1f} rounds/s   engine alone {statistics.median(eng):6.1f}   "
+                      f"UI efficiency {100 * statistics.median(eff):3.0f} %", flush=True)
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=4.0)
+    ap.add_argument("--only", choices=("frames", "play"))
     args = ap.parse_args()
-    asyncio.run(main(args.frames, args.seconds))
+    asyncio.run(main(args.frames, args.seconds, args.only))

@@ -26,6 +26,11 @@ from ..widgets.plot import ABPlot
 from ..widgets.queue import QueuePanel
 from .too_small import MIN_HEIGHT, MIN_WIDTH, TooSmall
 
+#: Event-log lines written per frame at most (older ones of the batch are summarised):
+#: at full speed a 6 000-GPU cluster logs hundreds of events per frame.
+EVENTS_PER_SYNC = 300
+EVENTS_PER_SYNC_PLAYING = 40
+
 PLOT_KEYS = ("frag_rate", "utilization", "avg_jct_s", "completed", "queued", "running",
              "unalloc_gpu_pct", "frag_amount", "frag_over_total", "busy_milli_pct", "partial_gpus",
              "occupied_nodes")
@@ -144,7 +149,7 @@ class MainScreen(Screen):
         self._show_ab(frames)
         shown = self._table_frame()
         self.query_one(QueuePanel).show(shown, self.matched)
-        self._show_events(frames, forked != old_forked)
+        self._show_events(frames, forked != old_forked, playing)
         if table:
             self.refresh_table()
 
@@ -187,7 +192,7 @@ class MainScreen(Screen):
         if self.frames:
             self._show_ab(self.frames)
 
-    def _show_events(self, frames: list[ArmFrame], fork_changed: bool) -> None:
+    def _show_events(self, frames: list[ArmFrame], fork_changed: bool, playing: bool = False) -> None:
         """Append the rounds not yet logged (A and B interleaved by round)."""
         log = self.query_one(EventLog)
         if fork_changed or any(f.step < log.shown.get(f.label, -1) for f in frames):
@@ -203,8 +208,10 @@ class MainScreen(Screen):
                     pending.extend((s.step, order, line) for line in describe_round(s))
             log.shown[f.label] = f.step
         pending.sort(key=lambda p: (p[0], p[1]))
-        for _, order, line in pending[-300:]:
-            log.add([line], frames[order].label if forked else None)
+        cap = EVENTS_PER_SYNC_PLAYING if playing else EVENTS_PER_SYNC
+        shown = pending[-cap:]
+        log.add_many([(line, frames[order].label if forked else None) for _, order, line in shown],
+                     skipped=len(pending) - len(shown))
 
     # ------------------------------------------------------------------ grid mode
     def toggle_heatmap(self) -> None:

@@ -40,3 +40,17 @@ class EventLog(RichLog):
     def add(self, lines: list[tuple[int, str, str]], arm: str | None) -> None:
         for step, kind, text in lines:
             self.write(event_text(step, kind, text, arm))
+
+    def add_many(self, lines: list[tuple[tuple[int, str, str], str | None]], skipped: int = 0) -> None:
+        """Append lines in one write (one layout pass, not one per line); ``skipped``
+        earlier lines of the same batch are summarised in a single dim line."""
+        if not lines and not skipped:
+            return
+        out = Text(no_wrap=True, overflow="ellipsis")
+        if skipped:
+            out.append(f"… {skipped} earlier event{'s' if skipped != 1 else ''} not listed", style="dim")
+        for i, ((step, kind, text), arm) in enumerate(lines):
+            if i or skipped:
+                out.append("\n")
+            out.append_text(event_text(step, kind, text, arm))
+        self.write(out)

@@ -14,6 +14,7 @@ from ._static import PanelStatic
 
 from ..paint import A_COLOUR, B_COLOUR, sparkline
 from ..session import FRACTION_KEYS, METRIC_KEYS, PERCENT_KEYS, ArmFrame, fmt_duration, metric_scale
+from ..session import series as series_of
 
 LABELS = {
     "frag_rate": "frag rate", "frag_amount": "frag amount", "frag_over_total": "frag/total",
@@ -58,7 +59,7 @@ class MetricsPanel(PanelStatic):
         out = Text(no_wrap=True, overflow="crop")
         missing = False
         for key in METRIC_KEYS:
-            series = [f.series(key)[-spark_w:] for f in frames]
+            series = [series_of(f.history[-spark_w:], key) for f in frames]
             lo, hi = metric_scale(key) or (0.0, _max(series))
             out.append(f"{LABELS[key]:<{NAME_W}}", style="bold")
             for vals in values:
