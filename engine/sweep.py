@@ -472,7 +472,9 @@ def _run_ray(spec: SweepSpec, todo: list[Point], workers: int,
 
     started = False
     if not ray.is_initialized():
-        kwargs: dict[str, Any] = {"log_to_driver": False, "include_dashboard": False}
+        import logging
+        kwargs: dict[str, Any] = {"log_to_driver": False, "include_dashboard": False,
+                                  "logging_level": logging.WARNING}
         if address:
             ray.init(address=address, **kwargs)
         else:
