@@ -9,6 +9,7 @@ Usage:
     python bench/bench_sweep.py                 # all 90 points, twice (long: ~1 h on 2 free cores)
     python bench/bench_sweep.py --subset 12     # the first 12 points of each arm/placement slice
     python bench/bench_sweep.py --workers 1,2,4
+    python bench/bench_sweep.py --subset 9 --workers 2 --compare runs/sharing-ab
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ def main() -> None:
     ap.add_argument("--sweep", default=str(SWEEP))
     ap.add_argument("--subset", type=int, default=None, metavar="N", help="run only N points")
     ap.add_argument("--workers", default="1,2", help="worker counts to time (default 1,2)")
+    ap.add_argument("--compare", default=None, metavar="DIR",
+                    help="also check the results against an earlier sweep's folder (e.g. "
+                         "runs/sharing-ab, the one docs/sharing-ab was made from)")
     args = ap.parse_args()
     spec = load_sweep(args.sweep)
     if args.subset:
@@ -63,6 +67,13 @@ def main() -> None:
             cpu = float(tables[w]["wall_s"].sum())
             print(f"workers={w}: wall {times[w]:8.1f} s   (sum of per-point wall {cpu:8.1f} s; "
                   f"{outcome.saturated} saturated, {outcome.failed} failed)", flush=True)
+    if args.compare:
+        import pandas as pd
+        ref = pd.read_parquet(Path(args.compare) / "results.parquet")
+        for w, table in tables.items():
+            sub = ref[ref["point"].isin(table["point"])].reset_index(drop=True)
+            same = len(sub) == len(table) and results_equal_ignoring_wall(sub, table)
+            print(f"workers={w}: same results as {args.compare} (wall_s excluded): {same}")
     base = counts[0]
     for w in counts[1:]:
         same = results_equal_ignoring_wall(tables[base], tables[w])
