@@ -16,7 +16,8 @@
    Gavel 6 212-GPU cluster.  Each play window is followed by the engine alone stepping the
    very same rounds from the same state (``Simulation.step()`` in a loop, two simulations
    for the fork), so the UI's share of the time is visible whatever the engine costs:
-   *UI efficiency* = play rate / engine-alone rate.
+   *UI efficiency* = play rate / engine-alone rate.  Above 512 GPUs play mode keeps no
+   placement decision records (single steps do), and the engine-alone run matches that.
 
 Usage: python bench/bench_tui.py [--frames 20] [--seconds 4] [--only frames|play]
 """
@@ -38,6 +39,7 @@ from textual.screen import Screen  # noqa: E402
 
 from engine import Simulation  # noqa: E402
 from tui.app import SPEEDS, make_app, tune_gc  # noqa: E402
+from tui.session import PLAY_RECORDS_MAX_GPUS  # noqa: E402
 from tui.widgets.gpu_grid import GpuGrid  # noqa: E402
 
 BIG = REPO / "bench" / "big-cluster.yaml"
@@ -118,10 +120,12 @@ async def play_rate(scenario: Path, fork: bool, seconds: float) -> tuple[float, 
 
 
 def engine_rate(scenario: Path, fork: bool, start: int, rounds: int) -> float:
-    """Rounds/s of the bare engine over the same rounds (A, or A and a sharing-flipped B)."""
+    """Rounds/s of the bare engine over the same rounds (A, or A and a sharing-flipped B),
+    keeping decision records exactly when play mode does (not above PLAY_RECORDS_MAX_GPUS)."""
     sim = Simulation.from_scenario(scenario)
     for _ in range(start):
         sim.step()
+    sim.explain = sim.gpu_fill().size <= PLAY_RECORDS_MAX_GPUS
     sims = [sim]
     if fork:
         b = sim.clone()

@@ -36,6 +36,10 @@ from .widgets.alloc_table import AllocTable
 
 SPEEDS: tuple[float, ...] = (1, 2, 5, 10, 20, 50, 0)   # rounds/s; 0 = as fast as possible
 SYNC_INTERVAL = 0.1
+#: While playing, frames are drawn at most every SYNC_COST_FACTOR × (what the last one cost
+#: to build and apply); drawing it to the screen costs about as much again, so the UI takes
+#: roughly 2/SYNC_COST_FACTOR of the time and the engine the rest.
+SYNC_COST_FACTOR = 5
 TABLE_INTERVAL = 0.25
 TEACH_DEFAULT = Path(__file__).resolve().parents[1] / "scenarios" / "teach" / "tiny-packing.yaml"
 _TRANSPORT = {a.action for a in keymap.BINDINGS}
@@ -190,25 +194,35 @@ class FragscopeApp(App[None]):
         worker = get_current_worker()
         last_sync = time.monotonic()
         interval = SYNC_INTERVAL
-        while self.playing and not worker.is_cancelled and not session.done:
-            t0 = time.monotonic()
-            session.step()
-            if time.monotonic() - last_sync >= interval:
-                s0 = time.monotonic()
-                self._call(self._apply, session.frames())
-                last_sync = time.monotonic()
-                interval = max(SYNC_INTERVAL, 3 * (last_sync - s0))
-            if self.speed:
-                wait = 1.0 / self.speed - (time.monotonic() - t0)
-                while wait > 0 and self.playing and not worker.is_cancelled:
-                    time.sleep(min(wait, 0.05))
-                    wait -= 0.05
+        session.set_playing(True)
+        try:
+            self._play_rounds(session, worker, last_sync, interval)
+        finally:
+            session.set_playing(False)
         if session.done:
             self.playing = False
         if worker.is_cancelled and self.playing:
             # superseded by another operation: keep playing after it
             with self._ops_lock:
                 self._ops.append(("play", 1, None))
+
+    def _play_rounds(self, session: Session, worker: Any, last_sync: float, interval: float) -> None:
+        while self.playing and not worker.is_cancelled and not session.done:
+            t0 = time.monotonic()
+            session.step()
+            if time.monotonic() - last_sync >= interval:
+                s0 = time.monotonic()
+                # job views (O(jobs)) only when the table is due: the grid, metrics and log
+                # need none, the queue panel shows the last full frame's queue meanwhile
+                full = s0 - self._last_table >= self._table_interval
+                self._call(self._apply, session.frames(full=full), full)
+                last_sync = time.monotonic()
+                interval = max(SYNC_INTERVAL, SYNC_COST_FACTOR * (last_sync - s0))
+            if self.speed:
+                wait = 1.0 / self.speed - (time.monotonic() - t0)
+                while wait > 0 and self.playing and not worker.is_cancelled:
+                    time.sleep(min(wait, 0.05))
+                    wait -= 0.05
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> None:
         try:
@@ -220,13 +234,15 @@ class FragscopeApp(App[None]):
         self.last_notice = message
         self._call(self.notify, message, severity=severity, timeout=3)
 
-    async def _apply(self, frames: list[ArmFrame]) -> None:
+    async def _apply(self, frames: list[ArmFrame], full: bool = True) -> None:
+        """Show frames; ``full=False`` frames carry the job list of the last full frame
+        (play mode between table refreshes), so the table is not refreshed from them."""
         if not frames or frames[0].version < self._applied_version:
             return  # a stale frame from a worker that was superseded
         self._applied_version = frames[0].version
         self.frames = frames
         now = time.monotonic()
-        table = not self.playing or now - self._last_table >= self._table_interval
+        table = full and (not self.playing or now - self._last_table >= self._table_interval)
         try:
             main = self._main_screen()
         except LookupError:
@@ -236,7 +252,7 @@ class FragscopeApp(App[None]):
             self._last_table = time.monotonic()
             # a 3 000-job table costs ~0.1 s to refresh: while playing keep it near 10 % of the time
             self._table_interval = max(TABLE_INTERVAL, 10 * (self._last_table - now))
-        elif not self._table_pending:
+        elif full and not self._table_pending:
             self._table_pending = True
             self.set_timer(self._table_interval, self._flush_table)
 

@@ -61,6 +61,11 @@ MAX_CHECKPOINT_EVERY = 32
 #: Estimated memory the checkpoints of one arm may use (the ring shrinks to fit, ≥ 4).
 CHECKPOINT_MEMORY_MB = 1024
 
+#: While playing, clusters with more GPUs than this keep no placement decision records
+#: (``Simulation.explain`` off: FGD's scored candidates cost ~35 % of a 6 212-GPU round);
+#: single steps always record them, so the inspector has them when stepping.
+PLAY_RECORDS_MAX_GPUS = 512
+
 TRACK_JOBS_PER_ROUND = 500   # above this many active jobs, priorities are sampled sparser
 _PRIORITY_TRACK_LEN = 400     # rounds of per-job priority history kept for the inspector
 _EVENT_PLACEMENTS_SHOWN = 6   # placements listed per round in the event log
@@ -197,6 +202,9 @@ class Arm:
         self._version = 0           # bumped whenever the simulation changes (views cache key)
         self._views_at = -1
         self._views: tuple[JobView, ...] = ()
+        self._frame_jobs: tuple[JobView, ...] | None = None
+        self._frame_alloc: dict[int, dict[str, float]] = {}
+        self.num_gpus = int(sim.gpu_fill().size)
         self._take_checkpoint()
         self._track_jobs()
 
@@ -338,14 +346,18 @@ class Arm:
         """One metric over every round of this arm's history (NaN where absent)."""
         return series(self.history, key)
 
-    def frame(self, version: int) -> ArmFrame:
+    def frame(self, version: int, full: bool = True) -> ArmFrame:
+        """This arm now; ``full=False`` reuses the job views and allocation of the last full
+        frame (O(jobs) to build) — play mode draws those only when the table refreshes."""
         sim = self.sim
         name, desc, policy, placement = sim_label(sim)
+        if full or self._frame_jobs is None:
+            self._frame_jobs, self._frame_alloc = self.job_views(), sim.allocation()
         return ArmFrame(label=self.label, version=version, step=sim.step_index, now=sim.now,
                         done=sim.done, sharing=bool(sim.sharing), name=name, description=desc,
                         policy=policy, placement=placement, gpu_types=tuple(sim.gpu_types),
-                        servers=tuple(sim.servers()), fill=sim.gpu_fill(), jobs=self.job_views(),
-                        allocation=sim.allocation(), metrics=dict(self.history[-1].metrics),
+                        servers=tuple(sim.servers()), fill=sim.gpu_fill(), jobs=self._frame_jobs,
+                        allocation=self._frame_alloc, metrics=dict(self.history[-1].metrics),
                         summary=self.history[-1], fork_step=self.fork_step,
                         history=tuple(self.history))
 
@@ -413,6 +425,13 @@ class Session:
             self.version += 1
             return before - self.step_index
 
+    def set_playing(self, playing: bool) -> None:
+        """Play mode on a large cluster skips decision records (see PLAY_RECORDS_MAX_GPUS)."""
+        with self.lock:
+            for arm in self.arms:
+                if hasattr(arm.sim, "explain"):
+                    arm.sim.explain = not (playing and arm.num_gpus > PLAY_RECORDS_MAX_GPUS)
+
     def checkpoint_idle(self) -> bool:
         """Checkpoint every arm's current round (call when the engine has nothing to do)."""
         with self.lock:
@@ -463,9 +482,9 @@ class Session:
             return True
 
     # -------------------------------------------------------------- reading
-    def frames(self) -> list[ArmFrame]:
+    def frames(self, full: bool = True) -> list[ArmFrame]:
         with self.lock:
-            return [arm.frame(self.version) for arm in self.arms]
+            return [arm.frame(self.version, full) for arm in self.arms]
 
     def read(self, fn: Any, *args: Any) -> Any:
         """Run ``fn(*args)`` under the lock (for one-off reads such as the inspector's)."""

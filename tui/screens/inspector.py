@@ -130,6 +130,10 @@ def decision_section(ins: Inspection) -> Group:
     when = _field(d, "round")
     head = Text(f"placement decision{f' (round {when})' if when is not None else ''} · "
                 f"{strategy or ''} · rule: {rule} · winner: {winner}\n", style="bold")
+    job = ins.job
+    if job is not None and job.gpus and gpus is not None and set(gpus) != set(job.gpus):
+        head.append("this is an earlier placement: the job has moved since, while playing a large "
+                    "cluster (no records then); step with n to record decisions\n", style="yellow")
     table = Table(box=None, padding=(0, 1))
     for col in ("server/node", "GPU", "score", "Δ frag"):
         table.add_column(col, justify="right")
