@@ -342,3 +342,36 @@ async def test_save_screenshot_writes_an_svg(tmp_path, monkeypatch):
         await step(pilot, 1)
         app.action_save_screenshot()
         assert (tmp_path / "fragscope-round-1.svg").read_text().startswith("<svg")
+
+
+async def test_table_rebuild_on_heavy_churn_matches_the_incremental_path_and_keeps_the_cursor(monkeypatch):
+    """Many rows entering/leaving at once rebuild the table (cheaper than remove_row each):
+    same rows in the same order as the cell-by-cell path, cursor still on its job."""
+    import dataclasses
+
+    from tui.widgets import alloc_table
+
+    app = tiny_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await step(pilot, 12)
+        frame = app.frames[0]
+        table = app.screen.query_one(AllocTable)
+        jobs = list(frame.jobs)
+        assert len(jobs) >= 4
+        table.move_cursor(row=2)
+        keep = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        keep_jv = next(jv for jv in jobs if str(jv.job_id) == keep)
+        churned = [keep_jv] + [dataclasses.replace(jv, job_id=jv.job_id + 1000) for jv in jobs if jv is not keep_jv]
+        new = dataclasses.replace(frame, jobs=tuple(churned))
+        monkeypatch.setattr(alloc_table, "REBUILD_ROWS", 1)
+        table.show(new, None)
+        await pilot.pause()
+        rebuilt = [table.coordinate_to_cell_key((i, 0)).row_key.value for i in range(table.row_count)]
+        assert table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == keep
+        monkeypatch.setattr(alloc_table, "REBUILD_ROWS", 10_000)
+        table.show(frame, None)
+        table.show(new, None)
+        await pilot.pause()
+        incremental = [table.coordinate_to_cell_key((i, 0)).row_key.value for i in range(table.row_count)]
+        assert rebuilt == incremental
+        assert sorted(rebuilt, key=int) == sorted((str(jv.job_id) for jv in churned), key=int)

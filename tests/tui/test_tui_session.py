@@ -7,8 +7,9 @@ import math
 import pytest
 
 from engine import Simulation
-from tui.session import Session, describe_round, fmt_duration
-from tui_helpers import GAVEL36, TINY
+import tui.session as session_mod
+from tui.session import Session, copy_sim, describe_round, fmt_duration
+from tui_helpers import FRAG, GAVEL36, TINY
 
 
 def _state(sim: Simulation) -> tuple:
@@ -58,6 +59,122 @@ def test_rewind_replays_from_sparse_checkpoints():
         pass
     session.rewind(4)
     assert _state(session.a.sim) == _state(ref)
+
+
+def _decisions(sim: Simulation) -> dict:
+    """Every active job's latest placement decision record (round mode), by value."""
+    return {jv.job_id: sim.placement_decision(jv.job_id) for jv in sim.jobs()}
+
+
+@pytest.mark.parametrize("every,k", [(4, 1), (4, 6), (7, 3)])
+def test_checkpoint_and_replay_equals_never_rewinding_with_fgd_and_sharing(every, k):
+    """Sparse checkpoints (as on a big cluster): rewinding k rounds copies the nearest
+    checkpoint at or before the target and replays; then stepping forward again gives
+    exactly the run that never rewound — state, decision records and the next reports."""
+    straight = Simulation.from_scenario(FRAG)
+    for _ in straight.run(max_steps=18):
+        pass
+    expected = (_state(straight), _decisions(straight))
+    expected_next = _reports(straight, 6)
+
+    session = Session(Simulation.from_scenario(FRAG), ring=64, checkpoint_every=every)
+    for _ in range(18):
+        session.step()
+    assert [s for s, _ in session.a.checkpoints] == list(range(0, 18, every))
+    assert session.rewind(k) == k
+    mid = Simulation.from_scenario(FRAG)
+    for _ in mid.run(max_steps=18 - k):
+        pass
+    assert (_state(session.a.sim), _decisions(session.a.sim)) == (_state(mid), _decisions(mid))
+    for _ in range(k):
+        session.step()
+    sim = session.a.sim
+    assert (_state(sim), _decisions(sim)) == expected
+    assert _reports(sim, 6) == expected_next
+
+
+def test_rewinding_twice_to_one_checkpoint_never_alters_it():
+    session = Session(Simulation.from_scenario(FRAG), ring=64, checkpoint_every=5)
+    for _ in range(9):
+        session.step()
+    session.rewind(2)            # 7: copy of checkpoint 5, replayed 2 rounds
+    first = _state(session.a.sim)
+    for _ in range(3):
+        session.step()
+    session.rewind(3)            # 7 again, from the same checkpoint
+    assert _state(session.a.sim) == first
+    saved = session.a.checkpoints[-1][1]
+    assert saved.sim.step_index == 5 and saved.sim is not session.a.sim
+
+
+def test_fork_b_rewinds_by_checkpoint_and_replay():
+    session = Session(Simulation.from_scenario(FRAG), ring=64, checkpoint_every=3)
+    for _ in range(4):
+        session.step()
+    session.fork()
+    for _ in range(8):
+        session.step()
+    ref = Simulation.from_scenario(FRAG)
+    for _ in ref.run(max_steps=4):
+        pass
+    ref.set_sharing(not ref.sharing)
+    for _ in ref.run(max_steps=5):
+        pass
+    session.rewind(3)
+    assert _state(session.b.sim) == _state(ref)
+    assert _decisions(session.b.sim) == _decisions(ref)
+
+
+def test_copy_sim_shares_frozen_records_but_not_state():
+    sim = Simulation.from_scenario(FRAG)
+    for _ in sim.run(max_steps=5):
+        pass
+    ids = [jv.job_id for jv in sim.jobs()]
+    other = copy_sim(sim, ids)
+    shared = [j for j in ids if sim.placement_decision(j) is not None]
+    assert shared and all(other.placement_decision(j) is sim.placement_decision(j) for j in shared)
+    assert other.state is not sim.state and other.config is sim.config
+    before = _state(sim)
+    other.step()
+    assert _state(sim) == before  # stepping the copy leaves the original alone
+    sim.step()
+    assert _state(sim) == _state(other)
+
+
+def test_idle_checkpoint_makes_the_current_round_a_checkpoint():
+    session = Session(Simulation.from_scenario(TINY), ring=64, checkpoint_every=10)
+    for _ in range(3):
+        session.step()
+    assert [s for s, _ in session.a.checkpoints] == [0]
+    assert session.checkpoint_idle() is True
+    assert session.checkpoint_idle() is False  # already one
+    assert [s for s, _ in session.a.checkpoints] == [0, 3]
+
+
+def test_play_mode_skips_decision_records_only_on_large_clusters(monkeypatch):
+    session = Session(Simulation.from_scenario(TINY))  # 16 GPUs
+    session.set_playing(True)
+    assert session.a.sim.explain is True
+    monkeypatch.setattr(session_mod, "PLAY_RECORDS_MAX_GPUS", 8)
+    session.fork()
+    session.set_playing(True)
+    assert session.a.sim.explain is False and session.b.sim.explain is False
+    session.set_playing(False)
+    assert session.a.sim.explain is True and session.b.sim.explain is True
+
+
+def test_decision_records_do_not_change_the_simulation():
+    """Play mode turns records off on large clusters: the run must not depend on them."""
+    runs = []
+    for pattern in ((True,), (False,), (True, False, False)):
+        sim = Simulation.from_scenario(FRAG)
+        out = []
+        for i in range(25):
+            sim.explain = pattern[i % len(pattern)]
+            r = sim.step()
+            out.append((r.placements, r.completions, r.running, r.metrics))
+        runs.append(out)
+    assert runs[0] == runs[1] == runs[2]
 
 
 def test_rewind_stops_at_the_ring_limit():
