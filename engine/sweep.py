@@ -440,7 +440,8 @@ def _run_local(spec: SweepSpec, todo: list[Point], workers: int,
     from concurrent.futures.process import BrokenProcessPool
     from multiprocessing import get_context
 
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
+                             initializer=_die_with_parent) as pool:
         pending = {pool.submit(run_point, base, p.overrides): p for p in todo}
         try:
             while pending:
@@ -454,6 +455,20 @@ def _run_local(spec: SweepSpec, todo: list[Point], workers: int,
         finally:
             for fut in pending:
                 fut.cancel()
+
+
+def _die_with_parent() -> None:
+    """Pool worker start-up: on Linux, ask the kernel to kill this worker when the
+    sweep process dies (kill -9 included), so a killed sweep leaves no orphan still
+    computing a point.  Elsewhere a no-op (orphans then finish their point and exit;
+    their files are written atomically either way)."""
+    try:
+        import ctypes
+        import signal
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def ray_available() -> bool:
