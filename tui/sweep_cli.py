@@ -55,7 +55,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from engine.sweep_report import make_report
 
-    written = make_report(Path(args.dir), Path(args.out), reference=args.reference)
+    written = make_report(Path(args.dir), Path(args.out), reference=args.reference,
+                          reference_workload=args.reference_workload)
     if not args.quiet:
         for path in written:
             print(f"wrote        {path}")
@@ -88,5 +89,8 @@ def register(sub: "argparse._SubParsersAction") -> None:
     p.add_argument("--reference", default=None, metavar="CSV",
                    help="fill only: reference curves to overlay (e.g. "
                         "../shared/reference/fgd/reference_curves.csv)")
+    p.add_argument("--reference-workload", default="openb_pod_list_default", metavar="NAME",
+                   help="fill only: which workload's reference curves (the pod list the fill "
+                        "ran on; default openb_pod_list_default)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_report)
