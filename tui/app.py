@@ -372,7 +372,9 @@ class FragscopeApp(App[None]):
 
     # ------------------------------------------------------------------ palette
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        # Textual's own "Screenshot" saves to a Downloads folder that often does not exist
+        # ("Failed to save screenshot"); ours writes fragscope-round-N.svg here instead.
+        yield from (c for c in super().get_system_commands(screen) if c.title != "Screenshot")
         yield from system_commands(self)
 
     def fork_capabilities(self) -> set[str]:

@@ -21,7 +21,7 @@ PANELS = [
                       "job's demand (GPUs × share), state, priority and deficit (max over types)."),
     ("Metrics", "fragmentation (rate, amount, frag/total), utilization, unallocated GPU %, "
                 "occupied nodes, running / queued / completed, average JCT so far; strips "
-                "show recent rounds ('—' = not reported by this engine)."),
+                "show recent rounds ('—' = not measured: before round 1, or frag metrics off in this mode)."),
     ("A/B", "after 's': B is a clone of A with sharing flipped; both step in lock-step. "
             "Δ = B − A (green = B better); the plot overlays A and B, fork round marked."),
     ("Queue / events", "jobs waiting this round; per round: arrivals (+), completions (✓), "

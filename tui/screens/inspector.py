@@ -128,6 +128,10 @@ def decision_section(ins: Inspection) -> Group:
     if winner is None:
         winner = f"server {server} GPU(s) {', '.join(str(g) for g in gpus or ())}"
     when = _field(d, "round")
+    if isinstance(when, int):
+        # the engine numbers steps from 0 while scheduling; the UI's round N (header, event
+        # log) is the state after N steps, so the placement the log shows at rN has round N-1
+        when += 1
     head = Text(f"placement decision{f' (round {when})' if when is not None else ''} · "
                 f"{strategy or ''} · rule: {rule} · winner: {winner}\n", style="bold")
     job = ins.job

@@ -32,6 +32,11 @@ MAX_ROWS = 300
 REBUILD_ROWS = 100
 
 
+def column_label(name: str, width: int) -> str:
+    """A header that fits ``width`` and keeps both ends: 'V100M16' → 'V1…16' (not 'V100M')."""
+    return name if len(name) <= width or width < 4 else f"{name[:width - 3]}…{name[-2:]}"
+
+
 def demand_text(jv: JobView) -> str:
     """GPU demand as GPUs × share of each: 1×0.5, 4×1."""
     return f"{jv.num_gpus}×{jv.gpu_milli / 1000:g}"
@@ -94,7 +99,8 @@ class AllocTable(DataTable):
             self.clear(columns=True)
             for name in self.columns_names:
                 # fixed widths: the layout must not depend on which jobs were seen before
-                self.add_column(name, key=name, width=COLUMN_WIDTHS.get(name, 5))
+                width = COLUMN_WIDTHS.get(name, 5)
+                self.add_column(column_label(name, width), key=name, width=width)
             self._raw = {}
         self._all = {}
         for jv in frame.jobs:

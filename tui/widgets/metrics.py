@@ -69,7 +69,8 @@ class MetricsPanel(PanelStatic):
             for s, colour in zip(series, (A_COLOUR, B_COLOUR)):
                 out.append(" " + sparkline(s, spark_w, lo, hi), style=colour)
             out.append("\n")
-        note = "— = not reported by this engine" if missing else ""
+        note = ("— = none yet (step a round)" if all(f.step == 0 for f in frames)
+                else "— = not measured in this mode") if missing else ""
         head = "A" if not forked else "A        B"
         out.append(f"{'':<{NAME_W}}{head:>{VALUE_W - 1}}  {note}", style="dim")
         self.update(out, layout=self._relayout_needed(out))
