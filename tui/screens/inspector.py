@@ -96,10 +96,11 @@ def priority_history(ins: Inspection) -> Text:
     steps = [s for s, _, _ in ins.priority_history]
     t.append(f"\npriority history (rounds {steps[0]}–{steps[-1]})\n", style="bold")
     types = sorted(ins.priority_history[-1][1])
+    width = max([6, *(len(ty) + 1 for ty in types)])
     for ty in types:
         vals = [p.get(ty, math.nan) for _, p, _ in ins.priority_history]
         vals = [v if not math.isinf(v) else math.nan for v in vals]
-        t.append(f"  {ty:<6}")
+        t.append(f"  {ty:<{width}}")
         t.append(sparkline(vals, 50, 0.0, None) + "\n", style="#5fafff")
     return t
 
