@@ -24,6 +24,7 @@ distinct g, plus a table lookup of the weight of the fitting types.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -296,6 +297,29 @@ class FragModel:
         # fitting weight = Σ w over k_m ≤ cnt and rank(c_m) < pos: cumulative sums
         self.table = table.cumsum(axis=2).cumsum(axis=3)
         self._gidx = np.arange(n_g)
+        self._cthr_list = [int(c) for c in self.cthr]
+        self._memo: dict[tuple, int] = {}
+
+    def __deepcopy__(self, memo: dict) -> "FragModel":
+        return self  # immutable but for the memo of a pure function: share it between forks
+
+    def frag_one(self, free_gpu: list[int], free_cpu: int, model_id: int) -> int:
+        """D·F_n(M) of one node shape (a Python list of free milli per slot), memoised.
+
+        F depends on the free-GPU vector only as a multiset and on free CPU only
+        through how many CPU thresholds it reaches, so the key is (model, that
+        count, sorted vector): round mode revisits the same shapes all the time and
+        a dict hit costs ~1 µs against ~40 µs for the numpy evaluation.
+        """
+        key = (model_id, bisect_right(self._cthr_list, free_cpu), *sorted(free_gpu))
+        f = self._memo.get(key)
+        if f is None:
+            if len(self._memo) >= _MEMO_LIMIT:
+                self._memo.clear()
+            f = int(self.frag_int(np.array([free_gpu], np.int64), np.array([free_cpu], np.int64),
+                                  np.array([model_id]))[0])
+            self._memo[key] = f
+        return f
 
     def model_index(self, name: str) -> int:
         return self.models.index(name)
@@ -343,19 +367,32 @@ class ClusterMetrics:
 
 
 _HASH_RNG = np.random.default_rng(0x5EED)
-_HASH_K = _HASH_RNG.integers(1, 2**63, size=65, dtype=np.uint64) | np.uint64(1)
+_HASH_K = _HASH_RNG.integers(1, 2**63, size=66, dtype=np.uint64) | np.uint64(1)
+_HASH_K_LIST = [int(k) for k in _HASH_K]
+_MASK64 = (1 << 64) - 1
+_MEMO_LIMIT = 1 << 21
 
 
-def content_version(free_gpu: np.ndarray, free_cpu: np.ndarray) -> np.ndarray:
-    """A 64-bit hash of what a node's F and placement scores depend on (free GPU
-    vector and free CPU): scorers cache per node under this key, so a node that
-    returns to an earlier state (round mode re-binds jobs every round) hits the
-    cache.  A random-multiplier linear hash mod 2^64: two distinct states collide
-    with probability ~2^-64."""
+def content_version(free_gpu: np.ndarray, free_cpu: np.ndarray, free_mem: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of what a node's F, placement scores and hard filters depend
+    on (free GPU vector, free CPU, free memory): scorers cache per node under this
+    key, so a node that returns to an earlier state (round mode re-binds jobs every
+    round) hits the cache.  A random-multiplier linear hash mod 2^64: two distinct
+    states collide with probability ~2^-64."""
     rows = np.atleast_2d(free_gpu).astype(np.uint64)
     k = _HASH_K[:rows.shape[1]]
     with np.errstate(over="ignore"):
-        return (rows * k).sum(axis=1, dtype=np.uint64) + np.asarray(free_cpu).astype(np.uint64) * _HASH_K[64]
+        return ((rows * k).sum(axis=1, dtype=np.uint64)
+                + np.asarray(free_cpu).astype(np.uint64) * _HASH_K[64]
+                + np.asarray(free_mem).astype(np.uint64) * _HASH_K[65]) | np.uint64(1)
+
+
+def content_version_one(free_gpu: list[int], free_cpu: int, free_mem: int) -> int:
+    """:func:`content_version` of one node from Python ints (same value)."""
+    h = free_cpu * _HASH_K_LIST[64] + free_mem * _HASH_K_LIST[65]
+    for v, k in zip(free_gpu, _HASH_K_LIST):
+        h += v * k
+    return (h & _MASK64) | 1
 
 
 @dataclass(eq=False)
@@ -392,11 +429,15 @@ class ClusterState:
         self.idle = self.free_gpu.sum(axis=1)
         self.partial = np.zeros(n, np.int64)
         self.touched = np.zeros(n, bool)
-        self.version = content_version(self.free_gpu, self.free_cpu) if n else np.zeros(0, np.uint64)
+        self.version = (content_version(self.free_gpu, self.free_cpu, self.free_mem) if n
+                        else np.zeros(0, np.uint64))
+        # Python mirrors of the fixed per-node facts, for the scalar fast paths
+        self.gpu_count_list = self.gpu_count.tolist()
+        self.model_id_list = self.model_id.tolist()
+        self.cap_cpu_list = self.cap_cpu.tolist()
         self.classes = np.zeros((n, self.slots + 1), np.int64)   # col 0 share-gpu, col k k-gpu
         self.n_classes = np.zeros(n, np.int64)
         self.frag_int = self.frag.frag_int(self.free_gpu, self.free_cpu, self.model_id) if n else np.zeros(0, np.int64)
-        self._memo: dict[tuple, int] = {}
         self.capacity_gpu_milli = MILLI * int(self.gpu_count.sum())
         self.frag_sum = int(self.frag_int.sum())
         self.idle_sum = int(self.idle.sum())
@@ -413,41 +454,40 @@ class ClusterState:
                               self.capacity_gpu_milli - self.idle_sum, self.capacity_gpu_milli,
                               self.occupied, self.partial_sum)
 
-    def shape_key(self, node: int) -> tuple:
-        """The memo key of ``fgd.md`` §8: (free CPU, sorted free-GPU vector, model)."""
-        return (int(self.free_cpu[node]), int(self.model_id[node]),
-                np.sort(self.free_gpu[node]).tobytes())
-
     # ---------------------------------------------------------------- mutation
     def allocate(self, node: int, task: Task, gpus: Sequence[int]) -> None:
-        """Bind ``task`` to ``node`` on devices ``gpus``; re-score only this node's F."""
+        """Bind ``task`` to ``node`` on devices ``gpus``; re-score only this node's F.
+
+        Scalar Python on one node's ≤ 8 slots: numpy's per-call overhead would cost
+        ten times more here, and this runs once per placement."""
         t = task.type
         if len(gpus) != (t.num_gpu if t.shape != "cpu" else 0):
             raise ValueError(f"task needs {t.num_gpu} GPU ids, got {list(gpus)}")
         row = self.free_gpu[node]
+        vals = row.tolist()
+        gm = t.gpu_milli
         for i in gpus:
-            if row[i] < t.gpu_milli:
-                raise ValueError(f"GPU {i} of node {node} has {row[i]} milli free < {t.gpu_milli}")
-        self.free_cpu[node] -= t.cpu_milli
-        self.free_mem[node] -= task.memory_mib
+            if vals[i] < gm:
+                raise ValueError(f"GPU {i} of node {node} has {vals[i]} milli free < {gm}")
         for i in gpus:
-            row[i] -= t.gpu_milli
-        g = int(self.gpu_count[node])
-        real = row[:g]
-        self.n_full_free[node] = int((real == MILLI).sum())
-        self.max_free[node] = int(real.max()) if g else 0
-        new_idle = int(real.sum())
+            vals[i] -= gm
+            row[i] = vals[i]
+        cpu = int(self.free_cpu[node]) - t.cpu_milli
+        mem = int(self.free_mem[node]) - task.memory_mib
+        self.free_cpu[node] = cpu
+        self.free_mem[node] = mem
+        g = self.gpu_count_list[node]
+        real = vals[:g]
+        n_full = real.count(MILLI)
+        self.n_full_free[node] = n_full
+        self.max_free[node] = max(real) if g else 0
+        new_idle = sum(real)
         self.idle_sum += new_idle - int(self.idle[node])
         self.idle[node] = new_idle
-        new_partial = int(((real > 0) & (real < MILLI)).sum())
+        new_partial = sum(1 for x in real if 0 < x < MILLI)
         self.partial_sum += new_partial - int(self.partial[node])
         self.partial[node] = new_partial
-        key = self.shape_key(node)
-        f = self._memo.get(key)
-        if f is None:
-            f = int(self.frag.frag_int(row[None, :], self.free_cpu[node:node + 1],
-                                       self.model_id[node:node + 1])[0])
-            self._memo[key] = f
+        f = self.frag.frag_one(vals, cpu, self.model_id_list[node])
         self.frag_sum += f - int(self.frag_int[node])
         self.frag_int[node] = f
         if t.shape != "cpu":
@@ -455,12 +495,10 @@ class ClusterState:
             if self.classes[node, cls] == 0:
                 self.n_classes[node] += 1
             self.classes[node, cls] += 1
-        if not self.touched[node] and (self.free_cpu[node] < self.cap_cpu[node]
-                                       or self.n_full_free[node] < g):
+        if not self.touched[node] and (cpu < self.cap_cpu_list[node] or n_full < g):
             self.touched[node] = True
             self.occupied += 1
-        self.version[node] = content_version(row, self.free_cpu[node:node + 1])[0]
-
+        self.version[node] = content_version_one(vals, cpu, mem)
 
     # ---------------------------------------------------------------- batched mutation
     def allocate_deferred(self, node: int, task: Task, slots: Sequence[int]) -> None:
@@ -505,7 +543,7 @@ class ClusterState:
         touched = (self.free_cpu[d] < self.cap_cpu[d]) | (full < g)
         self.occupied += int(touched.sum() - self.touched[d].sum())
         self.touched[d] = touched
-        self.version[d] = content_version(rows, self.free_cpu[d])
+        self.version[d] = content_version(rows, self.free_cpu[d], self.free_mem[d])
 
 
 def task_class(task: TaskType) -> int:

@@ -22,6 +22,7 @@ free milli are scored once — they give the same after-state).
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -43,6 +44,7 @@ FGD_MODES = ("score", "exact")
 MAX_SPEC_CPU = 128000          # reference normalisation constants (milli-CPU, milli-GPU)
 MAX_SPEC_GPU = 8000
 _NEG = np.iinfo(np.int64).min // 4
+_SCALAR_LIMIT = 24   # stale nodes up to which FGD re-scores in plain Python
 
 
 def canonical_policy(name: str) -> str:
@@ -131,8 +133,22 @@ class Placer:
         self.tie_bonus = n - self.tie_rank                  # larger = earlier in the order
         self.rng = rng if rng is not None else np.random.default_rng(0)
         self._model_masks: dict[str, np.ndarray] = {}
-        self._fgd: dict[TaskType, _TypeCache] = {}
+        self._fgd: dict[tuple[TaskType, int], _TypeCache] = {}
+        self._score_memo: dict[int, int] = {}
         self._lower = np.tri(state.slots, k=-1, dtype=bool)  # [i, j] = j < i
+
+    def __deepcopy__(self, memo: dict) -> "Placer":
+        # FGD's caches are memos of a pure function of node content: a fork starts
+        # with none (cheap snapshots for the UI's rewind ring) and rebuilds them.
+        new = object.__new__(Placer)
+        memo[id(self)] = new
+        for k, v in vars(self).items():
+            if k == "_fgd":
+                v = {}
+            elif k not in ("_model_masks", "_score_memo", "_lower", "tie_rank", "tie_bonus"):
+                v = copy.deepcopy(v, memo)
+            setattr(new, k, v)
+        return new
 
     # ------------------------------------------------------------------ filters
     def _model_mask(self, models: str) -> np.ndarray:
@@ -143,20 +159,21 @@ class Placer:
             m = self._model_masks[models] = ok[self.state.model_id]
         return m
 
-    def feasible(self, task: Task) -> np.ndarray:
-        """Boolean mask of nodes passing every hard filter of §2.3."""
+    def feasible(self, task: Task, nodes: np.ndarray | None = None) -> np.ndarray:
+        """Boolean mask of nodes (all, or ``nodes``) passing every hard filter of §2.3."""
         st, t = self.state, task.type
-        ok = st.free_cpu >= t.cpu_milli
+        sel = slice(None) if nodes is None else nodes
+        ok = st.free_cpu[sel] >= t.cpu_milli
         if self.memory_filter:
-            ok &= st.free_mem >= task.memory_mib
+            ok &= st.free_mem[sel] >= task.memory_mib
         shape = t.shape
         if shape != "cpu":
             if t.models:
-                ok &= self._model_mask(t.models)
+                ok &= self._model_mask(t.models)[sel]
             if shape == "fractional":
-                ok &= st.max_free >= t.gpu_milli
+                ok &= st.max_free[sel] >= t.gpu_milli
             else:
-                ok &= st.n_full_free >= t.num_gpu
+                ok &= st.n_full_free[sel] >= t.num_gpu
         return ok
 
     # ------------------------------------------------------------------ GPU choice
@@ -182,10 +199,9 @@ class Placer:
     # ------------------------------------------------------------------ decide
     def decide(self, task: Task, explain: bool = True) -> Decision:
         """Score every feasible node for ``task`` and pick the winner (no mutation)."""
-        mask = self.feasible(task)
         if self.policy == "fgd":
-            return self._decide_fgd(task, mask, explain)
-        idx = np.flatnonzero(mask)
+            return self._decide_fgd(task, explain)
+        idx = np.flatnonzero(self.feasible(task))
         if idx.size == 0:
             return Decision(self.policy, task, -1, (), "no feasible node: task fails", n_feasible=0)
         t = task.type
@@ -266,18 +282,30 @@ class Placer:
         raise AssertionError(p)
 
     # ------------------------------------------------------------------ FGD
-    def _decide_fgd(self, task: Task, mask: np.ndarray, explain: bool) -> Decision:
+    def _decide_fgd(self, task: Task, explain: bool) -> Decision:
         st, t = self.state, task.type
-        cache = self._fgd.get(t)
+        # One cache per (task type, memory asked when the memory filter is on): the
+        # cache holds every node's ranking key with infeasible nodes at _NEG, valid
+        # while the node's content version is unchanged.
+        ckey = (t, task.memory_mib if self.memory_filter else 0)
+        cache = self._fgd.get(ckey)
         if cache is None:
-            cache = self._fgd[t] = _TypeCache(st.n_nodes)
-        stale = np.flatnonzero(mask & (cache.ver != st.version))
-        if stale.size:
-            self._fgd_rescore(t, stale, cache)
-        n_feas = int(np.count_nonzero(mask))
-        if n_feas == 0:
+            cache = self._fgd[ckey] = _TypeCache(st.n_nodes)
+        stale = np.flatnonzero(cache.ver != st.version)
+        if stale.size > _SCALAR_LIMIT:
+            ok = self.feasible(task, stale)
+            bad = stale[~ok]
+            cache.key[bad] = _NEG
+            cache.ver[bad] = st.version[bad]
+            if ok.any():
+                self._fgd_rescore(t, stale[ok], cache)
+        elif stale.size:
+            self._fgd_rescore_scalar(task, stale.tolist(), cache)
+        node = int(cache.key.argmax())
+        if cache.key[node] == _NEG:
             return Decision("fgd", task, -1, (), "no feasible node: task fails", n_feasible=0)
-        node = int(np.where(mask, cache.key, _NEG).argmax())
+        feasible = cache.key != _NEG
+        n_feas = int(np.count_nonzero(feasible))
         den = st.frag.denominator
         score, delta = int(cache.score[node]), cache.dnum[node] / den
         if t.shape == "fractional":
@@ -290,7 +318,7 @@ class Placer:
             rule = f"smallest Δ {delta:+.4f} milli-GPU (score {score})"
         d = Decision("fgd", task, node, gpus, rule, score=score, delta=float(delta), n_feasible=n_feas)
         if explain:
-            idx = np.flatnonzero(mask)
+            idx = np.flatnonzero(feasible)
             d.cand_nodes, d.cand_gpus = idx, cache.gpu[idx].copy()
             d.cand_scores, d.cand_deltas = cache.score[idx].copy(), cache.dnum[idx] / den
             key = cache.key[idx] // (st.n_nodes + 1)
@@ -298,6 +326,80 @@ class Placer:
             if ties > 1:
                 d.rule += f"; {ties} nodes tied, the earliest in the run's node order wins"
         return d
+
+    def _score_of(self, dnum: int) -> int:
+        """fgd_score of one Δ numerator, memoised (the same numpy expression, so the
+        same float rounding as the vectorised path)."""
+        sc = self._score_memo.get(dnum)
+        if sc is None:
+            sc = self._score_memo[dnum] = int(fgd_score(np.array([dnum], np.int64),
+                                                        self.state.frag.denominator)[0])
+        return sc
+
+    def _fgd_rescore_scalar(self, task: Task, nodes: list[int], cache: _TypeCache) -> None:
+        """:meth:`_fgd_rescore` plus the hard filters for a few nodes, in plain Python.
+
+        Round mode changes one node per placement, so a type's cache is usually stale
+        at one or two nodes; numpy's per-call overhead would dominate there.  Same
+        candidates, same tie rules (lowest GPU index among equal scores), same keys."""
+        st, t = self.state, task.type
+        fm = st.frag
+        c, gm, k, shape = t.cpu_milli, t.gpu_milli, t.num_gpu, t.shape
+        mem_need = task.memory_mib if self.memory_filter else None
+        model_ok = self._model_mask(t.models) if (t.models and shape != "cpu") else None
+        exact = self.fgd_mode != "score"
+        width = st.n_nodes + 1
+        for n in nodes:
+            ver = st.version[n]
+            cpu = int(st.free_cpu[n])
+            ok = cpu >= c and (mem_need is None or int(st.free_mem[n]) >= mem_need)
+            if ok and model_ok is not None:
+                ok = bool(model_ok[n])
+            vals = None
+            if ok and shape != "cpu":
+                vals = st.free_gpu[n].tolist()
+                real = vals[:st.gpu_count_list[n]]
+                if shape == "fractional":
+                    ok = bool(real) and max(real) >= gm
+                else:
+                    ok = real.count(MILLI) >= k
+            if not ok:
+                cache.key[n] = _NEG
+                cache.ver[n] = ver
+                continue
+            if vals is None:
+                vals = st.free_gpu[n].tolist()
+            before = int(st.frag_int[n])
+            cpu_a = cpu - c
+            model = st.model_id_list[n]
+            gpu = -1
+            if shape == "fractional":
+                best = None
+                seen = set()
+                for i, v in enumerate(vals):
+                    if v < gm or v in seen:
+                        continue
+                    seen.add(v)
+                    vals[i] = v - gm
+                    dn = fm.frag_one(vals, cpu_a, model) - before
+                    vals[i] = v
+                    val = -dn if exact else self._score_of(dn)
+                    if best is None or val > best:
+                        best, gpu, dnum = val, i, dn
+            else:
+                if shape == "whole":
+                    left = k
+                    for i, v in enumerate(vals):
+                        if left and v == MILLI:
+                            vals[i] = 0
+                            left -= 1
+                dnum = fm.frag_one(vals, cpu_a, model) - before
+            score = self._score_of(dnum)
+            cache.key[n] = (-dnum if exact else score) * width + int(self.tie_bonus[n])
+            cache.gpu[n] = gpu
+            cache.score[n] = score
+            cache.dnum[n] = dnum
+            cache.ver[n] = ver
 
     def _fgd_rescore(self, t: TaskType, nodes: np.ndarray, cache: _TypeCache) -> None:
         """Δ of the best placement of ``t`` on each of ``nodes``; store it in ``cache``."""
