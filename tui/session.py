@@ -183,7 +183,8 @@ class Arm:
 
     def __init__(self, label: str, sim: Simulation, ring: int,
                  history: list[RoundSummary] | None = None, fork_step: int | None = None,
-                 checkpoint_every: int | None = None) -> None:
+                 checkpoint_every: int | None = None,
+                 costs: tuple[float, float, int] | None = None) -> None:
         self.label = label
         self.sim = sim
         self.fork_step = fork_step
@@ -205,6 +206,8 @@ class Arm:
         self._frame_jobs: tuple[JobView, ...] | None = None
         self._frame_alloc: dict[int, dict[str, float]] = {}
         self.num_gpus = int(sim.gpu_fill().size)
+        if costs is not None:  # a fork starts from its parent's estimates
+            self._step_cost, self._snap_cost, self._snap_bytes = costs
         self._take_checkpoint()
         self._track_jobs()
 
@@ -258,6 +261,10 @@ class Arm:
             if track is None:
                 track = self.priority_track[jv.job_id] = deque(maxlen=_PRIORITY_TRACK_LEN)
             track.append((step, dict(jv.priority), dict(jv.allocation)))
+
+    def costs(self) -> tuple[float, float, int]:
+        """(step seconds, checkpoint seconds, checkpoint bytes) as estimated so far."""
+        return self._step_cost, self._snap_cost, self._snap_bytes
 
     def job_views(self) -> tuple[JobView, ...]:
         """``sim.jobs()``, computed once per round (tracking and frames share it)."""
@@ -363,7 +370,9 @@ class Arm:
 
 
 def _ewma(old: float, new: float) -> float:
-    return new if old == 0 else 0.7 * old + 0.3 * new
+    """Cost estimate: follows increases at once (a state only grows more expensive to step
+    and copy as jobs arrive; a lagging estimate would checkpoint far too often), decays slowly."""
+    return new if new >= old else 0.7 * old + 0.3 * new
 
 
 class Session:
@@ -465,7 +474,7 @@ class Session:
                     raise NotImplementedError(f"the engine has no Simulation.{attr}()")
                 setter(value)
             b = Arm("B", sim_b, self.ring, history=list(a.history), fork_step=a.step_index,
-                    checkpoint_every=self.checkpoint_every)
+                    checkpoint_every=self.checkpoint_every, costs=a.costs())
             b.last_placements = dict(a.last_placements)
             b.priority_track = {j: deque(t, maxlen=_PRIORITY_TRACK_LEN)
                                 for j, t in a.priority_track.items()}
