@@ -202,9 +202,10 @@ def select_and_place(s: SimState, cfg: MechanismConfig, types: list[str], policy
     2. selected jobs that ran on the same type last round keep their GPUs first
        (lease extension; always possible, last round's placements were disjoint);
     3. the other selected jobs are placed largest first (Gavel's order);
-    4. if a selected job cannot be placed that way, the round is placed again in
-       strict priority order (no starvation of large jobs behind lease
-       extensions); jobs that still cannot be placed are dropped and a repair walk
+    4. if a selected job could not be placed that way in the last
+       STARVATION_ROUNDS - 1 rounds, this round is placed in strict priority order
+       instead (no starvation of large jobs behind lease extensions); jobs that
+       cannot be placed are dropped and a repair walk
        offers the capacity left to the next candidates — so no job is ever
        selected that cannot be placed.
     Jobs missing from the allocation are never placed, as in Gavel.
@@ -231,14 +232,14 @@ def select_and_place(s: SimState, cfg: MechanismConfig, types: list[str], policy
             budget[w] -= need
             seen.add(j)
             chosen.append((j, w))
-    new, failed = _keep_then_place(s, placer, chosen, demand, gpu_type_of, explain)
     streak = s.unplaced_streak
-    if any(streak.get(j, 0) + 1 >= STARVATION_ROUNDS for j in failed):
-        # A job has failed to fit behind the lease extensions several rounds running
-        # (e.g. an 8-GPU job while every 8-GPU server holds small continuing jobs):
-        # place this round in strict priority order instead, so it gets its GPUs
-        # before lower-priority jobs keep theirs.
-        placer.reset()
+    if not any(streak.get(j, 0) + 1 >= STARVATION_ROUNDS for j, _ in chosen):
+        new, failed = _keep_then_place(s, placer, chosen, demand, gpu_type_of, explain)
+    else:
+        # A selected job has failed to fit behind the lease extensions for the last
+        # rounds (e.g. an 8-GPU job while every 8-GPU server holds small continuing
+        # jobs): place this round in strict priority order instead, so it gets its
+        # GPUs before lower-priority jobs keep theirs.
         new, failed = {}, []
         for j, w in chosen:
             milli = demand(j)[0]

@@ -72,7 +72,8 @@ def fgd_score(delta_num: np.ndarray | int, denominator: int) -> np.ndarray:
 class Decision:
     """Why a task went where it went.
 
-    ``node`` is -1 when no node passes the filters (the task fails).  The candidate
+    ``node`` is -1 when no node passes the filters (the task fails); ``n_feasible``
+    is -1 when FGD was asked without ``explain`` (not counted).  The candidate
     arrays (filled when ``explain=True``) list every feasible node with the GPU it
     would get (-1: CPU-only, or "the k lowest-index fully free GPUs", or not decided
     because the policy picks it at random), its integer score, and for FGD its Δ in
@@ -304,8 +305,8 @@ class Placer:
         node = int(cache.key.argmax())
         if cache.key[node] == _NEG:
             return Decision("fgd", task, -1, (), "no feasible node: task fails", n_feasible=0)
-        feasible = cache.key != _NEG
-        n_feas = int(np.count_nonzero(feasible))
+        feasible = (cache.key != _NEG) if explain else None
+        n_feas = int(np.count_nonzero(feasible)) if explain else -1
         den = st.frag.denominator
         score, delta = int(cache.score[node]), cache.dnum[node] / den
         if t.shape == "fractional":

@@ -344,9 +344,17 @@ def brute_fgd(state: ClusterState, task: Task, rank, mode: str):
     return (best[1], best[2]) if best else (-1, -1)
 
 
-@settings(max_examples=25, deadline=None)
-@given(seed=st.integers(0, 10 ** 6), mode=st.sampled_from(["score", "exact"]))
-def test_fgd_matches_brute_force_over_a_run(seed, mode):
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10 ** 6), mode=st.sampled_from(["score", "exact"]),
+       scalar_limit=st.sampled_from([0, 24]))
+def test_fgd_matches_brute_force_over_a_run(seed, mode, scalar_limit):
+    # scalar_limit 0 forces the vectorised re-score, 24 the plain-Python one
+    from unittest import mock
+    with mock.patch("engine.placement_scoring._SCALAR_LIMIT", scalar_limit):
+        _fgd_brute_force_run(seed, mode)
+
+
+def _fgd_brute_force_run(seed, mode):
     rng = np.random.default_rng(seed)
     specs = [(int(rng.choice([8000, 32000, 64000])), 10 ** 6, int(rng.choice([1, 2, 4, 8])),
               str(rng.choice(["T4", "G2"]))) for _ in range(7)]
@@ -449,3 +457,17 @@ def test_reader_normalises_like_the_converter(tmp_path):
     assert five.qos is None and len(five) == 8324 and set(five.gpu_spec) == {""}
     nodes = read_node_list(alibaba("openb_node_list_gpu_node.csv"))
     assert len(nodes) == 1213 and nodes.total_gpus == 6212
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10 ** 6))
+def test_scalar_frag_equals_vectorised_frag(seed):
+    rng = np.random.default_rng(seed)
+    nodes = tiny_nodes([(32000, 10 ** 6, 8, "T4"), (16000, 10 ** 6, 8, "G2")])
+    fm = ClusterState(nodes, small_m()).frag
+    for _ in range(30):
+        k = int(rng.integers(1, 9))
+        row = [int(v) for v in rng.choice([0, 130, 250, 300, 500, 700, 870, 1000], size=k)] + [0] * (8 - k)
+        cpu, model = int(rng.integers(0, 40000)), int(rng.integers(0, 2))
+        want = int(fm.frag_int(np.array([row]), np.array([cpu]), np.array([model]))[0])
+        assert fm.frag_one(row, cpu, model) == want
