@@ -8,6 +8,7 @@ jobs, lease extension by exact GPU tuple — because they shape Gavel's results.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from .cluster import GAVEL_TYPES, Cluster
 from .errors import SimulationError
@@ -114,15 +115,17 @@ def priority_queue(s: SimState, types: list[str]) -> list[tuple[int, str, float,
     """Per-type lists sorted by (priority, deficit, allocation) descending (stable, so
     ties keep job-ID order), concatenated in ``types`` order: Gavel's walk order."""
     queue = []
+    allocation = s.allocation
     for w in types:
         prio, defi = s.priorities[w], s.deficits[w]
-        entries = []
-        for j in prio:
-            alloc = s.allocation.get(j)
-            entries.append((j, w, prio[j], defi[j], alloc[w] if alloc is not None else 0.0))
-        entries.sort(key=lambda e: (e[2], e[3], e[4]), reverse=True)
+        entries = [(j, w, p, defi[j], allocation[j][w] if j in allocation else 0.0)
+                   for j, p in prio.items()]
+        entries.sort(key=_PRIORITY_KEY, reverse=True)
         queue.extend(entries)
     return queue
+
+
+_PRIORITY_KEY = itemgetter(2, 3, 4)
 
 
 def select_jobs(s: SimState, cfg: MechanismConfig, types: list[str],
@@ -214,20 +217,20 @@ def select_and_place(s: SimState, cfg: MechanismConfig, types: list[str], policy
     gpu_type_of = cfg.cluster.gpu_type_of
     fifo = policy_name.startswith("FIFO")
     budget = {w: 1000 * cfg.cluster_spec[w] for w in types}
+    thr, allocation = s.throughputs, s.allocation
     queue = [e for e in priority_queue(s, types)
-             if s.throughputs[e[0]][e[1]] > 0 and not (fifo and e[2] <= 0.0) and e[0] in s.allocation]
-
-    def demand(j: int) -> tuple[int, int]:
-        job = s.jobs[j]
-        milli = job.gpu_milli if s.sharing else 1000
-        return milli, job.scale_factor * milli
+             if thr[e[0]][e[1]] > 0 and not (fifo and e[2] <= 0.0) and e[0] in allocation]
+    sharing = s.sharing
+    demands = {j: (job.gpu_milli, job.scale_factor * job.gpu_milli) if sharing
+               else (1000, job.scale_factor * 1000) for j, job in s.jobs.items()}
+    demand = demands.__getitem__
 
     chosen: list[tuple[int, str]] = []
     seen: set[int] = set()
     for j, w, *_ in queue:
         if j in seen:
             continue
-        milli, need = demand(j)
+        need = demands[j][1]
         if need <= budget[w]:
             budget[w] -= need
             seen.add(j)
@@ -258,8 +261,9 @@ def select_and_place(s: SimState, cfg: MechanismConfig, types: list[str], policy
         budget = {w: 1000 * cfg.cluster_spec[w] for w in types}
         for j, gpus in new.items():
             budget[gpu_type_of[gpus[0]]] -= demand(j)[1]
+        skip = set(failed)
         for j, w, *_ in queue:
-            if j in new or j in failed:
+            if j in new or j in skip:
                 continue
             milli, need = demand(j)
             if need > budget[w]:

@@ -72,6 +72,7 @@ class RoundPlacer:
         # Demands that failed on a type this round, per type: occupancy only grows
         # within a round, so any demand at least as large fails too.
         self._failed: dict[str, list[tuple[int, int, int, int]]] = {}
+        self._tasks: dict[tuple[int, int, str], Task] = {}  # (job, milli, type) -> Task
 
     def __deepcopy__(self, memo: dict) -> "RoundPlacer":
         # The topology and the compiled F model are immutable: share them between forks.
@@ -80,7 +81,7 @@ class RoundPlacer:
         for shared in (self.state.frag, self.state.nodes, self.state.workload):
             memo[id(shared)] = shared
         for k, v in vars(self).items():
-            if k in ("cluster", "first_gpu", "server_of", "types_of_server", "_initial"):
+            if k in ("cluster", "first_gpu", "server_of", "types_of_server", "_initial", "_tasks"):
                 setattr(new, k, v)
             else:
                 setattr(new, k, copy.deepcopy(v, memo))
@@ -115,8 +116,14 @@ class RoundPlacer:
                 st.allocate_deferred(server, Task(t, job.memory_mib if i == 0 else 0), slots)
 
     def _task(self, job, milli: int, gpu_type: str) -> Task:
-        k = job.scale_factor
-        return Task(TaskType(job.cpu_milli, milli, k, gpu_type), job.memory_mib, str(job.job_id))
+        key = (job.job_id, milli, gpu_type)
+        task = self._tasks.get(key)
+        if task is None:
+            if len(self._tasks) > 200_000:
+                self._tasks.clear()
+            task = self._tasks[key] = Task(TaskType(job.cpu_milli, milli, job.scale_factor, gpu_type),
+                                           job.memory_mib, str(job.job_id))
+        return task
 
     def keep(self, job, gpus: tuple[int, ...], milli: int) -> bool:
         """Lease extension: allocate exactly ``gpus`` again if they still have room."""
@@ -144,6 +151,16 @@ class RoundPlacer:
                 return True
         return False
 
+    def _add_failed(self, gpu_type: str, demand: tuple[int, int, int, int]) -> None:
+        """Remember a failed demand, keeping only the minimal ones (a demand that an
+        older failure dominates never gets here; older ones it dominates are dropped)."""
+        k, g, c, m = demand
+        whole = g >= MILLI
+        kept = [f for f in self._failed.get(gpu_type, ())
+                if not (f[0] >= k and f[1] >= g and f[2] >= c and f[3] >= m and (f[1] >= MILLI) == whole)]
+        kept.append(demand)
+        self._failed[gpu_type] = kept
+
     def place(self, job, gpu_type: str, milli: int, round_index: int, explain: bool) -> tuple[int, ...] | None:
         """Choose a server of ``gpu_type`` and GPUs for ``job``; allocate; or None."""
         demand = (job.scale_factor, milli, job.cpu_milli, job.memory_mib)
@@ -155,7 +172,7 @@ class RoundPlacer:
             mask = self.placer.feasible(task)
             idx = np.flatnonzero(mask)
             if idx.size == 0:
-                self._failed.setdefault(gpu_type, []).append(demand)
+                self._add_failed(gpu_type, demand)
                 return None
             node = int(idx[0])
             row = self.state.free_gpu[node]
@@ -169,7 +186,7 @@ class RoundPlacer:
         else:
             d = self.placer.place(task, explain=explain)
             if d.node < 0:
-                self._failed.setdefault(gpu_type, []).append(demand)
+                self._add_failed(gpu_type, demand)
                 return None
         gpus = tuple(int(self.first_gpu[d.node] + i) for i in d.gpus)
         if explain:
