@@ -89,11 +89,12 @@ def update_priorities(s: SimState, cfg: MechanismConfig) -> bool:
         s.need_update = False
         s.num_resets += 1
         recomputed = True
+    allocation, throughputs, job_time = s.allocation, s.throughputs, s.job_time
     for w in cfg.worker_types:
         worker_time = s.worker_time[w]
         prio = s.priorities[w]
         for j in prio:
-            alloc = s.allocation.get(j)
+            alloc = allocation.get(j)
             if alloc is None:
                 prio[j] = 0.0
                 continue
@@ -101,10 +102,10 @@ def update_priorities(s: SimState, cfg: MechanismConfig) -> bool:
             p = a * 1e9
             if a == 0.0:
                 pass
-            elif s.throughputs[j][w] == 0:
+            elif throughputs[j][w] == 0:
                 p = 0
-            else:
-                fraction = 0.0 if worker_time == 0.0 else s.job_time[j][w] / worker_time
+            elif worker_time != 0.0:
+                fraction = job_time[j][w] / worker_time
                 if fraction > 0.0:
                     p = a / fraction
             prio[j] = p
