@@ -3,7 +3,10 @@ workers (local backend), so the speed-up of the process pool is visible.
 
 Each run starts from an empty folder (nothing resumed).  Prints the wall time per
 worker count, the speed-up, and checks that both runs gave the same results.parquet
-(wall-time column excluded).  Prints figures; never asserts.
+(wall-time column excluded).  Prints figures; never asserts.  The load average is
+printed with each run: on a machine shared with other work, a sum of per-point wall
+times that grows with the worker count means the cores were oversubscribed, and the
+speed-up then says more about the neighbours than about the sweep.
 
 Usage:
     python bench/bench_sweep.py                 # all 90 points, twice (long: ~1 h on 2 free cores)
@@ -15,6 +18,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -59,6 +63,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-sweep-") as tmp:
         for w in counts:
             out = Path(tmp) / f"w{w}"
+            load_before = os.getloadavg()[0]
             t0 = time.perf_counter()
             outcome = run_sweep(spec, out, backend="local", workers=w)
             times[w] = time.perf_counter() - t0
@@ -66,7 +71,8 @@ def main() -> None:
             tables[w] = pd.read_parquet(outcome.results)
             cpu = float(tables[w]["wall_s"].sum())
             print(f"workers={w}: wall {times[w]:8.1f} s   (sum of per-point wall {cpu:8.1f} s; "
-                  f"{outcome.saturated} saturated, {outcome.failed} failed)", flush=True)
+                  f"{outcome.saturated} saturated, {outcome.failed} failed; 1-min load average "
+                  f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after)", flush=True)
     if args.compare:
         import pandas as pd
         ref = pd.read_parquet(Path(args.compare) / "results.parquet")
