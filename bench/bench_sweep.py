@@ -33,12 +33,12 @@ SWEEP = REPO / "scenarios" / "sweeps" / "sharing-ab.yaml"
 
 
 def subset(spec: SweepSpec, n: int) -> SweepSpec:
-    """``n`` points spread evenly over the grid (every k-th point), so a quick run
-    still mixes arms, placements and loads (light and saturated)."""
+    """``n`` points spread evenly over the grid from the first to the last, so a quick
+    run still mixes arms, placements and loads (light and saturated)."""
     if n >= len(spec.points):
         return spec
-    step = len(spec.points) / n
-    picked = tuple(spec.points[int(i * step)] for i in range(n))
+    last = len(spec.points) - 1
+    picked = tuple(spec.points[round(i * last / max(n - 1, 1))] for i in range(n))
     return SweepSpec(spec.source, spec.name, spec.description, spec.base, spec.base_label,
                      spec.grid, spec.seeds, spec.fixed, picked)
 

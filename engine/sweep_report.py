@@ -351,7 +351,8 @@ def _plot_window(sw: _Sweep, path: Path) -> Path:
                 ax.plot(sx, sy, marker="^", color=color, linestyle="none")
             ax.set_title(title)
             ax.set_xlabel("offered load (jobs/h)" if sw.load_key == LOAD_KEY else sw.load_key)
-        axes[0][0].legend(loc="best", fontsize=7)
+        if axes[0][0].get_legend_handles_labels()[0]:
+            axes[0][0].legend(loc="best", fontsize=7)
         fig.suptitle("mean over seeds, band = min–max; ▲ = a saturated seed (figures up to the cap)",
                      fontsize=9)
         fig.tight_layout()
@@ -449,6 +450,7 @@ def _ab(sw: _Sweep, path: Path) -> tuple[list[str], Path]:
                 else:
                     d = b - a
                 entry[col] = t_interval(list(d))
+                entry[col + "_one"] = float(d[0]) if d.size == 1 and np.isfinite(d[0]) else None
                 entry[col + "_n"] = int(np.isfinite(d).sum())
             table.append(entry)
     _, plt = _plt()
@@ -472,7 +474,8 @@ def _ab(sw: _Sweep, path: Path) -> tuple[list[str], Path]:
             ax.axhline(0.0, color="black", linewidth=0.8)
             ax.set_title(f"sharing on − off: {title}")
             ax.set_xlabel("offered load (jobs/h)" if sw.load_key == LOAD_KEY else str(sw.load_key))
-        axes[0][0].legend(loc="best", fontsize=7)
+        if axes[0][0].get_legend_handles_labels()[0]:
+            axes[0][0].legend(loc="best", fontsize=7)
         fig.suptitle("paired by seed; mean with t-based 95 % CI; pairs with a saturated arm left out",
                      fontsize=9)
         fig.tight_layout()
@@ -491,7 +494,9 @@ def _ab(sw: _Sweep, path: Path) -> tuple[list[str], Path]:
                  str(e["used"])]
         for col, _, _ in metrics:
             ci = e[col]
-            cells.append("n/a" if ci is None else f"{ci[0]:+.1f} [{ci[1]:+.1f}, {ci[2]:+.1f}]")
+            one = e[col + "_one"]
+            cells.append(f"{ci[0]:+.1f} [{ci[1]:+.1f}, {ci[2]:+.1f}]" if ci is not None
+                         else f"{one:+.1f} (one seed: no CI)" if one is not None else "n/a")
         cells.append(f"{e['sat_off']}/{e['sat_on']}")
         md.append("| " + " | ".join(cells) + " |")
     return md + [""], png
