@@ -324,7 +324,10 @@ class Arm:
         while len(self.checkpoints) > 1 and self.checkpoints[-1][0] > target:
             self.checkpoints.pop()
         base, saved = self.checkpoints[-1]
+        explain = getattr(self.sim, "explain", None)
         self.sim = copy_sim(saved.sim, saved.job_ids)  # the checkpoint itself stays untouched
+        if explain is not None:  # a checkpoint taken while playing has records off
+            self.sim.explain = explain
         self._version += 1
         del self.history[target + 1 - self._history_offset():]
         while self.sim.step_index < target:

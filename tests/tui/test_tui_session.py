@@ -163,6 +163,17 @@ def test_play_mode_skips_decision_records_only_on_large_clusters(monkeypatch):
     assert session.a.sim.explain is True and session.b.sim.explain is True
 
 
+def test_rewind_to_a_checkpoint_taken_while_playing_keeps_records_on(monkeypatch):
+    monkeypatch.setattr(session_mod, "PLAY_RECORDS_MAX_GPUS", 8)
+    session = Session(Simulation.from_scenario(FRAG), ring=64, checkpoint_every=2)
+    session.set_playing(True)
+    for _ in range(6):
+        session.step()
+    session.set_playing(False)
+    session.rewind(3)
+    assert session.a.sim.explain is True
+
+
 def test_decision_records_do_not_change_the_simulation():
     """Play mode turns records off on large clusters: the run must not depend on them."""
     runs = []
