@@ -134,7 +134,7 @@ class Placer:
         self.tie_bonus = n - self.tie_rank                  # larger = earlier in the order
         self.rng = rng if rng is not None else np.random.default_rng(0)
         self._model_masks: dict[str, np.ndarray] = {}
-        self._fgd: dict[tuple[TaskType, int], _TypeCache] = {}
+        self._fgd: dict[TaskType, _TypeCache] = {}
         self._score_memo: dict[int, int] = {}
         self._lower = np.tri(state.slots, k=-1, dtype=bool)  # [i, j] = j < i
 
@@ -160,12 +160,13 @@ class Placer:
             m = self._model_masks[models] = ok[self.state.model_id]
         return m
 
-    def feasible(self, task: Task, nodes: np.ndarray | None = None) -> np.ndarray:
-        """Boolean mask of nodes (all, or ``nodes``) passing every hard filter of §2.3."""
+    def feasible(self, task: Task, nodes: np.ndarray | None = None, memory: bool = True) -> np.ndarray:
+        """Boolean mask of nodes (all, or ``nodes``) passing every hard filter of §2.3
+        (the memory filter only when ``memory`` is true too)."""
         st, t = self.state, task.type
         sel = slice(None) if nodes is None else nodes
         ok = st.free_cpu[sel] >= t.cpu_milli
-        if self.memory_filter:
+        if self.memory_filter and memory:
             ok &= st.free_mem[sel] >= task.memory_mib
         shape = t.shape
         if shape != "cpu":
@@ -285,16 +286,15 @@ class Placer:
     # ------------------------------------------------------------------ FGD
     def _decide_fgd(self, task: Task, explain: bool) -> Decision:
         st, t = self.state, task.type
-        # One cache per (task type, memory asked when the memory filter is on): the
-        # cache holds every node's ranking key with infeasible nodes at _NEG, valid
-        # while the node's content version is unchanged.
-        ckey = (t, task.memory_mib if self.memory_filter else 0)
-        cache = self._fgd.get(ckey)
+        # One cache per task type: every node's ranking key with nodes failing the
+        # type's filters (CPU, model, GPU) at _NEG, valid while the node's content
+        # version is unchanged.  Memory is per task, so its filter is applied here.
+        cache = self._fgd.get(t)
         if cache is None:
-            cache = self._fgd[ckey] = _TypeCache(st.n_nodes)
+            cache = self._fgd[t] = _TypeCache(st.n_nodes)
         stale = np.flatnonzero(cache.ver != st.version)
         if stale.size > _SCALAR_LIMIT:
-            ok = self.feasible(task, stale)
+            ok = self.feasible(task, stale, memory=False)
             bad = stale[~ok]
             cache.key[bad] = _NEG
             cache.ver[bad] = st.version[bad]
@@ -302,10 +302,13 @@ class Placer:
                 self._fgd_rescore(t, stale[ok], cache)
         elif stale.size:
             self._fgd_rescore_scalar(task, stale.tolist(), cache)
-        node = int(cache.key.argmax())
-        if cache.key[node] == _NEG:
+        keys = cache.key
+        if self.memory_filter and task.memory_mib > 0:
+            keys = np.where(st.free_mem >= task.memory_mib, keys, _NEG)
+        node = int(keys.argmax())
+        if keys[node] == _NEG:
             return Decision("fgd", task, -1, (), "no feasible node: task fails", n_feasible=0)
-        feasible = (cache.key != _NEG) if explain else None
+        feasible = (keys != _NEG) if explain else None
         n_feas = int(np.count_nonzero(feasible)) if explain else -1
         den = st.frag.denominator
         score, delta = int(cache.score[node]), cache.dnum[node] / den
@@ -338,7 +341,7 @@ class Placer:
         return sc
 
     def _fgd_rescore_scalar(self, task: Task, nodes: list[int], cache: _TypeCache) -> None:
-        """:meth:`_fgd_rescore` plus the hard filters for a few nodes, in plain Python.
+        """:meth:`_fgd_rescore` plus the type's hard filters for a few nodes, in plain Python.
 
         Round mode changes one node per placement, so a type's cache is usually stale
         at one or two nodes; numpy's per-call overhead would dominate there.  Same
@@ -346,14 +349,13 @@ class Placer:
         st, t = self.state, task.type
         fm = st.frag
         c, gm, k, shape = t.cpu_milli, t.gpu_milli, t.num_gpu, t.shape
-        mem_need = task.memory_mib if self.memory_filter else None
         model_ok = self._model_mask(t.models) if (t.models and shape != "cpu") else None
         exact = self.fgd_mode != "score"
         width = st.n_nodes + 1
         for n in nodes:
             ver = st.version[n]
             cpu = int(st.free_cpu[n])
-            ok = cpu >= c and (mem_need is None or int(st.free_mem[n]) >= mem_need)
+            ok = cpu >= c
             if ok and model_ok is not None:
                 ok = bool(model_ok[n])
             vals = None
