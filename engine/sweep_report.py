@@ -12,6 +12,7 @@ Sweep folders (``results.parquet`` + ``sweep.json``) give:
   ``rounds.csv`` (time-weighted, binned by 5 % of utilization), per series.
 * ``window_vs_load.png`` — window-only utilization, fragmentation rate and
   unallocated GPU % vs load.
+* ``results.csv`` — results.parquet without the wall-time column, for diffing.
 * ``ab_deltas.png`` — sharing on − off at the same placement, load and seed (paired,
   common random numbers): JCT change in %, utilization and fragmentation in
   percentage points, mean over seeds with a t-based 95 % confidence interval.  Pairs
@@ -232,8 +233,11 @@ def _sweep_report(run_dir: Path, out: Path) -> list[Path]:
         for _, r in failed.iterrows():
             md += [f"- `{r['point']}`: {r['error']}"]
         md += [""]
-    md += ["Wall time per point (`wall_s` in results.parquet) is the only figure that depends on "
-           "the machine or backend; it is not used here.", ""]
+    md += ["`results.csv` beside this file is results.parquet without `wall_s` (wall time per "
+           "point, the only figure that depends on the machine or backend; it is not used here).", ""]
+    csv = out / "results.csv"
+    atomic_write(csv, df.drop(columns=["wall_s"]).to_csv(index=False, lineterminator="\n"))
+    written.append(csv)
     report = out / "report.md"
     atomic_write(report, "\n".join(md).rstrip() + "\n")
     written.append(report)

@@ -50,7 +50,9 @@ def test_sweep_report_writes_pngs_and_markdown(sweep_dir, tmp_path):
     assert run_cli(["report", str(sweep_dir), "--out", str(out), "--quiet"]) == 0
     names = {p.name for p in out.iterdir()}
     assert names == {"jct_vs_load.png", "window_vs_load.png", "frag_vs_util.png", "ab_deltas.png",
-                     "report.md"}
+                     "report.md", "results.csv"}
+    table = pd.read_csv(out / "results.csv")
+    assert "wall_s" not in table.columns and len(table) == 18
     for png in out.glob("*.png"):
         assert png.read_bytes().startswith(PNG) and png.stat().st_size > 10_000
     md = (out / "report.md").read_text()
