@@ -25,6 +25,9 @@ class Job:
     memory_mib: int = 0
     allowed_models: tuple[str, ...] | None = None
 
+    def __deepcopy__(self, memo: dict) -> "Job":
+        return self  # immutable: clones and snapshots share job objects
+
     @property
     def key(self) -> tuple[str, int]:
         """Throughput-table key (model, scale factor)."""

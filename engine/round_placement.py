@@ -42,6 +42,9 @@ class PlacementRecord:
     strategy: str
     candidates: tuple[tuple[int, int, int, float | None], ...]  # (server, gpu, score, delta)
 
+    def __deepcopy__(self, memo: dict) -> "PlacementRecord":
+        return self  # immutable (tuples of numbers): forks share records
+
 
 class RoundPlacer:
     """Occupancy of the round being scheduled plus one placement strategy."""
