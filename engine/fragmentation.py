@@ -398,8 +398,9 @@ def content_version(free_gpu: np.ndarray, free_cpu: np.ndarray, free_mem: np.nda
     """A 64-bit hash of what a node's F, placement scores and hard filters depend
     on (free GPU vector, free CPU, free memory): scorers cache per node under this
     key, so a node that returns to an earlier state (round mode re-binds jobs every
-    round) hits the cache.  A random-multiplier linear hash mod 2^64: two distinct
-    states collide with probability ~2^-64."""
+    round) hits the cache.  A random-multiplier linear hash mod 2^64, forced odd so
+    it is never 0 (caches use 0 for "never scored"): two distinct states collide
+    with probability ~2^-63."""
     rows = np.atleast_2d(free_gpu).astype(np.uint64)
     k = _HASH_K[:rows.shape[1]]
     with np.errstate(over="ignore"):
@@ -541,7 +542,7 @@ class ClusterState:
 
     def refresh(self) -> None:
         """Bring the derived fields of every node changed by ``allocate_deferred`` up to date."""
-        dirty = getattr(self, "_dirty", None)
+        dirty = self._dirty
         if not dirty:
             return
         d = np.fromiter(dirty, np.int64, len(dirty))

@@ -247,9 +247,7 @@ def select_and_place(s: SimState, cfg: MechanismConfig, types: list[str], policy
         new, failed = {}, []
         for j, w in chosen:
             milli = demand(j)[0]
-            prev = s.assignments.get(j)
-            gpus = prev if (prev is not None and gpu_type_of[prev[0]] == w
-                            and placer.keep(s.jobs[j], prev, milli)) else None
+            gpus = _keep(s, placer, j, w, milli, gpu_type_of)
             if gpus is None:
                 gpus = placer.place(s.jobs[j], w, milli, s.num_steps, explain)
             if gpus is None:
@@ -280,6 +278,15 @@ def select_and_place(s: SimState, cfg: MechanismConfig, types: list[str], policy
     return new
 
 
+def _keep(s: SimState, placer, j: int, w: str, milli: int, gpu_type_of) -> tuple[int, ...] | None:
+    """Lease extension: job ``j``'s GPUs of last round, re-bound, if it ran on type
+    ``w`` and they still have room; else None."""
+    prev = s.assignments.get(j)
+    if prev is not None and gpu_type_of[prev[0]] == w and placer.keep(s.jobs[j], prev, milli):
+        return prev
+    return None
+
+
 def _keep_then_place(s: SimState, placer, chosen, demand, gpu_type_of, explain: bool):
     """Lease extensions first, then new placements largest first (Gavel's order).
     Returns the placements and the selected jobs that could not be placed."""
@@ -287,8 +294,8 @@ def _keep_then_place(s: SimState, placer, chosen, demand, gpu_type_of, explain: 
     failed: list[int] = []
     fresh = []
     for j, w in chosen:
-        prev = s.assignments.get(j)
-        if prev is not None and gpu_type_of[prev[0]] == w and placer.keep(s.jobs[j], prev, demand(j)[0]):
+        prev = _keep(s, placer, j, w, demand(j)[0], gpu_type_of)
+        if prev is not None:
             new[j] = prev
         else:
             fresh.append((j, w))
