@@ -5,7 +5,9 @@ completes, and freed GPUs go to the next queued job.
 
 Deliberate difference from Gavel (gavel.md §12.10): Gavel's base mode draws a random
 type index but then uses a stale loop variable, so its initial fill puts every job
-on the last type (v100).  Here the randomly drawn type is used.
+on the last type (v100).  Here the randomly drawn type is used.  Likewise a job is
+never pinned to a type on which its throughput is zero (Gavel would pin it and it
+would never run); only workloads with such zeros can tell the difference.
 """
 
 from __future__ import annotations
@@ -35,7 +37,12 @@ class Fifo(Policy):
             if job_id not in throughputs:  # completed: hand its GPUs to the queue head
                 if queue:
                     nxt = queue.pop(0)
-                    if scale_factors[nxt] <= available[worker_type]:
+                    if throughputs[nxt][worker_type] <= 0:
+                        # Deliberate difference: Gavel hands the freed type to the head
+                        # even when the head cannot run there, and that job then never
+                        # runs.  Keep it queued for a type it can use.
+                        queue.insert(0, nxt)
+                    elif scale_factors[nxt] <= available[worker_type]:
                         self._allocation[nxt] = worker_type
                         available[worker_type] -= scale_factors[nxt]
                 del self._allocation[job_id]
