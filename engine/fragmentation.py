@@ -466,6 +466,10 @@ class ClusterState:
         self.partial_sum = 0
         self.occupied = 0
         self._dirty: set[int] = set()
+        # Nodes changed since this list was created, in order (with repeats).  Scorers
+        # remember (list, position) to find the few nodes changed since their last
+        # look without comparing every version; a new list (round reset) means "all".
+        self.change_log: list[int] = []
 
     # ---------------------------------------------------------------- queries
     def node_frag_milli(self, node: int) -> float:
@@ -506,7 +510,7 @@ class ClusterState:
         new_idle = sum(real)
         self.idle_sum += new_idle - int(self.idle[node])
         self.idle[node] = new_idle
-        new_partial = sum(1 for x in real if 0 < x < MILLI)
+        new_partial = g - n_full - real.count(0)
         self.partial_sum += new_partial - int(self.partial[node])
         self.partial[node] = new_partial
         f = self.frag.frag_one(vals, cpu, self.model_id_list[node])
@@ -521,6 +525,7 @@ class ClusterState:
             self.touched[node] = True
             self.occupied += 1
         self.version[node] = content_version_one(vals, cpu, mem)
+        self.change_log.append(node)
 
     # ---------------------------------------------------------------- batched mutation
     def allocate_deferred(self, node: int, task: Task, slots: Sequence[int]) -> None:
@@ -566,6 +571,7 @@ class ClusterState:
         self.occupied += int(touched.sum() - self.touched[d].sum())
         self.touched[d] = touched
         self.version[d] = content_version(rows, self.free_cpu[d], self.free_mem[d])
+        self.change_log.extend(d.tolist())
 
 
 def task_class(task: TaskType) -> int:

@@ -23,6 +23,7 @@ free milli are scored once — they give the same after-state).
 from __future__ import annotations
 
 import copy
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -45,6 +46,7 @@ MAX_SPEC_CPU = 128000          # reference normalisation constants (milli-CPU, m
 MAX_SPEC_GPU = 8000
 _NEG = np.iinfo(np.int64).min // 4
 _SCALAR_LIMIT = 24   # stale nodes up to which FGD re-scores in plain Python
+_DELTA_MEMO_LIMIT = 1 << 20
 
 
 def canonical_policy(name: str) -> str:
@@ -102,9 +104,11 @@ class Decision:
 class _TypeCache:
     """FGD's per-task-type, per-node memory of the last scoring (valid while versions match)."""
 
-    __slots__ = ("ver", "key", "gpu", "score", "dnum")
+    __slots__ = ("ver", "key", "gpu", "score", "dnum", "log", "log_pos")
 
     def __init__(self, n: int) -> None:
+        self.log: list[int] | None = None  # the state's change log when last brought up to date
+        self.log_pos = 0                   # ... and its length then
         self.ver = np.zeros(n, np.uint64)  # content version the entry was scored at (0: never)
         self.key = np.zeros(n, np.int64)
         self.gpu = np.full(n, -1, np.int64)
@@ -136,6 +140,9 @@ class Placer:
         self._model_masks: dict[str, np.ndarray] = {}
         self._fgd: dict[TaskType, _TypeCache] = {}
         self._score_memo: dict[int, int] = {}
+        # (task type, model, CPU positions before/after, sorted free vector) -> the
+        # node's best Δ and the free values reaching it: Δ depends on nothing else.
+        self._delta_memo: dict[tuple, tuple] = {}
         self._lower = np.tri(state.slots, k=-1, dtype=bool)  # [i, j] = j < i
 
     def __deepcopy__(self, memo: dict) -> "Placer":
@@ -146,7 +153,8 @@ class Placer:
         for k, v in vars(self).items():
             if k == "_fgd":
                 v = {}
-            elif k not in ("_model_masks", "_score_memo", "_lower", "tie_rank", "tie_bonus"):
+            elif k not in ("_model_masks", "_score_memo", "_delta_memo", "_lower", "tie_rank",
+                           "tie_bonus"):
                 v = copy.deepcopy(v, memo)
             setattr(new, k, v)
         return new
@@ -180,8 +188,8 @@ class Placer:
 
     # ------------------------------------------------------------------ GPU choice
     def _whole_gpus(self, node: int, k: int) -> tuple[int, ...]:
-        row = self.state.free_gpu[node]
-        return tuple(int(i) for i in np.flatnonzero(row == MILLI)[:k])
+        """The k lowest-index fully free GPUs (plain Python: one node, ≤ 8 slots)."""
+        return tuple([i for i, v in enumerate(self.state.free_gpu[node].tolist()) if v == MILLI][:k])
 
     def _best_fit_gpu(self, node: int, g: int) -> int:
         row = self.state.free_gpu[node]
@@ -292,35 +300,45 @@ class Placer:
         cache = self._fgd.get(t)
         if cache is None:
             cache = self._fgd[t] = _TypeCache(st.n_nodes)
-        stale = np.flatnonzero(cache.ver != st.version)
-        if stale.size > _SCALAR_LIMIT:
+        stale = self._stale(cache)
+        if stale is None or len(stale) > _SCALAR_LIMIT:
+            if stale is None:
+                stale = np.flatnonzero(cache.ver != st.version)
+            else:
+                stale = np.array(sorted(stale), np.int64)
             ok = self.feasible(task, stale, memory=False)
             bad = stale[~ok]
             cache.key[bad] = _NEG
             cache.ver[bad] = st.version[bad]
             if ok.any():
                 self._fgd_rescore(t, stale[ok], cache)
-        elif stale.size:
-            self._fgd_rescore_scalar(task, stale.tolist(), cache)
+        elif stale:
+            self._fgd_rescore_scalar(task, stale, cache)
         keys = cache.key
-        if self.memory_filter and task.memory_mib > 0:
-            keys = np.where(st.free_mem >= task.memory_mib, keys, _NEG)
         node = int(keys.argmax())
+        if self.memory_filter and task.memory_mib > 0 and (explain or st.free_mem[node] < task.memory_mib):
+            # (when the overall best passes the memory filter it is also the filtered best;
+            # the inspector's candidate list needs the filtered keys anyway)
+            keys = np.where(st.free_mem >= task.memory_mib, keys, _NEG)
+            node = int(keys.argmax())
         if keys[node] == _NEG:
             return Decision("fgd", task, -1, (), "no feasible node: task fails", n_feasible=0)
         feasible = (keys != _NEG) if explain else None
         n_feas = int(np.count_nonzero(feasible)) if explain else -1
         den = st.frag.denominator
-        score, delta = int(cache.score[node]), cache.dnum[node] / den
+        score, dnum = int(cache.score[node]), int(cache.dnum[node])
         if t.shape == "fractional":
             gpus = (int(cache.gpu[node]),)
         else:
             gpus = self._gpus_for(node, t)
-        if self.fgd_mode == "score":
+        delta = dnum / den
+        if not explain:
+            rule = ""  # only the inspector reads it; formatting floats costs per placement
+        elif self.fgd_mode == "score":
             rule = f"highest FGD score {score} (Δ {delta:+.2f} milli-GPU)"
         else:
             rule = f"smallest Δ {delta:+.4f} milli-GPU (score {score})"
-        d = Decision("fgd", task, node, gpus, rule, score=score, delta=float(delta), n_feasible=n_feas)
+        d = Decision("fgd", task, node, gpus, rule, score=score, delta=delta, n_feasible=n_feas)
         if explain:
             idx = np.flatnonzero(feasible)
             d.cand_nodes, d.cand_gpus = idx, cache.gpu[idx].copy()
@@ -330,6 +348,20 @@ class Placer:
             if ties > 1:
                 d.rule += f"; {ties} nodes tied, the earliest in the run's node order wins"
         return d
+
+    def _stale(self, cache: _TypeCache) -> list[int] | None:
+        """Nodes whose version differs from ``cache``'s, found through the state's
+        change log; None when the log cannot tell (new log, or too long to walk)."""
+        st = self.state
+        log = st.change_log
+        if cache.log is not log or len(log) - cache.log_pos > 4 * _SCALAR_LIMIT:
+            cache.log, cache.log_pos = log, len(log)
+            return None
+        start, cache.log_pos = cache.log_pos, len(log)
+        if start == len(log):
+            return []
+        ver, cur = cache.ver, st.version
+        return [n for n in set(log[start:]) if ver[n] != cur[n]]
 
     def _score_of(self, dnum: int) -> int:
         """fgd_score of one Δ numerator, memoised (the same numpy expression, so the
@@ -345,64 +377,83 @@ class Placer:
 
         Round mode changes one node per placement, so a type's cache is usually stale
         at one or two nodes; numpy's per-call overhead would dominate there.  Same
-        candidates, same tie rules (lowest GPU index among equal scores), same keys."""
+        candidates, same tie rules (lowest GPU index among equal scores), same keys.
+        Δ depends on the node only through (model, CPU thresholds reached before and
+        after, free-GPU multiset), so it is memoised on that; the GPU is then the
+        lowest index holding one of the best free values."""
         st, t = self.state, task.type
-        fm = st.frag
         c, gm, k, shape = t.cpu_milli, t.gpu_milli, t.num_gpu, t.shape
         model_ok = self._model_mask(t.models) if (t.models and shape != "cpu") else None
-        exact = self.fgd_mode != "score"
         width = st.n_nodes + 1
+        cthr = st.frag._cthr_list
+        memo = self._delta_memo
+        free_cpu, free_gpu, model_ids = st.free_cpu, st.free_gpu, st.model_id_list
+        key_a, gpu_a, score_a, dnum_a, ver_a = cache.key, cache.gpu, cache.score, cache.dnum, cache.ver
         for n in nodes:
             ver = st.version[n]
-            cpu = int(st.free_cpu[n])
+            cpu = int(free_cpu[n])
             ok = cpu >= c
             if ok and model_ok is not None:
                 ok = bool(model_ok[n])
-            vals = None
+            vals = free_gpu[n].tolist()   # padding slots hold 0: never a candidate
             if ok and shape != "cpu":
-                vals = st.free_gpu[n].tolist()
-                real = vals[:st.gpu_count_list[n]]
-                if shape == "fractional":
-                    ok = bool(real) and max(real) >= gm
-                else:
-                    ok = real.count(MILLI) >= k
+                ok = max(vals) >= gm if shape == "fractional" else vals.count(MILLI) >= k
             if not ok:
-                cache.key[n] = _NEG
-                cache.ver[n] = ver
+                key_a[n] = _NEG
+                ver_a[n] = ver
                 continue
-            if vals is None:
-                vals = st.free_gpu[n].tolist()
-            before = int(st.frag_int[n])
-            cpu_a = cpu - c
-            model = st.model_id_list[n]
+            model = model_ids[n]
+            mkey = (c, gm, k, model, bisect_right(cthr, cpu), bisect_right(cthr, cpu - c), *sorted(vals))
+            hit = memo.get(mkey)
+            if hit is None:
+                if len(memo) >= _DELTA_MEMO_LIMIT:
+                    memo.clear()
+                hit = memo[mkey] = self._best_delta(t, vals, cpu, model)
+            rank, dnum, best = hit
             gpu = -1
-            if shape == "fractional":
-                best = None
-                seen = set()
+            if best is not None:
                 for i, v in enumerate(vals):
-                    if v < gm or v in seen:
-                        continue
-                    seen.add(v)
-                    vals[i] = v - gm
-                    dn = fm.frag_one(vals, cpu_a, model) - before
-                    vals[i] = v
-                    val = -dn if exact else self._score_of(dn)
-                    if best is None or val > best:
-                        best, gpu, dnum = val, i, dn
-            else:
-                if shape == "whole":
-                    left = k
-                    for i, v in enumerate(vals):
-                        if left and v == MILLI:
-                            vals[i] = 0
-                            left -= 1
-                dnum = fm.frag_one(vals, cpu_a, model) - before
-            score = self._score_of(dnum)
-            cache.key[n] = (-dnum if exact else score) * width + int(self.tie_bonus[n])
-            cache.gpu[n] = gpu
-            cache.score[n] = score
-            cache.dnum[n] = dnum
-            cache.ver[n] = ver
+                    if v in best:
+                        gpu, dnum = i, best[v]
+                        break
+            key_a[n] = rank * width + int(self.tie_bonus[n])
+            gpu_a[n] = gpu
+            score_a[n] = self._score_of(dnum)
+            dnum_a[n] = dnum
+            ver_a[n] = ver
+
+    def _best_delta(self, t: TaskType, vals: list[int], cpu: int, model: int) -> tuple:
+        """(ranking value, Δ numerator, best map or None) of placing ``t`` on a node with
+        free GPUs ``vals`` and free CPU ``cpu``.  For a fractional task the best map sends
+        each free value whose candidate reaches the best ranking value to its Δ (the
+        caller takes the lowest GPU index holding one; the Δ slot is unused); otherwise
+        the Δ of the one after-state."""
+        fm = self.state.frag
+        before = fm.frag_one(vals, cpu, model)
+        cpu_a = cpu - t.cpu_milli
+        exact = self.fgd_mode != "score"
+        vals = list(vals)
+        if t.shape == "fractional":
+            gm = t.gpu_milli
+            cands: dict[int, tuple[int, int]] = {}
+            for i, v in enumerate(vals):
+                if v < gm or v in cands:
+                    continue
+                vals[i] = v - gm
+                dn = fm.frag_one(vals, cpu_a, model) - before
+                vals[i] = v
+                cands[v] = (-dn if exact else self._score_of(dn), dn)
+            top = max(r for r, _ in cands.values())
+            best = {v: dn for v, (r, dn) in cands.items() if r == top}
+            return top, 0, best
+        if t.shape == "whole":
+            left = t.num_gpu
+            for i, v in enumerate(vals):
+                if left and v == MILLI:
+                    vals[i] = 0
+                    left -= 1
+        dn = fm.frag_one(vals, cpu_a, model) - before
+        return (-dn if exact else self._score_of(dn)), dn, None
 
     def _fgd_rescore(self, t: TaskType, nodes: np.ndarray, cache: _TypeCache) -> None:
         """Δ of the best placement of ``t`` on each of ``nodes``; store it in ``cache``."""

@@ -101,6 +101,7 @@ class RoundPlacer:
             else:
                 setattr(st, k, v)
         st._dirty = set()
+        st.change_log = []  # every node may have changed: scorers re-check all versions
         self._failed.clear()
 
     def load(self, assignments: dict[int, tuple[int, ...]], jobs: dict) -> None:

@@ -266,7 +266,7 @@ def _build(data: dict, v: _V) -> ScenarioConfig:
     workload: TraceWorkload | GeneratedWorkload
     skipped = None
     if "trace" in wl:
-        workload = _trace_workload(wl, v, table, cluster)
+        workload = _trace_workload(wl, v, table, cluster, single_server=sharing or placement != "gavel")
     elif "pods" in wl:
         workload, skipped = _pod_workload(wl, v, table, cluster, seed)
     else:
@@ -337,7 +337,8 @@ def _effective_workload(wl: dict, workload: TraceWorkload | GeneratedWorkload) -
     return out
 
 
-def _trace_workload(wl: dict, v: _V, table: ThroughputTable, cluster: Cluster) -> TraceWorkload:
+def _trace_workload(wl: dict, v: _V, table: ThroughputTable, cluster: Cluster,
+                    single_server: bool = False) -> TraceWorkload:
     raw = wl["trace"]
     if isinstance(raw, str) and raw.startswith("builtin:"):
         path = builtin_trace(raw.split(":", 1)[1])
@@ -359,10 +360,14 @@ def _trace_workload(wl: dict, v: _V, table: ThroughputTable, cluster: Cluster) -
             raise InputError(f"{label}:{r.line}", f"job {i} ({r.job_type}, {r.scale_factor} GPUs) "
                              "can never run: no GPU type in the cluster has that many GPUs and a "
                              "non-zero throughput for it")
-        if cluster.has_resources:
+        if cluster.has_resources or single_server:
             why = unhostable(cluster, table, r.scale_factor, 1000, 0, 0, None, r.job_type)
             if why:
-                raise InputError(f"{label}:{r.line}", f"job {i} can never run: {why}")
+                mode = ("" if cluster.has_resources else " with sharing on or a placement other "
+                        "than gavel, where a job must fit on one server (raise "
+                        "cluster.gpus_per_server, or run with sharing off and placement gavel)")
+                raise InputError(f"{label}:{r.line}", f"job {i} ({r.scale_factor} GPUs) can never "
+                                 f"run{mode}: {why}")
         jobs.append(Job(job_id=i, job_type=r.job_type, scale_factor=r.scale_factor,
                         total_steps=r.total_steps, arrival_time=r.arrival_time,
                         priority_weight=r.priority_weight))

@@ -120,6 +120,13 @@ class Simulation:
         if enabled != self.state.sharing:
             self.state.sharing = enabled
             self.state.need_update = True
+            self._refit_jobs()
+
+    @property
+    def num_rejected(self) -> int:
+        """Jobs rejected because no GPU type could ever run them in the mode of the
+        time (at arrival, or when a mode change made them unrunnable)."""
+        return self.state.rejected
 
     @property
     def placement(self) -> str:
@@ -137,6 +144,7 @@ class Simulation:
         if name != self.placement:
             self.state.placement = name
             self.state.placer = None  # rebuilt with the new strategy on next use
+            self._refit_jobs()
 
     def set_policy(self, name: str) -> None:
         """Switch the allocation policy (e.g. on a fork); the LP is recomputed at the
@@ -262,7 +270,7 @@ class Simulation:
         return out | {"time_s": s.now, "round": float(s.num_steps), "running": float(len(s.assignments)),
                 "queued": float(len(s.jobs) - len(s.assignments)), "completed": float(len(done)),
                 "avg_jct_s": float(np.mean(done)) if done else float("nan"),
-                "utilization": busy / total_gpus if total_gpus else 0.0}
+                "utilization": busy / total_gpus if total_gpus else 0.0, "rejected": float(s.rejected)}
 
     # ------------------------------------------------------------------ the loop
     def step(self) -> RoundReport:
@@ -397,17 +405,7 @@ class Simulation:
         s.arrived.append(job)
         s.steps_run[j] = 0
         s.job_time[j] = {w: mech.half_round for w in mech.worker_types}
-        table = self.config.throughputs
-        allowed = job.allowed_models
-        # A fractional job runs at milli/1000 of its solo throughput, sharing or not
-        # (product.md); a type outside its allowed models is a zero-throughput type.
-        if job.gpu_milli >= 1000 and allowed is None and not mech.cluster.has_resources:
-            s.throughputs[j] = {w: table.get(w, job.key) for w in mech.worker_types}
-        else:
-            share = job.gpu_milli / 1000
-            hostable = self._hostable_types(job)
-            s.throughputs[j] = {w: (table.get(w, job.key) * share if w in hostable else 0.0)
-                                for w in mech.worker_types}
+        s.throughputs[j] = self._job_throughputs(job)
         s.start_ts[j] = timestamp
         s.latest_ts[j] = None
         s.failures[j] = 0
@@ -415,6 +413,53 @@ class Simulation:
             s.priorities[w][j] = 0.0
             s.deficits[w][j] = 0.0
         s.need_update = True
+
+    def _single_server(self) -> bool:
+        """Jobs must fit on one server: everywhere but Gavel's exclusive placement."""
+        return self.state.sharing or self.placement != "gavel"
+
+    def _job_throughputs(self, job: Job) -> dict[str, float]:
+        """The job's throughput per GPU type in the current mode.
+
+        A fractional job runs at milli/1000 of its solo throughput, sharing or not
+        (product.md); a type outside its allowed models, or with no server that could
+        ever host the job, is a zero-throughput type, so the LP never gives it time
+        there.  Whole-GPU jobs on Gavel's clusters under Gavel's own mechanism keep
+        Gavel's table as is (they may span servers)."""
+        mech, table = self.mech, self.config.throughputs
+        if (job.gpu_milli >= 1000 and job.allowed_models is None and not mech.cluster.has_resources
+                and not self._single_server()):
+            return {w: table.get(w, job.key) for w in mech.worker_types}
+        share = job.gpu_milli / 1000
+        hostable = self._hostable_types(job)
+        return {w: (table.get(w, job.key) * share if w in hostable else 0.0)
+                for w in mech.worker_types}
+
+    def _refit_jobs(self) -> None:
+        """After a mode change (sharing, placement): recompute every active job's
+        throughputs and reject the jobs the new mode can never run (e.g. a 4-GPU job
+        once sharing is on and every server has one GPU), so none waits forever."""
+        s = self.state
+        trace = isinstance(self.config.workload, TraceWorkload)
+        changed = False
+        for j in list(s.jobs):
+            tp = self._job_throughputs(s.jobs[j])
+            if tp == s.throughputs[j]:
+                continue
+            changed = True
+            s.throughputs[j] = tp
+            if any(v > 0 for v in tp.values()):
+                continue
+            self._remove_job(j)
+            s.jct[j] = None
+            s.completion_time[j] = s.now
+            s.rejected += 1
+            s.assignments.pop(j, None)
+            s.assignment_milli.pop(j, None)
+            if trace:
+                s.remaining_jobs -= 1
+        if changed:
+            s.need_update = True
 
     def _hostable_types(self, job: Job, single_server: bool = True) -> set[str]:
         """GPU types with a server that could ever host ``job`` (GPUs, CPU, memory,
@@ -443,7 +488,7 @@ class Simulation:
         """A job no GPU type can ever run in the current mode is rejected on arrival
         (counted in the summary) instead of starving forever."""
         s = self.state
-        single = s.sharing or self.placement != "gavel"
+        single = self._single_server()
         if not single and not self.mech.cluster.has_resources and job.allowed_models is None:
             return False  # Gavel's own mechanism: unchanged
         table = self.config.throughputs
@@ -540,10 +585,13 @@ class Simulation:
             while s.trace_pos < len(queue) and queue[s.trace_pos].arrival_time <= s.now:
                 job = queue[s.trace_pos]
                 s.trace_pos += 1
-                self._add_job(job, job.arrival_time)
-                added.append(job.job_id)
                 if wl.window is not None and job.job_id == wl.window[0]:
                     s.window_start_time = s.now
+                if self._rejected(job):  # only after a mode change (load checks the rest)
+                    s.remaining_jobs -= 1
+                    continue
+                self._add_job(job, job.arrival_time)
+                added.append(job.job_id)
             return added
         gen = wl.config
         while s.next_arrival is not None and s.next_arrival <= s.now:

@@ -52,6 +52,9 @@ CASES = {
                                ["jobs.trace:1", "ResNet-19", "no row"]),
     "job can never run": (BASE, GOOD_LINE.replace("\t1000\t1\t", "\t1000\t8\t") + "\n", None,
                           ["jobs.trace:1", "can never run"]),
+    "multi-GPU trace job with sharing on and 1-GPU servers": (
+        BASE + "sharing: true\n", GOOD_LINE.replace("\t1000\t1\t", "\t1000\t2\t") + "\n", None,
+        ["jobs.trace:1", "2 GPUs", "can never run with sharing on", "gpus_per_server"]),
     "set without equals": (BASE, GOOD_LINE + "\n", ["policy"], ["--set", "dotted.key=value"]),
     "set unknown key": (BASE, GOOD_LINE + "\n", ["cluster.gpu=3"], ["unknown key 'cluster.gpu'"]),
     "generate without lam": ("cluster: {gavel: '1:1:1'}\nworkload: {generate: {window: [0, 5]}}\n",

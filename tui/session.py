@@ -508,10 +508,12 @@ class Session:
         with self.lock:
             chunks: list[list[tuple[int, str, str]]] = []
             count = 0
-            for s in reversed(arm.history):
+            hist = arm.history
+            for i in range(len(hist) - 1, -1, -1):
+                s = hist[i]
                 if s.step <= after_step or s.step == 0 or count >= limit:
                     break
-                lines = list(describe_round(s))
+                lines = list(describe_round(s, hist[i - 1] if i else None))
                 chunks.append(lines)
                 count += len(lines)
             out = [line for chunk in reversed(chunks) for line in chunk]
@@ -561,9 +563,14 @@ def inspect(session: Session, arm_label: str, job_id: int | None = None,
                           job, track, decision)
 
 
-def describe_round(s: RoundSummary) -> Iterable[tuple[int, str, str]]:
-    """Event-log lines for one round: LP recomputes, arrivals, completions, placements."""
+def describe_round(s: RoundSummary, prev: RoundSummary | None = None) -> Iterable[tuple[int, str, str]]:
+    """Event-log lines for one round: LP recomputes, arrivals, completions, placements,
+    and jobs rejected since ``prev`` (e.g. by a fork that turned sharing on, where a
+    job must fit on one server)."""
     r = s.step
+    lost = int(s.metrics.get("rejected", 0) - (prev.metrics.get("rejected", 0) if prev else 0))
+    if lost > 0:
+        yield r, "rejected", f"{lost} job(s) rejected: they can never run in this mode"
     if s.arrivals:
         ids = ", ".join(str(j) for j in s.arrivals[:8]) + (" …" if len(s.arrivals) > 8 else "")
         yield r, "arrival", f"{len(s.arrivals)} arrived: {ids}"

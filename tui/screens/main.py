@@ -203,9 +203,11 @@ class MainScreen(Screen):
             after = log.shown.get(f.label)
             if after is None:  # a fresh log starts at the fork, or with recent rounds only
                 after = f.fork_step if f.fork_step is not None else max(-1, f.step - 60)
+            prev = None
             for s in f.history:
                 if s.step > after and s.step > 0:
-                    pending.extend((s.step, order, line) for line in describe_round(s))
+                    pending.extend((s.step, order, line) for line in describe_round(s, prev))
+                prev = s
             log.shown[f.label] = f.step
         pending.sort(key=lambda p: (p[0], p[1]))
         cap = EVENTS_PER_SYNC_PLAYING if playing else EVENTS_PER_SYNC

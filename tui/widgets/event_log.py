@@ -11,8 +11,9 @@ from textual.widgets import RichLog
 
 from ..paint import A_COLOUR, B_COLOUR
 
-KIND_STYLE = {"arrival": "#5fafff", "completion": "#5fd75f", "lp": "#d7af5f", "placement": "#af87d7"}
-KIND_MARK = {"arrival": "+", "completion": "✓", "lp": "≡", "placement": "▸"}
+KIND_STYLE = {"arrival": "#5fafff", "completion": "#5fd75f", "lp": "#d7af5f", "placement": "#af87d7",
+              "rejected": "#ff5f5f"}
+KIND_MARK = {"arrival": "+", "completion": "✓", "lp": "≡", "placement": "▸", "rejected": "✗"}
 
 
 def event_text(step: int, kind: str, text: str, arm: str | None = None) -> Text:
