@@ -8,7 +8,8 @@ jobs, lease extension by exact GPU tuple — because they shape Gavel's results.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from operator import itemgetter
+
+import numpy as np
 
 from .cluster import GAVEL_TYPES, Cluster
 from .errors import SimulationError
@@ -112,21 +113,32 @@ def update_priorities(s: SimState, cfg: MechanismConfig) -> bool:
     return recomputed
 
 
-def priority_queue(s: SimState, types: list[str]) -> list[tuple[int, str, float, float, float]]:
+def priority_queue(s: SimState, types: list[str], runnable: bool = False,
+                   fifo: bool = False) -> list[tuple[int, str, float, float, float]]:
     """Per-type lists sorted by (priority, deficit, allocation) descending (stable, so
-    ties keep job-ID order), concatenated in ``types`` order: Gavel's walk order."""
+    ties keep job-ID order), concatenated in ``types`` order: Gavel's walk order.
+
+    ``runnable`` leaves out, before sorting (same order for the rest), the entries no
+    walk would take: jobs without an allocation or with zero throughput on the type,
+    and for FIFO (``fifo``) priorities ≤ 0."""
     queue = []
-    allocation = s.allocation
+    allocation, thr = s.allocation, s.throughputs
     for w in types:
         prio, defi = s.priorities[w], s.deficits[w]
-        entries = [(j, w, p, defi[j], allocation[j][w] if j in allocation else 0.0)
-                   for j, p in prio.items()]
-        entries.sort(key=_PRIORITY_KEY, reverse=True)
-        queue.extend(entries)
+        if runnable:
+            prio = {j: p for j, p in prio.items()
+                    if j in allocation and thr[j][w] > 0 and not (fifo and p <= 0.0)}
+        ids = list(prio)
+        n = len(ids)
+        pv = list(prio.values())
+        dv = [defi[j] for j in ids]
+        av = [allocation[j][w] if j in allocation else 0.0 for j in ids]
+        # Python's reverse=True sort keeps equal keys in their original order; so does a
+        # stable ascending lexsort of the negated keys (last key = primary).
+        order = np.lexsort((-np.fromiter(av, np.float64, n), -np.fromiter(dv, np.float64, n),
+                            -np.fromiter(pv, np.float64, n)))
+        queue.extend([(ids[i], w, pv[i], dv[i], av[i]) for i in order.tolist()])
     return queue
-
-
-_PRIORITY_KEY = itemgetter(2, 3, 4)
 
 
 def select_jobs(s: SimState, cfg: MechanismConfig, types: list[str],
@@ -218,9 +230,7 @@ def select_and_place(s: SimState, cfg: MechanismConfig, types: list[str], policy
     gpu_type_of = cfg.cluster.gpu_type_of
     fifo = policy_name.startswith("FIFO")
     budget = {w: 1000 * cfg.cluster_spec[w] for w in types}
-    thr, allocation = s.throughputs, s.allocation
-    queue = [e for e in priority_queue(s, types)
-             if thr[e[0]][e[1]] > 0 and not (fifo and e[2] <= 0.0) and e[0] in allocation]
+    queue = priority_queue(s, types, runnable=True, fifo=fifo)
     sharing = s.sharing
     demands = {j: (job.gpu_milli, job.scale_factor * job.gpu_milli) if sharing
                else (1000, job.scale_factor * 1000) for j, job in s.jobs.items()}
