@@ -22,8 +22,10 @@ def test_priority_queue_matches_a_stable_reverse_sort(data):
     s = SimpleNamespace(
         priorities={w: {j: data.draw(values) for j in ids} for w in types},
         deficits={w: {j: data.draw(values) for j in ids} for w in types},
-        allocation={j: {w: data.draw(values) for w in types} for j in in_alloc})
+        allocation={j: {w: data.draw(values) for w in types} for j in in_alloc},
+        throughputs={j: {w: data.draw(st.sampled_from([0.0, 1.5])) for w in types} for j in ids})
     order = data.draw(st.permutations(types))
+    fifo = data.draw(st.booleans())
     expected = []
     for w in order:
         entries = [(j, w, p, s.deficits[w][j], s.allocation[j][w] if j in s.allocation else 0.0)
@@ -31,3 +33,7 @@ def test_priority_queue_matches_a_stable_reverse_sort(data):
         entries.sort(key=lambda e: (e[2], e[3], e[4]), reverse=True)
         expected.extend(entries)
     assert priority_queue(s, list(order)) == expected
+    # round mode's pre-filtered queue: the same walk without the entries none would take
+    runnable = [e for e in expected if e[0] in s.allocation and s.throughputs[e[0]][e[1]] > 0
+                and not (fifo and e[2] <= 0.0)]
+    assert priority_queue(s, list(order), runnable=True, fifo=fifo) == runnable
