@@ -104,13 +104,19 @@ class Decision:
 class _TypeCache:
     """FGD's per-task-type, per-node memory of the last scoring (valid while versions match)."""
 
-    __slots__ = ("ver", "key", "gpu", "score", "dnum", "log", "log_pos")
+    __slots__ = ("ver", "key", "gpu", "score", "dnum", "log", "log_pos", "allowed", "allowed_list")
 
-    def __init__(self, n: int) -> None:
+    def __init__(self, n: int, allowed: np.ndarray | None = None) -> None:
         self.log: list[int] | None = None  # the state's change log when last brought up to date
         self.log_pos = 0                   # ... and its length then
         self.ver = np.zeros(n, np.uint64)  # content version the entry was scored at (0: never)
         self.key = np.zeros(n, np.int64)
+        # Nodes of a GPU model the type allows (None: all).  The others fail the model
+        # filter forever: their key is _NEG once and for all and they are never re-checked.
+        self.allowed = allowed
+        self.allowed_list = None if allowed is None else allowed.tolist()
+        if allowed is not None:
+            self.key[~allowed] = _NEG
         self.gpu = np.full(n, -1, np.int64)
         self.score = np.zeros(n, np.int64)
         self.dnum = np.zeros(n, np.int64)
@@ -299,11 +305,13 @@ class Placer:
         # version is unchanged.  Memory is per task, so its filter is applied here.
         cache = self._fgd.get(t)
         if cache is None:
-            cache = self._fgd[t] = _TypeCache(st.n_nodes)
+            allowed = self._model_mask(t.models) if (t.models and t.shape != "cpu") else None
+            cache = self._fgd[t] = _TypeCache(st.n_nodes, allowed)
         stale = self._stale(cache)
         if stale is None or len(stale) > _SCALAR_LIMIT:
             if stale is None:
-                stale = np.flatnonzero(cache.ver != st.version)
+                changed = cache.ver != st.version
+                stale = np.flatnonzero(changed if cache.allowed is None else changed & cache.allowed)
             else:
                 stale = np.array(sorted(stale), np.int64)
             ok = self.feasible(task, stale, memory=False)
@@ -360,8 +368,10 @@ class Placer:
         start, cache.log_pos = cache.log_pos, len(log)
         if start == len(log):
             return []
-        ver, cur = cache.ver, st.version
-        return [n for n in set(log[start:]) if ver[n] != cur[n]]
+        ver, cur, allowed = cache.ver, st.version, cache.allowed_list
+        if allowed is None:
+            return [n for n in set(log[start:]) if ver[n] != cur[n]]
+        return [n for n in set(log[start:]) if allowed[n] and ver[n] != cur[n]]
 
     def _score_of(self, dnum: int) -> int:
         """fgd_score of one Δ numerator, memoised (the same numpy expression, so the
