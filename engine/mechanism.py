@@ -221,9 +221,10 @@ def select_and_place(s: SimState, cfg: MechanismConfig, types: list[str], policy
     4. if a selected job could not be placed that way in the last
        STARVATION_ROUNDS - 1 rounds, this round is placed in strict priority order
        instead (no starvation of large jobs behind lease extensions); jobs that
-       cannot be placed are dropped and a repair walk
-       offers the capacity left to the next candidates — so no job is ever
-       selected that cannot be placed.
+       cannot be placed are dropped and a repair walk offers the capacity left to
+       the next candidates in the walk, including a dropped job's later types — so
+       no job is ever selected that cannot be placed, and none idles while a type
+       it could run on has room.
     Jobs missing from the allocation are never placed, as in Gavel.
     """
     placer.reset()
@@ -261,18 +262,21 @@ def select_and_place(s: SimState, cfg: MechanismConfig, types: list[str], policy
             if gpus is None:
                 gpus = placer.place(s.jobs[j], w, milli, s.num_steps, explain)
             if gpus is None:
-                failed.append(j)
+                failed.append((j, w))
             else:
                 new[j] = gpus
-    for j in failed:
+    for j, _ in failed:
         streak[j] = streak.get(j, 0) + 1
     if failed:  # repair: offer the capacity left to the next candidates, in priority order
         budget = {w: 1000 * cfg.cluster_spec[w] for w in types}
         for j, gpus in new.items():
             budget[gpu_type_of[gpus[0]]] -= demand(j)[1]
+        # A job that did not fit on the type it was selected for may still fit on one
+        # of its later types in the walk (e.g. small servers whose CPU or memory ran
+        # out): only the failed (job, type) pairs are skipped.
         skip = set(failed)
         for j, w, *_ in queue:
-            if j in new or j in skip:
+            if j in new or (j, w) in skip:
                 continue
             milli, need = demand(j)
             if need > budget[w]:
@@ -299,9 +303,9 @@ def _keep(s: SimState, placer, j: int, w: str, milli: int, gpu_type_of) -> tuple
 
 def _keep_then_place(s: SimState, placer, chosen, demand, gpu_type_of, explain: bool):
     """Lease extensions first, then new placements largest first (Gavel's order).
-    Returns the placements and the selected jobs that could not be placed."""
+    Returns the placements and the selected (job, type) pairs that could not be placed."""
     new: dict[int, tuple[int, ...]] = {}
-    failed: list[int] = []
+    failed: list[tuple[int, str]] = []
     fresh = []
     for j, w in chosen:
         prev = _keep(s, placer, j, w, demand(j)[0], gpu_type_of)
@@ -313,7 +317,7 @@ def _keep_then_place(s: SimState, placer, chosen, demand, gpu_type_of, explain: 
     for j, w in fresh:
         gpus = placer.place(s.jobs[j], w, demand(j)[0], s.num_steps, explain)
         if gpus is None:
-            failed.append(j)
+            failed.append((j, w))
         else:
             new[j] = gpus
     return new, failed
