@@ -489,8 +489,8 @@ class Simulation:
         (counted in the summary) instead of starving forever."""
         s = self.state
         single = self._single_server()
-        if not single and not self.mech.cluster.has_resources and job.allowed_models is None:
-            return False  # Gavel's own mechanism: unchanged
+        # Under Gavel's own mechanism this only rejects jobs larger than every GPU type
+        # (e.g. an 8-GPU job on 4:4:4), which Gavel keeps waiting forever.
         table = self.config.throughputs
         if any(table.get(w, job.key) > 0 for w in self._hostable_types(job, single)):
             return False

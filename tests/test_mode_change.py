@@ -47,3 +47,19 @@ def test_single_server_mode_gives_zero_throughput_where_no_server_is_big_enough(
     for j in four:  # only the V100 servers have 4 GPUs
         tp = on.state.throughputs[j]
         assert tp["v100"] > 0 and tp["p100"] == 0 and tp["k80"] == 0
+
+
+def test_gavel_mechanism_rejects_a_generated_job_larger_than_every_gpu_type():
+    # Gavel's generator makes 8-GPU jobs; on 4:4:4 none can ever run (Gavel keeps it
+    # waiting forever, and the run never ends).
+    scenario = {"seed": 0, "cluster": {"gavel": "4:4:4", "gpus_per_server": 1},
+                "workload": {"generate": {"lam": 7200, "window": [0, 20], "multi_gpu": True}},
+                "placement": "gavel", "sharing": False}
+    sim = Simulation.from_scenario(scenario)
+    for _ in sim.run(max_steps=400):
+        pass
+    big = [job.job_id for job in sim.state.arrived if job.scale_factor > 4]
+    assert big and sim.num_rejected == len(big)
+    assert all(sim.state.jct[j] is None for j in big)
+    assert not set(big) & set(sim.state.jobs)
+    assert all(job.scale_factor <= 4 for job in sim.state.jobs.values())
