@@ -489,10 +489,11 @@ class Simulation:
         (counted in the summary) instead of starving forever."""
         s = self.state
         single = self._single_server()
-        # Under Gavel's own mechanism this only rejects jobs larger than every GPU type
-        # (e.g. an 8-GPU job on 4:4:4), which Gavel keeps waiting forever.
-        table = self.config.throughputs
-        if any(table.get(w, job.key) > 0 for w in self._hostable_types(job, single)):
+        # The job needs a type where it has throughput (as the LP will see it) and that
+        # can hold it.  Under Gavel's own mechanism this only rejects jobs larger than
+        # every GPU type (e.g. an 8-GPU job on 4:4:4), which Gavel keeps waiting forever.
+        tp = self._job_throughputs(job)
+        if any(tp[w] > 0 for w in self._hostable_types(job, single)):
             return False
         s.arrived.append(job)
         s.jct[job.job_id] = None

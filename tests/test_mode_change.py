@@ -63,3 +63,26 @@ def test_gavel_mechanism_rejects_a_generated_job_larger_than_every_gpu_type():
     assert all(sim.state.jct[j] is None for j in big)
     assert not set(big) & set(sim.state.jobs)
     assert all(job.scale_factor <= 4 for job in sim.state.jobs.values())
+
+
+def test_gavel_placement_on_servers_with_resources_rejects_a_job_the_lp_could_never_run(tmp_path):
+    # Found by test_properties: a 2-GPU job fits one server only on the 2-GPU k80
+    # (the V100s have one GPU each), where its throughput can be 0; it used to reach
+    # the LP with zero throughput everywhere and stop the run.
+    pods = tmp_path / "pods.csv"
+    pods.write_text("name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,"
+                    "creation_time,deletion_time,scheduled_time\n"
+                    + "".join(f"p{i},1000,4096,2,1000,,LS,Running,{i},{i + 100},{i}\n" for i in range(4)))
+    server = {"cpu_milli": 8000, "memory_mib": 32768}
+    scenario = {"seed": 14, "cluster": {"servers": [
+        {"model": "v100", "count": 2, "gpus": 1, **server},
+        {"model": "k80", "count": 1, "gpus": 2, **server}]},
+        "workload": {"generate": {"lam": 0, "window": [0, 3], "mix": f"openb:{pods}",
+                                  "unhostable": "skip"}},
+        "placement": "gavel", "sharing": False}
+    sim = Simulation.from_scenario(scenario)
+    for _ in sim.run(max_steps=40):  # raised SimulationError in the LP before the fix
+        pass
+    assert sim.num_rejected >= 1
+    for job in sim.state.jobs.values():
+        assert any(v > 0 for v in sim.state.throughputs[job.job_id].values())
