@@ -146,7 +146,7 @@ class Placer:
         self._model_masks: dict[str, np.ndarray] = {}
         self._fgd: dict[TaskType, _TypeCache] = {}
         self._score_memo: dict[int, int] = {}
-        # (task type, model, CPU positions before/after, sorted free vector) -> the
+        # (task shape, model, CPU positions before/after, sorted free vector) -> the
         # node's best Δ and the free values reaching it: Δ depends on nothing else.
         self._delta_memo: dict[tuple, tuple] = {}
         self._lower = np.tri(state.slots, k=-1, dtype=bool)  # [i, j] = j < i
@@ -393,7 +393,6 @@ class Placer:
         lowest index holding one of the best free values."""
         st, t = self.state, task.type
         c, gm, k, shape = t.cpu_milli, t.gpu_milli, t.num_gpu, t.shape
-        model_ok = self._model_mask(t.models) if (t.models and shape != "cpu") else None
         width = st.n_nodes + 1
         cthr = st.frag._cthr_list
         memo = self._delta_memo
@@ -402,9 +401,7 @@ class Placer:
         for n in nodes:
             ver = st.version[n]
             cpu = int(free_cpu[n])
-            ok = cpu >= c
-            if ok and model_ok is not None:
-                ok = bool(model_ok[n])
+            ok = cpu >= c   # (nodes of a model the type excludes never get here: _stale)
             vals = free_gpu[n].tolist()   # padding slots hold 0: never a candidate
             if ok and shape != "cpu":
                 ok = max(vals) >= gm if shape == "fractional" else vals.count(MILLI) >= k

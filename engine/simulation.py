@@ -398,14 +398,15 @@ class Simulation:
             return all(j in s.jct for j in range(lo, hi))
         return trace and s.remaining_jobs == 0
 
-    def _add_job(self, job: Job, timestamp: float) -> None:
+    def _add_job(self, job: Job, timestamp: float,
+                 throughputs: dict[str, float] | None = None) -> None:
         s, mech = self.state, self.mech
         j = job.job_id
         s.jobs[j] = job
         s.arrived.append(job)
         s.steps_run[j] = 0
         s.job_time[j] = {w: mech.half_round for w in mech.worker_types}
-        s.throughputs[j] = self._job_throughputs(job)
+        s.throughputs[j] = self._job_throughputs(job) if throughputs is None else throughputs
         s.start_ts[j] = timestamp
         s.latest_ts[j] = None
         s.failures[j] = 0
@@ -448,12 +449,10 @@ class Simulation:
                 continue
             changed = True
             s.throughputs[j] = tp
-            if any(v > 0 for v in tp.values()):
+            if self._runnable(s.jobs[j], tp):
                 continue
             self._remove_job(j)
-            s.jct[j] = None
-            s.completion_time[j] = s.now
-            s.rejected += 1
+            self._count_rejected(j)
             s.assignments.pop(j, None)
             s.assignment_milli.pop(j, None)
             if trace:
@@ -484,22 +483,30 @@ class Simulation:
             cache[key] = out
         return cache[key]
 
-    def _rejected(self, job: Job) -> bool:
-        """A job no GPU type can ever run in the current mode is rejected on arrival
-        (counted in the summary) instead of starving forever."""
+    def _runnable(self, job: Job, throughputs: dict[str, float]) -> bool:
+        """Whether some GPU type gives ``job`` throughput (as the LP sees it) and can
+        hold it in the current mode.  Under Gavel's own mechanism this only fails for
+        jobs larger than every GPU type (e.g. an 8-GPU job on 4:4:4), which Gavel keeps
+        waiting forever."""
+        hostable = self._hostable_types(job, self._single_server())
+        return any(throughputs[w] > 0 for w in hostable)
+
+    def _count_rejected(self, j: int) -> None:
         s = self.state
-        single = self._single_server()
-        # The job needs a type where it has throughput (as the LP will see it) and that
-        # can hold it.  Under Gavel's own mechanism this only rejects jobs larger than
-        # every GPU type (e.g. an 8-GPU job on 4:4:4), which Gavel keeps waiting forever.
-        tp = self._job_throughputs(job)
-        if any(tp[w] > 0 for w in self._hostable_types(job, single)):
-            return False
-        s.arrived.append(job)
-        s.jct[job.job_id] = None
-        s.completion_time[job.job_id] = s.now
+        s.jct[j] = None
+        s.completion_time[j] = s.now
         s.rejected += 1
-        return True
+
+    def _admit(self, job: Job, timestamp: float) -> bool:
+        """Add an arriving job, or reject it (counted in the summary) when no GPU type
+        can ever run it in the current mode, instead of letting it starve forever."""
+        tp = self._job_throughputs(job)
+        if self._runnable(job, tp):
+            self._add_job(job, timestamp, tp)
+            return True
+        self.state.arrived.append(job)
+        self._count_rejected(job.job_id)
+        return False
 
     def _remove_job(self, j: int) -> None:
         s = self.state
@@ -588,10 +595,9 @@ class Simulation:
                 s.trace_pos += 1
                 if wl.window is not None and job.job_id == wl.window[0]:
                     s.window_start_time = s.now
-                if self._rejected(job):  # only after a mode change (load checks the rest)
-                    s.remaining_jobs -= 1
+                if not self._admit(job, job.arrival_time):  # only after a mode change
+                    s.remaining_jobs -= 1                    # (load checks the rest)
                     continue
-                self._add_job(job, job.arrival_time)
                 added.append(job.job_id)
             return added
         gen = wl.config
@@ -603,8 +609,7 @@ class Simulation:
             s.num_generated += 1
             if job.job_id == wl.window[0]:
                 s.window_start_time = s.next_arrival
-            if not self._rejected(job):
-                self._add_job(job, s.next_arrival)
+            if self._admit(job, s.next_arrival):
                 added.append(job.job_id)
             s.last_arrival = s.next_arrival
             if gen.lam == 0.0:

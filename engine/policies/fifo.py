@@ -35,14 +35,12 @@ class Fifo(Policy):
         for job_id in sorted(self._allocation):
             worker_type = self._allocation[job_id]
             if job_id not in throughputs:  # completed: hand its GPUs to the queue head
-                if queue:
+                # Deliberate difference: Gavel hands the freed type to the head even when
+                # the head cannot run there, and that job then never runs.  Such a head
+                # stays queued for a type it can use.
+                if queue and throughputs[queue[0]][worker_type] > 0:
                     nxt = queue.pop(0)
-                    if throughputs[nxt][worker_type] <= 0:
-                        # Deliberate difference: Gavel hands the freed type to the head
-                        # even when the head cannot run there, and that job then never
-                        # runs.  Keep it queued for a type it can use.
-                        queue.insert(0, nxt)
-                    elif scale_factors[nxt] <= available[worker_type]:
+                    if scale_factors[nxt] <= available[worker_type]:
                         self._allocation[nxt] = worker_type
                         available[worker_type] -= scale_factors[nxt]
                 del self._allocation[job_id]
