@@ -28,6 +28,7 @@ from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
+from operator import mul
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -60,13 +61,27 @@ class TaskType:
     gpu_milli: int
     num_gpu: int
     models: str = ""
+    # "cpu" (k=0), "fractional" (k=1, g<1000) or "whole" (g=1000).  Derived, stored
+    # once: placement reads it several times per decision.
+    shape: str = field(init=False, repr=False, compare=False)
+    _hash: int = field(init=False, repr=False, compare=False)
 
-    @property
-    def shape(self) -> str:
-        """"cpu" (k=0), "fractional" (k=1, g<1000) or "whole" (g=1000)."""
+    def __post_init__(self) -> None:
         if self.num_gpu == 0 or self.gpu_milli == 0:
-            return "cpu"
-        return "whole" if self.gpu_milli >= MILLI else "fractional"
+            shape = "cpu"
+        else:
+            shape = "whole" if self.gpu_milli >= MILLI else "fractional"
+        object.__setattr__(self, "shape", shape)
+        # the value the generated __hash__ would compute, computed once (every FGD
+        # decision looks its type up in a dict)
+        object.__setattr__(self, "_hash", hash((self.cpu_milli, self.gpu_milli, self.num_gpu, self.models)))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __reduce__(self):
+        # rebuilt through __init__: string hashes differ between processes
+        return TaskType, (self.cpu_milli, self.gpu_milli, self.num_gpu, self.models)
 
     @property
     def model_set(self) -> frozenset[str]:
@@ -411,9 +426,7 @@ def content_version(free_gpu: np.ndarray, free_cpu: np.ndarray, free_mem: np.nda
 
 def content_version_one(free_gpu: list[int], free_cpu: int, free_mem: int) -> int:
     """:func:`content_version` of one node from Python ints (same value)."""
-    h = free_cpu * _HASH_K_LIST[64] + free_mem * _HASH_K_LIST[65]
-    for v, k in zip(free_gpu, _HASH_K_LIST):
-        h += v * k
+    h = free_cpu * _HASH_K_LIST[64] + free_mem * _HASH_K_LIST[65] + sum(map(mul, free_gpu, _HASH_K_LIST))
     return (h & _MASK64) | 1
 
 

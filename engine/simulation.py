@@ -18,8 +18,8 @@ import numpy as np
 
 from .errors import InputError, SimulationError
 from .jobs import Job
-from .mechanism import (MechanismConfig, assign_gpus, select_and_place, select_jobs,
-                        update_priorities)
+from .mechanism import (MechanismConfig, assign_gpus, compute_priorities, select_and_place,
+                        select_jobs)
 from .policies import make_policy
 from .report import RoundReport
 from .scenario import GeneratedWorkload, ScenarioConfig, TraceWorkload
@@ -538,47 +538,55 @@ class Simulation:
         done: list[tuple[int, float | None]] = []
         tasks = sorted(s.dispatched, key=lambda t: (-t[0], t[1]))
         s.dispatched = []
+        jobs, failures, steps_run, job_time = s.jobs, s.failures, s.steps_run, s.job_time
+        worker_time, gpu_busy, held_milli = s.worker_time, s.gpu_busy, s.assignment_milli
+        gpu_type_of, round_start, exact = mech.cluster.gpu_type_of, s.round_start, s.exact_round
         for finish, j, gpus, num_steps in tasks:
-            if j not in s.jobs:
+            job = jobs.get(j)
+            if job is None:
                 continue
-            exec_time = finish - s.round_start
+            exec_time = finish - round_start
             s.latest_ts[j] = finish
-            scale = s.jobs[j].scale_factor
-            per_gpu = []
-            total = 0
-            for i, g in enumerate(gpus):
-                part = num_steps - total if i == len(gpus) - 1 else num_steps // scale
-                total += part
-                per_gpu.append((g, part))
-            per_gpu.sort(key=lambda x: x[0])
-            ok = True
-            steps = 0
-            max_exec = 0
-            ok = ok and (s.exact_round or num_steps > 0)
-            for _, part in per_gpu:
-                # Gavel fails a micro-task when any GPU got 0 steps (a multi-GPU job with
-                # fewer steps left than GPUs); round mode judges the job as a whole.
-                if (part <= 0 and s.exact_round) or exec_time <= 0:
-                    ok = False
-                steps += part
-                max_exec = max(max_exec, exec_time)
-            w = mech.cluster.gpu_type_of[gpus[0]]
+            if len(gpus) == 1:  # (the general case below, unrolled for one GPU)
+                ok = (exact or num_steps > 0) and not ((num_steps <= 0 and exact) or exec_time <= 0)
+                steps = 0 + num_steps
+                max_exec = max(0, exec_time)
+            else:
+                scale = job.scale_factor
+                parts = []
+                total = 0
+                for i in range(len(gpus)):
+                    part = num_steps - total if i == len(gpus) - 1 else num_steps // scale
+                    total += part
+                    parts.append((gpus[i], part))
+                parts.sort(key=lambda x: x[0])  # (summed in GPU-id order, as Gavel does)
+                ok = exact or num_steps > 0
+                steps = 0
+                max_exec = 0
+                for _, part in parts:
+                    # Gavel fails a micro-task when any GPU got 0 steps (a multi-GPU job with
+                    # fewer steps left than GPUs); round mode judges the job as a whole.
+                    if (part <= 0 and exact) or exec_time <= 0:
+                        ok = False
+                    steps += part
+                    max_exec = max(max_exec, exec_time)
             finished = False
             if not ok:
-                s.failures[j] += 1
-                finished = s.failures[j] >= MAX_FAILED_ATTEMPTS
+                failures[j] += 1
+                finished = failures[j] >= MAX_FAILED_ATTEMPTS
                 s.need_update = True
             else:
-                s.failures[j] = 0
-                s.steps_run[j] += steps
-                finished = s.jobs[j].total_steps - s.steps_run[j] <= 0
+                failures[j] = 0
+                steps_run[j] += steps
+                finished = job.total_steps - steps_run[j] <= 0
                 max_exec = np.float64(max_exec)
-                s.job_time[j][w] += max_exec
-                s.worker_time[w] += max_exec
-                held = s.assignment_milli.get(j, 1000)
+                w = gpu_type_of[gpus[0]]
+                job_time[j][w] += max_exec
+                worker_time[w] += max_exec
+                held = held_milli.get(j, 1000)
                 busy = max_exec if held >= 1000 else max_exec * held / 1000
-                for g, _ in per_gpu:
-                    s.gpu_busy[g] += busy
+                for g in gpus:
+                    gpu_busy[g] += busy
             if finished:
                 self._remove_job(j)
                 s.remaining_jobs -= 1
@@ -621,7 +629,7 @@ class Simulation:
 
     def _schedule(self, arrivals: list[int], completions: list) -> RoundReport:
         s, mech = self.state, self.mech
-        recomputed = update_priorities(s, mech)
+        recomputed, cols = compute_priorities(s, mech)
         types = mech.type_order()
         name = s.policy.gavel_name
         if "Perf" not in name and "Packing" not in name:
@@ -629,9 +637,9 @@ class Simulation:
         exact = not s.sharing and self.placement == "gavel"
         s.exact_round = exact
         if exact:  # Gavel's own mechanism, bit for bit
-            new = assign_gpus(s, mech, types, select_jobs(s, mech, types, name))
+            new = assign_gpus(s, mech, types, select_jobs(s, mech, types, name, cols))
         else:
-            new = select_and_place(s, mech, types, name, self._placer(), self.explain)
+            new = select_and_place(s, mech, types, name, self._placer(), self.explain, cols)
         s.assignment_milli = {j: (s.jobs[j].gpu_milli if s.sharing else 1000) for j in new}
         for j in s.assignments:
             if j in s.jobs:
