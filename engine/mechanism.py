@@ -205,16 +205,6 @@ def priority_queue(s: SimState, types: list[str], runnable: bool = False,
     return queue
 
 
-def walk_order(cols: JobColumns, types: list[str], fifo: bool) -> list[tuple[int, str]]:
-    """Round mode's walk: the (job, type) pairs of the runnable priority queue."""
-    col = {w: k for k, w in enumerate(cols.types)}
-    out: list[tuple[int, str]] = []
-    for w in types:
-        rows = _walk_rows(cols, col[w], True, fifo)
-        out.extend(zip(cols.ids[rows].tolist(), [w] * rows.size))
-    return out
-
-
 def select_jobs(s: SimState, cfg: MechanismConfig, types: list[str],
                 policy_name: str, cols: JobColumns | None = None) -> dict[str, list[tuple[int, int]]]:
     """Greedy walk of the priority queue counting whole GPUs per type (Gavel's
@@ -306,22 +296,43 @@ def select_and_place(s: SimState, cfg: MechanismConfig, types: list[str], policy
     gpu_type_of = cfg.cluster.gpu_type_of
     fifo = policy_name.startswith("FIFO")
     budget = {w: 1000 * cfg.cluster_spec[w] for w in types}
-    queue = walk_order(_job_columns(s, tuple(cfg.worker_types)) if cols is None else cols, types, fifo)
-    sharing = s.sharing
-    demands = {j: (job.gpu_milli, job.scale_factor * job.gpu_milli) if sharing
-               else (1000, job.scale_factor * 1000) for j, job in s.jobs.items()}
+    if cols is None:
+        cols = _job_columns(s, tuple(cfg.worker_types))
+    col = {w: k for k, w in enumerate(cols.types)}
+    ids = cols.ids.tolist()
+    jobs = s.jobs
+    if s.sharing:
+        per_gpu = [jobs[j].gpu_milli for j in ids]
+    else:
+        per_gpu = [1000] * len(ids)
+    need = [m * jobs[j].scale_factor for m, j in zip(per_gpu, ids)]   # per row, milli-GPU
+    demands = {j: (m, n) for j, m, n in zip(ids, per_gpu, need)}
     demand = demands.__getitem__
+    walk = [(w, _walk_rows(cols, col[w], True, fifo)) for w in types]
 
+    # The greedy walk: take a job if its demand fits the type's budget left.  Within a
+    # type, the longest prefix whose running total fits is taken at once (each of its
+    # entries passes the check); the entries after it are walked one by one.
     chosen: list[tuple[int, str]] = []
-    seen: set[int] = set()
-    for j, w in queue:
-        if j in seen:
-            continue
-        need = demands[j][1]
-        if need <= budget[w]:
-            budget[w] -= need
-            seen.add(j)
-            chosen.append((j, w))
+    taken = np.zeros(len(ids), bool)
+    need_arr = np.array(need, np.int64)
+    for w, rows in walk:
+        rows = rows[~taken[rows]]
+        left = budget[w]
+        total = np.cumsum(need_arr[rows])
+        cut = int(np.searchsorted(total, left, side="right"))
+        picked = rows[:cut].tolist()
+        if cut:
+            left -= int(total[cut - 1])
+        rest = rows[cut:]
+        if rest.size and left >= need_arr[rest].min():
+            for r in rest.tolist():
+                if need[r] <= left:
+                    left -= need[r]
+                    picked.append(r)
+        budget[w] = left
+        taken[picked] = True
+        chosen.extend([(ids[r], w) for r in picked])
     streak = s.unplaced_streak
     if not any(streak.get(j, 0) + 1 >= STARVATION_ROUNDS for j, _ in chosen):
         new, failed = _keep_then_place(s, placer, chosen, demand, gpu_type_of, explain)
@@ -350,7 +361,7 @@ def select_and_place(s: SimState, cfg: MechanismConfig, types: list[str], policy
         # of its later types in the walk (e.g. small servers whose CPU or memory ran
         # out): only the failed (job, type) pairs are skipped.
         skip = set(failed)
-        for j, w in queue:
+        for j, w in ((ids[r], w) for w, rows in walk for r in rows.tolist()):
             if j in new or (j, w) in skip:
                 continue
             milli, need = demand(j)

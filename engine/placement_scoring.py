@@ -298,7 +298,9 @@ class Placer:
         raise AssertionError(p)
 
     # ------------------------------------------------------------------ FGD
-    def _decide_fgd(self, task: Task, explain: bool) -> Decision:
+    def _fgd_winner(self, task: Task, explain: bool) -> tuple[int, np.ndarray, _TypeCache]:
+        """FGD's winning node for ``task`` (-1: none feasible), the ranking keys it won
+        on (nodes failing a filter at _NEG) and the type's cache."""
         st, t = self.state, task.type
         # One cache per task type: every node's ranking key with nodes failing the
         # type's filters (CPU, model, GPU) at _NEG, valid while the node's content
@@ -330,15 +332,33 @@ class Placer:
             keys = np.where(st.free_mem >= task.memory_mib, keys, _NEG)
             node = int(keys.argmax())
         if keys[node] == _NEG:
+            node = -1
+        return node, keys, cache
+
+    def _fgd_gpus(self, node: int, t: TaskType, cache: _TypeCache) -> tuple[int, ...]:
+        return (int(cache.gpu[node]),) if t.shape == "fractional" else self._gpus_for(node, t)
+
+    def place_fgd(self, task: Task) -> tuple[int, tuple[int, ...]]:
+        """:meth:`place` for FGD without a decision record (round mode re-places
+        ~900 jobs per round at Alibaba scale): the same winner and GPUs, bound in the
+        state; node -1 when no node is feasible."""
+        node, _, cache = self._fgd_winner(task, False)
+        if node < 0:
+            return -1, ()
+        gpus = self._fgd_gpus(node, task.type, cache)
+        self.state.allocate(node, task, gpus)
+        return node, gpus
+
+    def _decide_fgd(self, task: Task, explain: bool) -> Decision:
+        st, t = self.state, task.type
+        node, keys, cache = self._fgd_winner(task, explain)
+        if node < 0:
             return Decision("fgd", task, -1, (), "no feasible node: task fails", n_feasible=0)
         feasible = (keys != _NEG) if explain else None
         n_feas = int(np.count_nonzero(feasible)) if explain else -1
         den = st.frag.denominator
         score, dnum = int(cache.score[node]), int(cache.dnum[node])
-        if t.shape == "fractional":
-            gpus = (int(cache.gpu[node]),)
-        else:
-            gpus = self._gpus_for(node, t)
+        gpus = self._fgd_gpus(node, t, cache)
         delta = dnum / den
         if not explain:
             rule = ""  # only the inspector reads it; formatting floats costs per placement

@@ -69,7 +69,9 @@ class RoundPlacer:
         self.placer = Placer(self.state, scorer, node_tie_rank(len(servers), rng), rng=rng,
                              fgd_mode="exact" if fgd_scoring == "exact" else "score")
         self.first_gpu = np.array([s.gpu_ids[0] for s in servers], np.int64)
+        self.first_gpu_list = self.first_gpu.tolist()
         self.server_of = np.asarray(cluster.server_of, np.int64)
+        self.server_of_list = self.server_of.tolist()
         self.types_of_server = [s.gpu_type for s in servers]
         self.records: dict[int, PlacementRecord] = {}
         # Demands that failed on a type this round, per type: occupancy only grows
@@ -84,7 +86,8 @@ class RoundPlacer:
         for shared in (self.state.frag, self.state.nodes, self.state.workload):
             memo[id(shared)] = shared
         for k, v in vars(self).items():
-            if k in ("cluster", "first_gpu", "server_of", "types_of_server", "_initial", "_tasks"):
+            if k in ("cluster", "first_gpu", "first_gpu_list", "server_of", "server_of_list",
+                     "types_of_server", "_initial", "_tasks"):
                 setattr(new, k, v)
             else:
                 setattr(new, k, copy.deepcopy(v, memo))
@@ -131,12 +134,14 @@ class RoundPlacer:
 
     def keep(self, job, gpus: tuple[int, ...], milli: int) -> bool:
         """Lease extension: allocate exactly ``gpus`` again if they still have room."""
-        server = int(self.server_of[gpus[0]])
-        if any(int(self.server_of[g]) != server for g in gpus):
+        server_of = self.server_of_list
+        server = server_of[gpus[0]]
+        if len(gpus) > 1 and any(server_of[g] != server for g in gpus):
             return False  # spanned servers under Gavel's exclusive placement
         st = self.state
-        slots = tuple(int(g - self.first_gpu[server]) for g in gpus)
-        row = st.free_gpu[server]
+        first = self.first_gpu_list[server]
+        slots = tuple([g - first for g in gpus])
+        row = st.free_gpu[server].tolist()
         if any(row[i] < milli for i in slots):
             return False
         if st.free_cpu[server] < job.cpu_milli or st.free_mem[server] < job.memory_mib:
@@ -187,6 +192,13 @@ class RoundPlacer:
             d = Decision("gavel", task, node, slots, "first server in order with room "
                          "(Gavel's consecutive first-fit)", n_feasible=int(idx.size))
             self.state.allocate(node, task, slots)
+        elif self.strategy == "fgd" and not explain:
+            node, slots = self.placer.place_fgd(task)
+            if node < 0:
+                self._add_failed(gpu_type, demand)
+                return None
+            first = self.first_gpu_list[node]
+            return tuple([first + i for i in slots])
         else:
             d = self.placer.place(task, explain=explain)
             if d.node < 0:

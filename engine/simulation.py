@@ -640,31 +640,33 @@ class Simulation:
             new = assign_gpus(s, mech, types, select_jobs(s, mech, types, name, cols))
         else:
             new = select_and_place(s, mech, types, name, self._placer(), self.explain, cols)
-        s.assignment_milli = {j: (s.jobs[j].gpu_milli if s.sharing else 1000) for j in new}
-        for j in s.assignments:
-            if j in s.jobs:
-                s.lease_opportunities += 1
-        extended = 0
-        for j, gpus in new.items():
-            prev = s.assignments.get(j)
-            if prev is not None and set(prev) == set(gpus):
-                extended += 1
-        s.lease_extensions += extended
+        jobs = s.jobs
+        if s.sharing:
+            s.assignment_milli = {j: jobs[j].gpu_milli for j in new}
+        else:
+            s.assignment_milli = dict.fromkeys(new, 1000)
+        s.lease_opportunities += sum(1 for j in s.assignments if j in jobs)
+        prev_of = s.assignments
+        s.lease_extensions += sum(1 for j, gpus in new.items()
+                                  if (prev := prev_of.get(j)) is not None
+                                  and (prev == gpus or set(prev) == set(gpus)))
         s.assignments = new
         round_seconds = mech.round_seconds
         gpu_type_of = mech.cluster.gpu_type_of
         slowdown = self._interference(new) if s.sharing and self.config.interference else {}
+        now, throughputs, steps_run, dispatched = s.now, s.throughputs, s.steps_run, s.dispatched
         for j, gpus in new.items():
             w = gpu_type_of[gpus[0]]
-            tput = s.throughputs[j][w] * slowdown[j] if j in slowdown else s.throughputs[j][w]
-            remaining = s.jobs[j].total_steps - s.steps_run[j]
+            tput = throughputs[j][w] * slowdown[j] if j in slowdown else throughputs[j][w]
+            remaining = jobs[j].total_steps - steps_run[j]
             num_steps = min(int(tput * round_seconds), remaining)
-            finish = s.now + num_steps / tput
-            s.dispatched.append((max(s.now, finish), j, gpus, num_steps))
+            finish = now + num_steps / tput
+            dispatched.append((max(now, finish), j, gpus, num_steps))
         if new:
             s.num_rounds += 1
         busy = len({g for gpus in new.values() for g in gpus})  # a shared GPU counts once
-        busy_milli = sum(len(g) * s.assignment_milli[j] for j, g in new.items())
+        milli = s.assignment_milli
+        busy_milli = sum(len(g) * milli[j] for j, g in new.items())
         frag = self._fragmentation(exact) if self.config.fragmentation_metrics else None
         metrics = {} if frag is None else dict(zip(FRAG_KEYS, frag))
         record = RoundRecord(index=s.num_steps, time=s.now, arrivals=len(arrivals),
