@@ -312,6 +312,8 @@ class FragModel:
         # fitting weight = Σ w over k_m ≤ cnt and rank(c_m) < pos: cumulative sums
         self.table = table.cumsum(axis=2).cumsum(axis=3)
         self._gidx = np.arange(n_g)
+        self._flat_table = self.table.ravel()
+        self._strides = tuple(x // self.table.itemsize for x in self.table.strides[:3])
         self._cthr_list = [int(c) for c in self.cthr]
         self._gvals_list = [int(g) for g in self.gvals]
         self._table_list = self.table.tolist()
@@ -364,13 +366,24 @@ class FragModel:
         """D·F_n(M) (int64) for B shapes: free_gpu (B, slots), free_cpu (B,), model_id (B,)."""
         r = np.asarray(free_gpu, np.int64)
         u = r.sum(axis=1)
-        if len(self.gvals) == 0:
+        d = len(self.gvals)
+        if d == 0:
             return self.weight_sum * u
-        ge = r[:, :, None] >= self.gvals                      # (B, slots, D)
-        cnt = ge.sum(axis=1)                                  # (B, D)
-        s = np.where(ge, r[:, :, None], 0).sum(axis=1)        # (B, D) usable idle per g
+        # Per shape and per g in gvals: cnt = #GPUs with ≥ g free, s = their free sum.
+        # Each free value falls in one bin between consecutive gvals (bin 0: below
+        # them all, e.g. padding), so a (shape, bin) histogram — counts and sums —
+        # summed from the top bin down gives both for every g in O(B·slots + B·D)
+        # rather than a (B, slots, D) comparison.  Sums are ≤ 8 000: exact in float64.
+        b = len(r)
+        key = (np.searchsorted(self.gvals, r, side="right") + (np.arange(b) * (d + 1))[:, None]).ravel()
+        counts = np.bincount(key, minlength=b * (d + 1)).reshape(b, d + 1)
+        sums = np.bincount(key, weights=r.ravel(), minlength=b * (d + 1)).reshape(b, d + 1)
+        cnt = np.cumsum(counts[:, :0:-1], axis=1)[:, ::-1]                   # (B, D)
+        s = np.cumsum(sums[:, :0:-1], axis=1)[:, ::-1].astype(np.int64)     # (B, D)
         pos = np.searchsorted(self.cthr, free_cpu, side="right")
-        wfit = self.table[np.asarray(model_id)[:, None], self._gidx, cnt, pos[:, None]]
+        # table[model, g, cnt, pos] through one flat index
+        st0, st1, st2 = self._strides
+        wfit = self._flat_table.take((np.asarray(model_id) * st0 + pos)[:, None] + self._gidx * st1 + cnt * st2)
         return self.weight_sum * u - (s * wfit).sum(axis=1)
 
 
