@@ -142,6 +142,7 @@ class Placer:
         if self.tie_rank.shape != (n,) or sorted(self.tie_rank.tolist()) != list(range(n)):
             raise InputError("tie_rank", f"must be a permutation rank of the {n} nodes")
         self.tie_bonus = n - self.tie_rank                  # larger = earlier in the order
+        self.tie_bonus_list = self.tie_bonus.tolist()
         self.rng = rng if rng is not None else np.random.default_rng(0)
         self._model_masks: dict[str, np.ndarray] = {}
         self._fgd: dict[TaskType, _TypeCache] = {}
@@ -160,7 +161,7 @@ class Placer:
             if k == "_fgd":
                 v = {}
             elif k not in ("_model_masks", "_score_memo", "_delta_memo", "_lower", "tie_rank",
-                           "tie_bonus"):
+                           "tie_bonus", "tie_bonus_list"):
                 v = copy.deepcopy(v, memo)
             setattr(new, k, v)
         return new
@@ -418,6 +419,7 @@ class Placer:
         memo = self._delta_memo
         free_cpu, free_gpu, model_ids = st.free_cpu, st.free_gpu, st.model_id_list
         key_a, gpu_a, score_a, dnum_a, ver_a = cache.key, cache.gpu, cache.score, cache.dnum, cache.ver
+        tie_bonus, score_of = self.tie_bonus_list, self._score_of
         for n in nodes:
             ver = st.version[n]
             cpu = int(free_cpu[n])
@@ -443,9 +445,9 @@ class Placer:
                     if v in best:
                         gpu, dnum = i, best[v]
                         break
-            key_a[n] = rank * width + int(self.tie_bonus[n])
+            key_a[n] = rank * width + tie_bonus[n]
             gpu_a[n] = gpu
-            score_a[n] = self._score_of(dnum)
+            score_a[n] = score_of(dnum)
             dnum_a[n] = dnum
             ver_a[n] = ver
 
@@ -490,7 +492,7 @@ class Placer:
         mid = st.model_id[nodes]
         before = st.frag_int[nodes]
         shape = t.shape
-        gpu = np.full(nodes.size, -1, np.int64)
+        score_mode = self.fgd_mode == "score"
         if shape == "fractional":
             g = t.gpu_milli
             fits = rows >= g
@@ -499,7 +501,7 @@ class Placer:
             after = rows[si]
             after[np.arange(si.size), gi] -= g
             dn = fm.frag_int(after, cpu_after[si], mid[si]) - before[si]
-            val = fgd_score(dn, fm.denominator) if self.fgd_mode == "score" else -dn
+            val = fgd_score(dn, fm.denominator) if score_mode else -dn
             table = np.full(rows.shape, _NEG, np.int64)
             table[si, gi] = val
             best = table.max(axis=1)
@@ -507,14 +509,17 @@ class Placer:
             dtab = np.zeros(rows.shape, np.int64)
             dtab[si, gi] = dn
             dnum = dtab[np.arange(nodes.size), gpu]
+            # (every node here has a candidate; in score mode the winner's value is its score)
+            score = best if score_mode else fgd_score(dnum, fm.denominator)
         else:
+            gpu = np.full(nodes.size, -1, np.int64)
             if shape == "whole":
                 free = rows == MILLI
                 take = free & (np.cumsum(free, axis=1) <= t.num_gpu)
                 rows = np.where(take, 0, rows)
             dnum = fm.frag_int(rows, cpu_after, mid) - before
-        score = fgd_score(dnum, fm.denominator)
-        rank_val = score if self.fgd_mode == "score" else -dnum
+            score = fgd_score(dnum, fm.denominator)
+        rank_val = score if score_mode else -dnum
         cache.key[nodes] = rank_val * (st.n_nodes + 1) + self.tie_bonus[nodes]
         cache.gpu[nodes] = gpu
         cache.score[nodes] = score
