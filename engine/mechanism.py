@@ -66,18 +66,30 @@ def allocation_inputs(s: SimState, cfg: MechanismConfig) -> AllocationInputs:
 
 
 def reset_time_run_so_far(s: SimState, cfg: MechanismConfig) -> None:
-    """Fold time received since the last reset into the (lifelong) deficits."""
+    """Fold time received since the last reset into the (lifelong) deficits.
+
+    Per (job, type): deficit += allocation·elapsed − (time received − half a round),
+    then the time received restarts at half a round; each type's total is the sum of
+    those halves, added one by one as Gavel does (a sequential cumsum: same rounding)."""
     elapsed = s.now - s.last_reset_time
     half = cfg.half_round
-    for w in cfg.worker_types:
-        s.worker_time[w] = 0.0
-        deficits = s.deficits[w]
-        for j, times in s.job_time.items():
-            received = times[w] - half
-            should = s.allocation[j][w] * elapsed if j in s.allocation else 0
-            deficits[j] += should - received
-            times[w] = half
-            s.worker_time[w] += times[w]
+    types = tuple(cfg.worker_types)
+    job_time = s.job_time
+    ids = list(job_time)
+    n = len(ids)
+    if types:
+        received = _matrix(map(job_time.__getitem__, ids), n, types) - half
+        should = _alloc_matrix(s.allocation, ids, types)[0] * elapsed
+        for k, w in enumerate(types):
+            deficits = s.deficits[w]
+            old = np.fromiter(map(deficits.__getitem__, ids), np.float64, n)
+            deficits.update(zip(ids, (old + (should[:, k] - received[:, k])).tolist()))
+        halves = dict.fromkeys(types, half)
+        for times in job_time.values():
+            times.update(halves)
+        total = float(np.cumsum(np.full(n, half, np.float64))[-1]) if n else 0.0
+    for w in types:
+        s.worker_time[w] = total
     s.last_reset_time = s.now
 
 
