@@ -58,8 +58,9 @@ def main() -> None:
               f"median {statistics.median(times) * 1000:.0f} ms of 3; target <= 500 ms")
 
     lp_median("after the first round")
-    no_lp, with_lp = [], []
+    no_lp, with_lp, active = [], [], []
     for _ in range(args.rounds):
+        active.append(len(sim.state.jobs))
         t0 = time.perf_counter()
         rep = sim.step()
         dt = time.perf_counter() - t0
@@ -67,6 +68,8 @@ def main() -> None:
     s = sim.state
     print(f"after {args.rounds} more rounds: {len(s.jobs)} active, {len(s.assignments)} running, "
           f"frag rate {s.rounds[-1].frag[1]:.2f} %")
+    print(f"active jobs at the start of the timed rounds: max {max(active)}, median "
+          f"{statistics.median(active):.0f}, min {min(active)} (no arrivals; completions shrink the set)")
     print(f"per round without LP (selection + placement + metrics): median {statistics.median(no_lp) * 1000:.1f} ms "
           f"over {len(no_lp)} rounds (min {min(no_lp) * 1000:.1f}, max {max(no_lp) * 1000:.1f}); target <= 50 ms")
     lp_median("at the end")

@@ -110,15 +110,19 @@ class JobColumns:
     deficit: np.ndarray      # deficits
 
 
-def _job_columns(s: SimState, types: tuple[str, ...], prio: np.ndarray | None = None,
-                 alloc: tuple[np.ndarray, np.ndarray] | None = None) -> JobColumns:
-    ids = list(s.priorities[types[0]]) if types else []
+def _job_columns(s: SimState, types: tuple[str, ...], ids: list[int] | None = None,
+                 prio: np.ndarray | None = None, alloc: tuple[np.ndarray, np.ndarray] | None = None,
+                 tput: np.ndarray | None = None) -> JobColumns:
+    """The columns of ``s`` (those already computed may be passed in)."""
+    if ids is None:
+        ids = list(s.priorities[types[0]]) if types else []
     n, m = len(ids), len(types)
     if alloc is None:
         alloc = _alloc_matrix(s.allocation, ids, types)
     if prio is None:
         prio = np.array([list(s.priorities[w].values()) for w in types], np.float64).reshape(m, n).T
-    tput = _matrix(map(s.throughputs.__getitem__, ids), n, types)
+    if tput is None:
+        tput = _matrix(map(s.throughputs.__getitem__, ids), n, types)
     deficit = np.array([list(s.deficits[w].values()) for w in types], np.float64).reshape(m, n).T
     return JobColumns(np.array(ids, np.int64), types, alloc[0], alloc[1], tput, prio, deficit)
 
@@ -162,7 +166,7 @@ def compute_priorities(s: SimState, cfg: MechanismConfig) -> tuple[bool, JobColu
         recomputed = True
     types = tuple(cfg.worker_types)
     ids = list(s.priorities[types[0]]) if types else []
-    n, m = len(ids), len(types)
+    n = len(ids)
     alloc, has = _alloc_matrix(s.allocation, ids, types)
     tput = _matrix(map(s.throughputs.__getitem__, ids), n, types)
     received = _matrix(map(s.job_time.__getitem__, ids), n, types)
@@ -176,8 +180,7 @@ def compute_priorities(s: SimState, cfg: MechanismConfig) -> tuple[bool, JobColu
     p[~has] = 0.0
     for k, w in enumerate(types):
         s.priorities[w].update(zip(ids, p[:, k].tolist()))
-    deficit = np.array([list(s.deficits[w].values()) for w in types], np.float64).reshape(m, n).T
-    return recomputed, JobColumns(np.array(ids, np.int64), types, alloc, has, tput, p, deficit)
+    return recomputed, _job_columns(s, types, ids, prio=p, alloc=(alloc, has), tput=tput)
 
 
 def _walk_rows(cols: JobColumns, k: int, runnable: bool, fifo: bool) -> np.ndarray:
