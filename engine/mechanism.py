@@ -142,6 +142,19 @@ def _alloc_matrix(allocation: dict, ids: list[int], types) -> tuple[np.ndarray, 
     return a, np.fromiter(map(allocation.__contains__, ids), bool, n)
 
 
+def allocation_matrix(allocation: dict, ids: list[int], types: tuple[str, ...]) -> np.ndarray:
+    """(ids × types) time shares, 0 where a job or a type is missing from ``allocation``."""
+    n = len(ids)
+    values = (row.get(w, 0.0) for row in map(allocation.get, ids, repeat({}, n)) for w in types)
+    return np.fromiter(values, np.float64, n * len(types)).reshape(n, len(types))
+
+
+def priority_matrix(s: SimState, ids: list[int], types: tuple[str, ...]) -> np.ndarray:
+    """(ids × types) current priorities."""
+    return np.column_stack([np.fromiter(map(s.priorities[w].__getitem__, ids), np.float64, len(ids))
+                            for w in types]).reshape(len(ids), len(types))
+
+
 def update_priorities(s: SimState, cfg: MechanismConfig) -> bool:
     """Recompute the allocation if due, then every priority.  Returns whether the
     LP (policy) ran this round."""

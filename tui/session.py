@@ -248,19 +248,19 @@ class Arm:
         """Record each active job's priorities and time shares for the inspector.
 
         Sampled every ``track_every`` rounds: every round up to 500 active jobs, then
-        sparser (reading 3 000 JobViews costs ~30 ms).  The interval depends on the job
+        sparser (reading 3 000 jobs' shares costs ~10 ms).  The interval depends on the job
         count only, never on timing, so what the inspector shows is reproducible.
         """
         step = self.sim.step_index
         if step % self.track_every:
             return
-        views = self.job_views()
-        self.track_every = max(1, math.ceil(len(views) / TRACK_JOBS_PER_ROUND))
-        for jv in views:
-            track = self.priority_track.get(jv.job_id)
+        shares = self.sim.job_shares()
+        self.track_every = max(1, math.ceil(len(shares) / TRACK_JOBS_PER_ROUND))
+        for j, (priority, allocation) in shares.items():
+            track = self.priority_track.get(j)
             if track is None:
-                track = self.priority_track[jv.job_id] = deque(maxlen=_PRIORITY_TRACK_LEN)
-            track.append((step, dict(jv.priority), dict(jv.allocation)))
+                track = self.priority_track[j] = deque(maxlen=_PRIORITY_TRACK_LEN)
+            track.append((step, priority, allocation))
 
     def costs(self) -> tuple[float, float, int]:
         """(step seconds, checkpoint seconds, checkpoint bytes) as estimated so far."""
@@ -281,7 +281,7 @@ class Arm:
         return True
 
     def _take_checkpoint(self) -> None:
-        ids = tuple(jv.job_id for jv in self.job_views())
+        ids = tuple(self.sim.active_job_ids())
         rss0 = _rss_bytes()
         t0 = time.perf_counter()
         saved = copy_sim(self.sim, ids)
@@ -467,7 +467,7 @@ class Session:
             if self.forked:
                 raise RuntimeError("a fork is already open; close it first")
             a = self.a
-            sim_b = copy_sim(a.sim, (jv.job_id for jv in a.job_views()))
+            sim_b = copy_sim(a.sim, a.sim.active_job_ids())
             sim_b.set_sharing((not a.sim.sharing) if sharing is None else sharing)
             for attr, value in (("set_placement", placement), ("set_policy", policy)):
                 if value is None:
