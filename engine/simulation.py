@@ -596,7 +596,7 @@ class Simulation:
                 failures[j] = 0
                 steps_run[j] += steps
                 finished = job.total_steps - steps_run[j] <= 0
-                max_exec = np.float64(max_exec)
+                max_exec = float(max_exec)  # (Python float arithmetic: same IEEE doubles as numpy's, faster)
                 w = gpu_type_of[gpus[0]]
                 job_time[j][w] += max_exec
                 worker_time[w] += max_exec
