@@ -77,17 +77,15 @@ def reset_time_run_so_far(s: SimState, cfg: MechanismConfig) -> None:
     job_time = s.job_time
     ids = list(job_time)
     n = len(ids)
-    if types:
-        received = _matrix(map(job_time.__getitem__, ids), n, types) - half
-        should = _alloc_matrix(s.allocation, ids, types)[0] * elapsed
-        for k, w in enumerate(types):
-            deficits = s.deficits[w]
-            old = np.fromiter(map(deficits.__getitem__, ids), np.float64, n)
-            deficits.update(zip(ids, (old + (should[:, k] - received[:, k])).tolist()))
-        halves = dict.fromkeys(types, half)
-        for times in job_time.values():
-            times.update(halves)
-        total = float(np.cumsum(np.full(n, half, np.float64))[-1]) if n else 0.0
+    received = _matrix(map(job_time.__getitem__, ids), n, types) - half
+    should = allocation_matrix(s.allocation, ids, types)[0] * elapsed
+    deficits = type_columns(s.deficits, ids, types) + (should - received)
+    for k, w in enumerate(types):
+        s.deficits[w].update(zip(ids, deficits[:, k].tolist()))
+    halves = dict.fromkeys(types, half)
+    for times in job_time.values():
+        times.update(halves)
+    total = float(np.cumsum(np.full(n, half, np.float64))[-1]) if n else 0.0
     for w in types:
         s.worker_time[w] = total
     s.last_reset_time = s.now
@@ -116,14 +114,13 @@ def _job_columns(s: SimState, types: tuple[str, ...], ids: list[int] | None = No
     """The columns of ``s`` (those already computed may be passed in)."""
     if ids is None:
         ids = list(s.priorities[types[0]]) if types else []
-    n, m = len(ids), len(types)
     if alloc is None:
-        alloc = _alloc_matrix(s.allocation, ids, types)
+        alloc = allocation_matrix(s.allocation, ids, types)
     if prio is None:
-        prio = np.array([list(s.priorities[w].values()) for w in types], np.float64).reshape(m, n).T
+        prio = type_columns(s.priorities, ids, types)
     if tput is None:
-        tput = _matrix(map(s.throughputs.__getitem__, ids), n, types)
-    deficit = np.array([list(s.deficits[w].values()) for w in types], np.float64).reshape(m, n).T
+        tput = _matrix(map(s.throughputs.__getitem__, ids), n=len(ids), types=types)
+    deficit = type_columns(s.deficits, ids, types)
     return JobColumns(np.array(ids, np.int64), types, alloc[0], alloc[1], tput, prio, deficit)
 
 
@@ -135,24 +132,26 @@ def _matrix(rows: Iterable[dict], n: int, types: tuple[str, ...]) -> np.ndarray:
     return np.fromiter(values, np.float64, n * len(types)).reshape(n, len(types))
 
 
-def _alloc_matrix(allocation: dict, ids: list[int], types) -> tuple[np.ndarray, np.ndarray]:
+def allocation_matrix(allocation: dict, ids: list[int], types: tuple[str, ...]
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """(ids × types) time shares, 0 where a job (or a type, in a partial row) is missing
+    from ``allocation``; and whether each job is in it."""
     zero = dict.fromkeys(types, 0.0)
     n = len(ids)
-    a = _matrix(map(allocation.get, ids, repeat(zero, n)), n, types)
+    rows = list(map(allocation.get, ids, repeat(zero, n)))
+    try:
+        a = _matrix(rows, n, types)
+    except KeyError:  # a row without some type (policies fill every type; stay lenient)
+        a = _matrix(({**zero, **row} for row in rows), n, types)
     return a, np.fromiter(map(allocation.__contains__, ids), bool, n)
 
 
-def allocation_matrix(allocation: dict, ids: list[int], types: tuple[str, ...]) -> np.ndarray:
-    """(ids × types) time shares, 0 where a job or a type is missing from ``allocation``."""
+def type_columns(per_type: dict[str, dict[int, float]], ids: list[int], types: tuple[str, ...]
+                 ) -> np.ndarray:
+    """(ids × types) array of ``per_type[w][job]`` (priorities, deficits)."""
     n = len(ids)
-    values = (row.get(w, 0.0) for row in map(allocation.get, ids, repeat({}, n)) for w in types)
-    return np.fromiter(values, np.float64, n * len(types)).reshape(n, len(types))
-
-
-def priority_matrix(s: SimState, ids: list[int], types: tuple[str, ...]) -> np.ndarray:
-    """(ids × types) current priorities."""
-    return np.column_stack([np.fromiter(map(s.priorities[w].__getitem__, ids), np.float64, len(ids))
-                            for w in types]).reshape(len(ids), len(types))
+    return np.array([np.fromiter(map(per_type[w].__getitem__, ids), np.float64, n) for w in types],
+                    np.float64).reshape(len(types), n).T
 
 
 def update_priorities(s: SimState, cfg: MechanismConfig) -> bool:
@@ -180,7 +179,7 @@ def compute_priorities(s: SimState, cfg: MechanismConfig) -> tuple[bool, JobColu
     types = tuple(cfg.worker_types)
     ids = list(s.priorities[types[0]]) if types else []
     n = len(ids)
-    alloc, has = _alloc_matrix(s.allocation, ids, types)
+    alloc, has = allocation_matrix(s.allocation, ids, types)
     tput = _matrix(map(s.throughputs.__getitem__, ids), n, types)
     received = _matrix(map(s.job_time.__getitem__, ids), n, types)
     total = np.array([s.worker_time[w] for w in types], np.float64)

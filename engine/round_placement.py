@@ -68,10 +68,8 @@ class RoundPlacer:
         scorer = "bestfit" if strategy == "gavel" else strategy
         self.placer = Placer(self.state, scorer, node_tie_rank(len(servers), rng), rng=rng,
                              fgd_mode="exact" if fgd_scoring == "exact" else "score")
-        self.first_gpu = np.array([s.gpu_ids[0] for s in servers], np.int64)
-        self.first_gpu_list = self.first_gpu.tolist()
-        self.server_of = np.asarray(cluster.server_of, np.int64)
-        self.server_of_list = self.server_of.tolist()
+        self.first_gpu = [s.gpu_ids[0] for s in servers]   # plain lists: read per placement
+        self.server_of = cluster.server_of
         self.types_of_server = [s.gpu_type for s in servers]
         self.records: dict[int, PlacementRecord] = {}
         # Demands that failed on a type this round, per type: occupancy only grows
@@ -86,8 +84,7 @@ class RoundPlacer:
         for shared in (self.state.frag, self.state.nodes, self.state.workload):
             memo[id(shared)] = shared
         for k, v in vars(self).items():
-            if k in ("cluster", "first_gpu", "first_gpu_list", "server_of", "server_of_list",
-                     "types_of_server", "_initial", "_tasks"):
+            if k in ("cluster", "first_gpu", "server_of", "types_of_server", "_initial", "_tasks"):
                 setattr(new, k, v)
             else:
                 setattr(new, k, copy.deepcopy(v, memo))
@@ -134,12 +131,12 @@ class RoundPlacer:
 
     def keep(self, job, gpus: tuple[int, ...], milli: int) -> bool:
         """Lease extension: allocate exactly ``gpus`` again if they still have room."""
-        server_of = self.server_of_list
+        server_of = self.server_of
         server = server_of[gpus[0]]
         if len(gpus) > 1 and any(server_of[g] != server for g in gpus):
             return False  # spanned servers under Gavel's exclusive placement
         st = self.state
-        first = self.first_gpu_list[server]
+        first = self.first_gpu[server]
         slots = tuple([g - first for g in gpus])
         row = st.free_gpu[server].tolist()
         if any(row[i] < milli for i in slots):
@@ -197,14 +194,14 @@ class RoundPlacer:
             if node < 0:
                 self._add_failed(gpu_type, demand)
                 return None
-            first = self.first_gpu_list[node]
+            first = self.first_gpu[node]
             return tuple([first + i for i in slots])
         else:
             d = self.placer.place(task, explain=explain)
             if d.node < 0:
                 self._add_failed(gpu_type, demand)
                 return None
-        gpus = tuple(int(self.first_gpu[d.node] + i) for i in d.gpus)
+        gpus = tuple(self.first_gpu[d.node] + int(i) for i in d.gpus)
         if explain:
             self.records[job.job_id] = _record(job.job_id, round_index, gpu_type, d, gpus,
                                                self.first_gpu)
@@ -212,7 +209,7 @@ class RoundPlacer:
 
 
 def _record(job_id: int, round_index: int, gpu_type: str, d: Decision, gpus: tuple[int, ...],
-            first_gpu: np.ndarray, limit: int = 200) -> PlacementRecord:
+            first_gpu: list[int], limit: int = 200) -> PlacementRecord:
     cands: list[tuple[int, int, int, float | None]] = []
     if d.cand_nodes is not None:
         order = np.argsort(-np.asarray(d.cand_scores), kind="stable")[:limit]

@@ -19,7 +19,7 @@ import numpy as np
 from .errors import InputError, SimulationError
 from .jobs import Job
 from .mechanism import (MechanismConfig, allocation_matrix, assign_gpus, compute_priorities,
-                        priority_matrix, select_and_place, select_jobs)
+                        select_and_place, select_jobs, type_columns)
 from .policies import make_policy
 from .report import RoundReport
 from .scenario import GeneratedWorkload, ScenarioConfig, TraceWorkload
@@ -259,8 +259,8 @@ class Simulation:
         ids = list(s.jobs)
         if not types:
             return {j: ({}, {}) for j in ids}
-        prio = priority_matrix(s, ids, types).tolist()
-        alloc = allocation_matrix(s.allocation, ids, types).tolist()
+        prio = type_columns(s.priorities, ids, types).tolist()
+        alloc = allocation_matrix(s.allocation, ids, types)[0].tolist()
         return {j: (dict(zip(types, p)), dict(zip(types, a))) for j, p, a in zip(ids, prio, alloc)}
 
     def placement_decision(self, job_id: int):
@@ -564,29 +564,27 @@ class Simulation:
                 continue
             exec_time = finish - round_start
             s.latest_ts[j] = finish
-            if len(gpus) == 1:  # (the general case below, unrolled for one GPU)
-                ok = (exact or num_steps > 0) and not ((num_steps <= 0 and exact) or exec_time <= 0)
-                steps = 0 + num_steps
-                max_exec = max(0, exec_time)
+            # steps per GPU: an equal share each, the last GPU the remainder; summed in
+            # GPU-id order, as Gavel does
+            if len(gpus) == 1:
+                parts = [num_steps]
             else:
-                scale = job.scale_factor
-                parts = []
-                total = 0
-                for i in range(len(gpus)):
+                scale, total, by_gpu = job.scale_factor, 0, []
+                for i, g in enumerate(gpus):
                     part = num_steps - total if i == len(gpus) - 1 else num_steps // scale
                     total += part
-                    parts.append((gpus[i], part))
-                parts.sort(key=lambda x: x[0])  # (summed in GPU-id order, as Gavel does)
-                ok = exact or num_steps > 0
-                steps = 0
-                max_exec = 0
-                for _, part in parts:
-                    # Gavel fails a micro-task when any GPU got 0 steps (a multi-GPU job with
-                    # fewer steps left than GPUs); round mode judges the job as a whole.
-                    if (part <= 0 and exact) or exec_time <= 0:
-                        ok = False
-                    steps += part
-                    max_exec = max(max_exec, exec_time)
+                    by_gpu.append((g, part))
+                parts = [part for _, part in sorted(by_gpu, key=lambda x: x[0])]
+            ok = exact or num_steps > 0
+            steps = 0
+            max_exec = 0
+            for part in parts:
+                # Gavel fails a micro-task when any GPU got 0 steps (a multi-GPU job with
+                # fewer steps left than GPUs); round mode judges the job as a whole.
+                if (part <= 0 and exact) or exec_time <= 0:
+                    ok = False
+                steps += part
+                max_exec = max(max_exec, exec_time)
             finished = False
             if not ok:
                 failures[j] += 1
