@@ -93,9 +93,8 @@ def reset_time_run_so_far(s: SimState, cfg: MechanismConfig) -> None:
 
 @dataclass(frozen=True)
 class JobColumns:
-    """The active jobs' per-type numbers as (jobs × types) arrays, rows in the order
-    of the per-type priority and deficit dicts (jobs are added to and removed from
-    all of them together, so they share one key order).  Built once per round: the
+    """The active jobs' per-type numbers as (jobs × types) arrays, rows in the order of
+    the priority dicts (arrival order: Gavel's tie-break).  Built once per round: the
     priorities and the walk order are then a few numpy operations instead of
     ~12 000 dict look-ups each at Alibaba scale."""
 
