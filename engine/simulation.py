@@ -24,7 +24,7 @@ from .policies import make_policy
 from .report import RoundReport
 from .scenario import GeneratedWorkload, ScenarioConfig, TraceWorkload
 from .state import RoundRecord, SimState
-from .views import GpuView, JobView, ServerView, gpu_holdings
+from .views import JobView, ServerView, ServerViewCache, gpu_holdings
 from .workload.gavel_generator import generate_job
 
 MAX_FAILED_ATTEMPTS = 5
@@ -193,31 +193,21 @@ class Simulation:
         """Every server with the jobs packed on each of its GPUs this round.
 
         Views are immutable, so the ones of servers whose GPUs hold the same jobs as at
-        the previous call are reused: a 6 000-GPU cluster costs O(busy GPUs) per call,
-        not one GpuView per GPU.  The cache lives on this object, never in the state.
+        the previous call are reused (:class:`ServerViewCache`).  The cache lives on this
+        object, never in the state; a copy of this object (which shares everything but
+        the state) starts its own from this one's.
         """
-        held = gpu_holdings(self.state)
-        cluster = self.mech.cluster
-        cached = self.__dict__.get("_servers_view")
-        if cached is None:
-            views = [self._server_view(srv, held) for srv in cluster.servers]
-        else:
-            old, views = cached
-            server_of = cluster.server_of
-            changed = {server_of[g] for g in old.keys() | held.keys() if old.get(g) != held.get(g)}
-            if changed:
-                views = list(views)
-                for i in changed:
-                    views[i] = self._server_view(cluster.servers[i], held)
-        self.__dict__["_servers_view"] = (held, views)
-        return list(views)
+        owner, cache = self.__dict__.get("_servers_view", (None, None))
+        if owner != id(self):  # an id, not the object: no reference cycle, picklable
+            cache = (cache.copy() if cache is not None
+                     else ServerViewCache.from_cluster(self.mech.cluster.servers))
+            self.__dict__["_servers_view"] = (id(self), cache)
+        return cache.views(self.gpu_holdings())
 
-    @staticmethod
-    def _server_view(srv, held: dict[int, list[tuple[int, int]]]) -> ServerView:
-        return ServerView(srv.server_id, srv.gpu_type,
-                          tuple(GpuView(g, srv.server_id, srv.gpu_type, tuple(held.get(g, ())))
-                                for g in srv.gpu_ids),
-                          srv.cpu_milli, srv.memory_mib)
+    def gpu_holdings(self) -> dict[int, list[tuple[int, int]]]:
+        """GPU id -> [(job id, milli-GPU it holds)] this round, for busy GPUs only: with
+        :meth:`servers`' first result, enough to rebuild every later one (see ServerViewCache)."""
+        return gpu_holdings(self.state)
 
     def job(self, job_id: int) -> JobView | None:
         """One job that has arrived (running, queued or completed), else None."""

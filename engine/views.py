@@ -8,6 +8,7 @@ fill array is vectorised because the UI redraws thousands of GPUs per frame.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 import numpy as np
 
@@ -70,3 +71,52 @@ def gpu_holdings(state: SimState) -> dict[int, list[tuple[int, int]]]:
         for g in gpus:
             out.setdefault(g, []).append((j, milli))
     return out
+
+
+class ServerViewCache:
+    """Builds :class:`ServerView` lists from GPU holdings, reusing the views of servers whose
+    GPUs hold the same jobs as at the previous call.
+
+    A 6 000-GPU cluster then costs O(changed servers) per call, not one GpuView per GPU.
+    The skeleton is static (server id, GPU type, GPU ids, CPU and memory capacity), so any
+    process that has it can rebuild the views from a holdings dict alone; the UI's engine
+    processes send holdings, not views, for that reason.
+    """
+
+    def __init__(self, servers: Iterable[ServerView]) -> None:
+        self._skeleton = [(s.server_id, s.gpu_type, tuple(g.gpu_id for g in s.gpus), s.cpu_milli, s.memory_mib)
+                          for s in servers]
+        self._server_of = {g: i for i, sk in enumerate(self._skeleton) for g in sk[2]}
+        self._held: dict[int, list[tuple[int, int]]] | None = None
+        self._views: list[ServerView] = []
+
+    @classmethod
+    def from_cluster(cls, servers: Iterable) -> "ServerViewCache":
+        """From engine servers (``server_id``, ``gpu_type``, ``gpu_ids``, ``cpu_milli``, ``memory_mib``)."""
+        return cls(ServerView(s.server_id, s.gpu_type, tuple(GpuView(g, s.server_id, s.gpu_type, ()) for g in s.gpu_ids),
+                              s.cpu_milli, s.memory_mib) for s in servers)
+
+    def copy(self) -> "ServerViewCache":
+        """An independent cache starting from this one's views (the skeleton is shared)."""
+        out = object.__new__(ServerViewCache)
+        out._skeleton, out._server_of = self._skeleton, self._server_of
+        out._held, out._views = self._held, list(self._views)
+        return out
+
+    def views(self, held: dict[int, list[tuple[int, int]]]) -> list[ServerView]:
+        """Every server with the jobs ``held`` packs on each of its GPUs (a new list)."""
+        if self._held is None:
+            self._views = [self._view(i, held) for i in range(len(self._skeleton))]
+        else:
+            old = self._held
+            changed = {self._server_of[g] for g in old.keys() | held.keys() if old.get(g) != held.get(g)}
+            for i in changed:
+                self._views[i] = self._view(i, held)
+        self._held = held
+        return list(self._views)
+
+    def _view(self, i: int, held: dict[int, list[tuple[int, int]]]) -> ServerView:
+        server_id, gpu_type, gpu_ids, cpu, mem = self._skeleton[i]
+        return ServerView(server_id, gpu_type,
+                          tuple(GpuView(g, server_id, gpu_type, tuple(held.get(g, ()))) for g in gpu_ids),
+                          cpu, mem)

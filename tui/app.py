@@ -30,7 +30,7 @@ from .commands import DEFAULT_PLACEMENTS, DEFAULT_POLICIES, JobProvider, system_
 from .screens.help import HelpScreen
 from .screens.inspector import InspectorScreen
 from .screens.main import MainScreen
-from .session import ArmFrame, Session, inspect
+from .session import ArmFrame, Session, inspect, tune_gc
 from .widgets.gpu_grid import GpuGrid
 from .widgets.alloc_table import AllocTable
 
@@ -72,6 +72,10 @@ class FragscopeApp(App[None]):
     @classmethod
     def from_scenario(cls, scenario: Any, overrides: list[str] | None = None, **kw: Any) -> "FragscopeApp":
         return cls(Session(Simulation.from_scenario(scenario, overrides or [])), **kw)
+
+    def on_unmount(self) -> None:
+        """End the arms' processes (if the session uses any) with the app."""
+        self.session.close()
 
     # ------------------------------------------------------------------ screens
     def get_default_screen(self) -> Screen:
@@ -309,7 +313,7 @@ class FragscopeApp(App[None]):
             return
         kw = {k: v for k, v in (("placement", placement), ("policy", policy)) if v is not None}
         if kw:  # a placement/policy variant keeps A's sharing setting: one change at a time
-            kw["sharing"] = self.session.a.sim.sharing
+            kw["sharing"] = self.session.a.sharing
         self.run_engine("fork", fork_kw=kw)
 
     def action_close_fork(self) -> None:
@@ -378,25 +382,13 @@ class FragscopeApp(App[None]):
         yield from system_commands(self)
 
     def fork_capabilities(self) -> set[str]:
-        sim = self.session.a.sim
-        return {name for name in ("set_placement", "set_policy") if callable(getattr(sim, name, None))}
+        return self.session.a.capabilities()
 
     def placement_names(self) -> tuple[str, ...]:
         return tuple(getattr(engine, "PLACEMENTS", DEFAULT_PLACEMENTS))
 
     def policy_names(self) -> tuple[str, ...]:
         return tuple(getattr(engine, "POLICY_NAMES", DEFAULT_POLICIES))
-
-
-def tune_gc() -> None:
-    """Fewer garbage collections for the interactive process.
-
-    A 6 000-GPU simulation keeps ~10⁶ live objects (jobs, histories, snapshots); with
-    CPython's default thresholds a full collection scans them every few frames and shows up
-    as 50–100 ms stutters.  The engine makes no reference cycles worth collecting promptly.
-    """
-    import gc
-    gc.set_threshold(50_000, 20, 100)
 
 
 def make_app(scenario: Any, overrides: list[str] | None = None, *, speed_index: int = 2) -> FragscopeApp:

@@ -170,6 +170,30 @@ class Checkpoint:
     job_ids: tuple[int, ...]   # active jobs at that round (whose decision records are shared)
 
 
+@dataclass
+class ArmSeed:
+    """Everything an :class:`Arm` is built from (picklable: a fork sent to another process)."""
+
+    label: str
+    sim: Simulation
+    ring: int
+    history: list[RoundSummary] | None = None
+    fork_step: int | None = None
+    checkpoint_every: int | None = None
+    costs: tuple[float, float, int] | None = None
+    last_placements: dict[int, tuple[int, ...]] | None = None
+    priority_track: dict[int, tuple[tuple[int, dict[str, float], dict[str, float]], ...]] | None = None
+
+
+@dataclass(frozen=True)
+class FrameWire:
+    """An :class:`ArmFrame` as sent between processes (see :meth:`Arm.frame_wire`)."""
+
+    frame: ArmFrame                                # servers and history empty
+    holdings: dict[int, list[tuple[int, int]]]     # GPU id -> [(job id, milli)]
+    fresh: bool                                    # jobs/allocation rebuilt (else empty)
+
+
 def _rss_bytes() -> int | None:
     try:
         with open("/proc/self/statm") as f:
@@ -266,6 +290,84 @@ class Arm:
         """(step seconds, checkpoint seconds, checkpoint bytes) as estimated so far."""
         return self._step_cost, self._snap_cost, self._snap_bytes
 
+    # -------------------------------------------------------------- the arm interface
+    # Session uses only these methods and properties (plus label, fork_step, num_gpus and
+    # history), so an arm can live in another process (tui.arm_process.RemoteArm).
+    @property
+    def sharing(self) -> bool:
+        return bool(self.sim.sharing)
+
+    def close(self) -> None:
+        """Nothing to release (an arm in a process ends its process here)."""
+
+    def capabilities(self) -> set[str]:
+        """The engine setters a fork may use (``set_placement``, ``set_policy``)."""
+        return {name for name in ("set_placement", "set_policy") if callable(getattr(self.sim, name, None))}
+
+    def set_explain(self, explain: bool) -> None:
+        """Keep placement decision records or not (play mode on large clusters: not)."""
+        if hasattr(self.sim, "explain"):
+            self.sim.explain = explain
+
+    def job(self, job_id: int) -> JobView | None:
+        return self.sim.job(job_id)
+
+    def fork_seed(self, label: str, ring: int, checkpoint_every: int | None, sharing: bool | None = None,
+                  placement: str | None = None, policy: str | None = None) -> "ArmSeed":
+        """What a fork of this arm starts from: a copy of the simulation with sharing flipped
+        (unless told otherwise) and the placement/policy changed when asked, plus this arm's
+        history and inspector tracks.  ``NotImplementedError`` when the engine lacks a setter."""
+        sim_b = copy_sim(self.sim, self.sim.active_job_ids())
+        sim_b.set_sharing((not self.sim.sharing) if sharing is None else sharing)
+        for attr, value in (("set_placement", placement), ("set_policy", policy)):
+            if value is None:
+                continue
+            setter = getattr(sim_b, attr, None)
+            if setter is None:
+                raise NotImplementedError(f"the engine has no Simulation.{attr}()")
+            setter(value)
+        return ArmSeed(label, sim_b, ring, history=list(self.history), fork_step=self.step_index,
+                       checkpoint_every=checkpoint_every, costs=self.costs(),
+                       last_placements=dict(self.last_placements),
+                       priority_track={j: tuple(t) for j, t in self.priority_track.items()})
+
+    def fork(self, label: str, ring: int, checkpoint_every: int | None, **kw: Any) -> "Arm":
+        return Arm.from_seed(self.fork_seed(label, ring, checkpoint_every, **kw))
+
+    @classmethod
+    def from_seed(cls, seed: "ArmSeed") -> "Arm":
+        arm = cls(seed.label, seed.sim, seed.ring, history=seed.history, fork_step=seed.fork_step,
+                  checkpoint_every=seed.checkpoint_every, costs=seed.costs)
+        if seed.last_placements is not None:
+            arm.last_placements = dict(seed.last_placements)
+        if seed.priority_track is not None:
+            arm.priority_track = {j: deque(t, maxlen=_PRIORITY_TRACK_LEN) for j, t in seed.priority_track.items()}
+        return arm
+
+    def inspect(self, job_id: int | None = None, gpu_id: int | None = None) -> "Inspection":
+        """A job's and/or a GPU's details in this arm now."""
+        sim = self.sim
+        gpu_type = server_id = None
+        gpu_jobs: tuple[tuple[int, int], ...] = ()
+        if gpu_id is not None:
+            for srv in sim.servers():
+                for g in srv.gpus:
+                    if g.gpu_id == gpu_id:
+                        gpu_type, server_id, gpu_jobs = g.gpu_type, srv.server_id, g.jobs
+            if job_id is None and gpu_jobs:
+                job_id = gpu_jobs[0][0]
+        job = sim.job(job_id) if job_id is not None else None
+        decision = None
+        getter = getattr(sim, "placement_decision", None)
+        if getter is not None and job_id is not None:
+            try:
+                decision = getter(job_id)
+            except Exception:  # an engine without a record for this job
+                decision = None
+        track = tuple(self.priority_track.get(job_id, ())) if job_id is not None else ()
+        return Inspection(self.label, sim.step_index, gpu_id, gpu_type, server_id, tuple(gpu_jobs),
+                          job, track, decision)
+
     def job_views(self) -> tuple[JobView, ...]:
         """``sim.jobs()``, computed once per round (tracking and frames share it)."""
         if self._views_at != self._version:
@@ -359,17 +461,33 @@ class Arm:
     def frame(self, version: int, full: bool = True) -> ArmFrame:
         """This arm now; ``full=False`` reuses the job views and allocation of the last full
         frame (O(jobs) to build) — play mode draws those only when the table refreshes."""
+        if full or self._frame_jobs is None:
+            self._frame_jobs, self._frame_alloc = self.job_views(), self.sim.allocation()
+        return self._frame(version, tuple(self.sim.servers()), tuple(self.history))
+
+    def _frame(self, version: int, servers: tuple[ServerView, ...], history: tuple[RoundSummary, ...]) -> ArmFrame:
         sim = self.sim
         name, desc, policy, placement = sim_label(sim)
-        if full or self._frame_jobs is None:
-            self._frame_jobs, self._frame_alloc = self.job_views(), sim.allocation()
         return ArmFrame(label=self.label, version=version, step=sim.step_index, now=sim.now,
                         done=sim.done, sharing=bool(sim.sharing), name=name, description=desc,
                         policy=policy, placement=placement, gpu_types=tuple(sim.gpu_types),
-                        servers=tuple(sim.servers()), fill=sim.gpu_fill(), jobs=self._frame_jobs,
+                        servers=servers, fill=sim.gpu_fill(), jobs=self._frame_jobs,
                         allocation=self._frame_alloc, metrics=dict(self.history[-1].metrics),
-                        summary=self.history[-1], fork_step=self.fork_step,
-                        history=tuple(self.history))
+                        summary=self.history[-1], fork_step=self.fork_step, history=history)
+
+    def frame_wire(self, version: int, full: bool = True) -> "FrameWire":
+        """:meth:`frame` for another process: GPU holdings instead of server views, the job
+        views and allocation only when rebuilt, and no history (the receiver mirrors it)."""
+        fresh = full or self._frame_jobs is None
+        if fresh:
+            self._frame_jobs, self._frame_alloc = self.job_views(), self.sim.allocation()
+        frame = self._frame(version, (), ())
+        if not fresh:
+            frame = dataclasses.replace(frame, jobs=(), allocation={})
+        return FrameWire(frame, self.sim.gpu_holdings(), fresh)
+
+    def server_views(self) -> tuple[ServerView, ...]:
+        return tuple(self.sim.servers())
 
 
 def _ewma(old: float, new: float) -> float:
@@ -382,22 +500,30 @@ class Session:
     """The app's model: arm A, optionally the fork B, stepped in lock-step.
 
     ``ring`` bounds the number of checkpoints kept per arm (memory ∝ ring × state size).
+    ``processes``: run each arm in its own process (:mod:`tui.arm_process`); None decides
+    by cluster size and cores (and the ``FRAGSCOPE_ARM_PROCESSES`` variable).  Call
+    :meth:`close` when done with a session that may use processes.
     """
 
-    def __init__(self, sim: Simulation, ring: int = 64, checkpoint_every: int | None = None) -> None:
+    def __init__(self, sim: Simulation, ring: int = 64, checkpoint_every: int | None = None,
+                 processes: bool | None = None) -> None:
+        from .arm_process import RemoteArm, use_processes  # arm_process imports this module
+
         self.lock = threading.RLock()
         self.ring = ring
         self.checkpoint_every = checkpoint_every
-        self.arms: list[Arm] = [Arm("A", sim, ring, checkpoint_every=checkpoint_every)]
+        self.processes = use_processes(int(sim.gpu_fill().size), processes)
+        seed = ArmSeed("A", sim, ring, checkpoint_every=checkpoint_every)
+        self.arms: list[Any] = [RemoteArm.start(seed) if self.processes else Arm.from_seed(seed)]
         self.version = 0
 
     # -------------------------------------------------------------- properties
     @property
-    def a(self) -> Arm:
+    def a(self) -> Any:
         return self.arms[0]
 
     @property
-    def b(self) -> Arm | None:
+    def b(self) -> Any | None:
         return self.arms[1] if len(self.arms) > 1 else None
 
     @property
@@ -419,9 +545,10 @@ class Session:
 
     # -------------------------------------------------------------- actions
     def step(self) -> list[RoundSummary]:
-        """One round on every arm that is not finished (lock-step)."""
+        """One round on every arm that is not finished (lock-step; arms in processes step
+        at the same time)."""
         with self.lock:
-            out = [arm.step() for arm in self.arms if not arm.done]
+            out = call_each([arm for arm in self.arms if not arm.done], "step")
             self.version += 1
             return out
 
@@ -432,32 +559,30 @@ class Session:
             floor = max(arm.earliest_step for arm in self.arms)
             target = max(target, floor)
             before = self.step_index
-            for arm in self.arms:
-                arm.rewind_to(target)
+            call_each(self.arms, "rewind_to", target)
             self.version += 1
             return before - self.step_index
 
     def set_playing(self, playing: bool) -> None:
-        """Play mode on a large cluster skips decision records (see PLAY_RECORDS_MAX_GPUS)."""
+        """Play mode on a large cluster skips decision records (see PLAY_RECORDS_MAX_GPUS);
+        arms in processes step one round ahead while playing (see RemoteArm.set_prefetch)."""
         with self.lock:
             for arm in self.arms:
-                if hasattr(arm.sim, "explain"):
-                    arm.sim.explain = not (playing and arm.num_gpus > PLAY_RECORDS_MAX_GPUS)
+                if hasattr(arm, "set_prefetch"):  # an arm in a process steps ahead while playing
+                    arm.set_prefetch(playing)
+                arm.set_explain(not (playing and arm.num_gpus > PLAY_RECORDS_MAX_GPUS))
 
     def checkpoint_idle(self) -> bool:
         """Checkpoint every arm's current round (call when the engine has nothing to do)."""
         with self.lock:
-            took = False
-            for arm in self.arms:
-                took = arm.checkpoint_now() or took
-            return took
+            return any(call_each(self.arms, "checkpoint_now"))
 
     def can_rewind(self) -> bool:
         with self.lock:
             return self.step_index > max(arm.earliest_step for arm in self.arms)
 
     def fork(self, sharing: bool | None = None, placement: str | None = None,
-             policy: str | None = None) -> Arm:
+             policy: str | None = None) -> Any:
         """Clone A into B; B flips sharing (unless told otherwise) from the next round.
 
         ``placement``/``policy`` use the engine's ``set_placement``/``set_policy`` when the
@@ -466,21 +591,8 @@ class Session:
         with self.lock:
             if self.forked:
                 raise RuntimeError("a fork is already open; close it first")
-            a = self.a
-            sim_b = copy_sim(a.sim, a.sim.active_job_ids())
-            sim_b.set_sharing((not a.sim.sharing) if sharing is None else sharing)
-            for attr, value in (("set_placement", placement), ("set_policy", policy)):
-                if value is None:
-                    continue
-                setter = getattr(sim_b, attr, None)
-                if setter is None:
-                    raise NotImplementedError(f"the engine has no Simulation.{attr}()")
-                setter(value)
-            b = Arm("B", sim_b, self.ring, history=list(a.history), fork_step=a.step_index,
-                    checkpoint_every=self.checkpoint_every, costs=a.costs())
-            b.last_placements = dict(a.last_placements)
-            b.priority_track = {j: deque(t, maxlen=_PRIORITY_TRACK_LEN)
-                                for j, t in a.priority_track.items()}
+            b = self.a.fork("B", self.ring, self.checkpoint_every, sharing=sharing,
+                            placement=placement, policy=policy)
             self.arms.append(b)
             self.version += 1
             return b
@@ -489,21 +601,29 @@ class Session:
         with self.lock:
             if not self.forked:
                 return False
+            for arm in self.arms[1:]:
+                arm.close()
             del self.arms[1:]
             self.version += 1
             return True
 
+    def close(self) -> None:
+        """End the arms' processes, if any (a local session has nothing to release)."""
+        with self.lock:
+            for arm in self.arms:
+                arm.close()
+
     # -------------------------------------------------------------- reading
     def frames(self, full: bool = True) -> list[ArmFrame]:
         with self.lock:
-            return [arm.frame(self.version, full) for arm in self.arms]
+            return call_each(self.arms, "frame", self.version, full)
 
     def read(self, fn: Any, *args: Any) -> Any:
         """Run ``fn(*args)`` under the lock (for one-off reads such as the inspector's)."""
         with self.lock:
             return fn(*args)
 
-    def events(self, arm: Arm, after_step: int = -1, limit: int = 400) -> list[tuple[int, str, str]]:
+    def events(self, arm: Any, after_step: int = -1, limit: int = 400) -> list[tuple[int, str, str]]:
         """Event-log lines (round, kind, text) for rounds after ``after_step``, newest last."""
         with self.lock:
             chunks: list[list[tuple[int, str, str]]] = []
@@ -518,6 +638,34 @@ class Session:
                 count += len(lines)
             out = [line for chunk in reversed(chunks) for line in chunk]
             return out[-limit:]
+
+
+def call_each(arms: list[Any], method: str, *args: Any, **kwargs: Any) -> list[Any]:
+    """``[getattr(arm, method)(*args, **kwargs) for arm in arms]``, with every arm that runs
+    in a process (it has ``submit``) working at the same time, local arms meanwhile."""
+    remote = {i: arm.submit(method, *args, **kwargs) for i, arm in enumerate(arms) if hasattr(arm, "submit")}
+    out: list[Any] = [None if i in remote else getattr(arm, method)(*args, **kwargs)
+                      for i, arm in enumerate(arms)]
+    errors = []
+    for i, arm in remote.items():
+        try:
+            out[i] = arm.result()
+        except Exception as exc:  # collect every reply first: each pipe must be drained
+            errors.append(exc)
+    if errors:
+        raise errors[0]
+    return out
+
+
+def tune_gc() -> None:
+    """Fewer garbage collections for a process holding a large simulation.
+
+    A 6 000-GPU simulation keeps ~10⁶ live objects (jobs, histories, snapshots); with
+    CPython's default thresholds a full collection scans them every few frames and shows up
+    as 50–100 ms stutters.  The engine makes no reference cycles worth collecting promptly.
+    """
+    import gc
+    gc.set_threshold(50_000, 20, 100)
 
 
 @dataclass(frozen=True)
@@ -540,27 +688,7 @@ def inspect(session: Session, arm_label: str, job_id: int | None = None,
     """Collect a job's and/or a GPU's details from one arm."""
     with session.lock:
         arm = next((a for a in session.arms if a.label == arm_label), session.a)
-        sim = arm.sim
-        gpu_type = server_id = None
-        gpu_jobs: tuple[tuple[int, int], ...] = ()
-        if gpu_id is not None:
-            for srv in sim.servers():
-                for g in srv.gpus:
-                    if g.gpu_id == gpu_id:
-                        gpu_type, server_id, gpu_jobs = g.gpu_type, srv.server_id, g.jobs
-            if job_id is None and gpu_jobs:
-                job_id = gpu_jobs[0][0]
-        job = sim.job(job_id) if job_id is not None else None
-        decision = None
-        getter = getattr(sim, "placement_decision", None)
-        if getter is not None and job_id is not None:
-            try:
-                decision = getter(job_id)
-            except Exception:  # an engine without a record for this job
-                decision = None
-        track = tuple(arm.priority_track.get(job_id, ())) if job_id is not None else ()
-        return Inspection(arm.label, sim.step_index, gpu_id, gpu_type, server_id, tuple(gpu_jobs),
-                          job, track, decision)
+        return arm.inspect(job_id, gpu_id)
 
 
 def describe_round(s: RoundSummary, prev: RoundSummary | None = None) -> Iterable[tuple[int, str, str]]:

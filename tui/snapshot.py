@@ -94,7 +94,7 @@ async def drive(pilot, req: SnapshotRequest) -> None:
         await settle()
     if req.inspect is not None:
         from .screens.inspector import InspectorScreen
-        if app.session.read(app.session.a.sim.job, req.inspect) is None:
+        if app.session.read(app.session.a.job, req.inspect) is None:
             raise InputError("--inspect", f"job {req.inspect} has not arrived by round "
                              f"{app.session.step_index}")
         app.open_inspector("A", job_id=req.inspect)

@@ -1,0 +1,337 @@
+"""Arms that step in their own process, so A, B and the UI use separate cores.
+
+Why: a round of the full Alibaba cluster is ~100 ms of Python and an LP recompute
+~200 ms of ECOS.  In one process the arms step one after the other and the UI's
+rendering competes with them for the GIL: with the fork open the app played at about
+half the rate of one engine alone.  A :class:`RemoteArm` holds the real
+:class:`~tui.session.Arm` in a child process and forwards the arm interface to it
+(``step``, ``frame``, ``rewind_to``, ``checkpoint_now``, ``set_explain``, ``inspect``,
+``job``, ``fork`` ...), so :class:`~tui.session.Session` drives local and remote arms
+alike, and ``session.call_each`` lets every remote arm work at the same time.
+
+What crosses the pipe is kept small: a step returns its :class:`RoundSummary` (the
+parent mirrors the history), a frame carries the GPU holdings instead of 6 000 GPU
+views (the parent rebuilds the views with :class:`engine.views.ServerViewCache`) and
+the job views only when they were rebuilt.  A fork pickles the forked simulation once in
+A's process and hands the bytes to a process that was started in advance, so it does not
+wait for Python and numpy to import.
+
+The engine is deterministic, so an arm gives the same results in either mode (the tests
+compare them).  A process ends when its socket closes, so it ends with the app even if the
+app is killed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pickle
+import socket
+import subprocess
+import sys
+from multiprocessing.connection import Connection
+from typing import Any
+
+from engine.views import ServerViewCache
+
+from .session import Arm, ArmFrame, ArmSeed, FrameWire, Inspection, RoundSummary, tune_gc
+
+#: Environment switch: "1" always runs arms in processes, "0" never, unset/"auto" decides
+#: by cluster size (PROCESS_MIN_GPUS) and the number of usable cores.
+PROCESSES_ENV = "FRAGSCOPE_ARM_PROCESSES"
+#: Below this many GPUs a round costs a few milliseconds and the pipe would dominate.
+PROCESS_MIN_GPUS = 512
+
+#: Arm methods a child process serves (anything else is refused).
+_SERVED = frozenset({"step", "frame_wire", "rewind_to", "checkpoint_now", "set_explain", "inspect",
+                     "job", "costs", "fork_seed_bytes"})
+
+
+class RemoteArmError(RuntimeError):
+    """The process of an arm failed or ended."""
+
+
+def use_processes(num_gpus: int, requested: bool | None = None) -> bool:
+    """Whether arms of a ``num_gpus`` cluster should run in their own processes."""
+    if requested is not None:
+        return requested
+    env = os.environ.get(PROCESSES_ENV, "auto").strip().lower()
+    if env in ("1", "on", "yes", "true"):
+        return True
+    if env in ("0", "off", "no", "false"):
+        return False
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return num_gpus > PROCESS_MIN_GPUS and cores >= 2
+
+
+# ------------------------------------------------------------------ the child process
+def _serve(conn: Connection) -> None:
+    """Child main: build the arm from the seed bytes, then answer calls until closed."""
+    tune_gc()
+    try:
+        seed: ArmSeed = pickle.loads(conn.recv_bytes())
+    except (EOFError, OSError):
+        return  # a spare that was never used
+    mirror_history = seed.history is None
+    arm = Arm.from_seed(seed)
+    del seed
+    conn.send(("ok", (arm.server_views(), arm.capabilities(), arm.num_gpus,
+                      list(arm.history) if mirror_history else None), _status(arm)))
+    while True:
+        try:
+            method, args, kwargs = conn.recv()
+        except (EOFError, OSError):
+            return
+        if method == "close":
+            return
+        try:
+            if method not in _SERVED:
+                raise AttributeError(f"an arm process does not serve {method!r}")
+            if method == "fork_seed_bytes":
+                result: Any = pickle.dumps(arm.fork_seed(*args, **kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+            else:
+                result = getattr(arm, method)(*args, **kwargs)
+            reply: tuple = ("ok", result, _status(arm))
+        except Exception as exc:  # the parent re-raises it
+            reply = ("err", _portable(exc), _status(arm))
+        try:
+            conn.send(reply)
+        except OSError:  # the parent closed its end (e.g. closed the fork mid-step)
+            return
+
+
+def _status(arm: Arm) -> tuple[int, bool, int, bool]:
+    return arm.step_index, arm.done, arm.earliest_step, arm.sharing
+
+
+def _portable(exc: Exception) -> Exception:
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+
+
+# ------------------------------------------------------------------ the parent's proxy
+def _child_main(fd: int) -> None:
+    """Entry point of an arm process (``python -c``): serve the socket inherited as ``fd``."""
+    _serve(Connection(fd))
+
+
+class _Child:
+    """An arm process waiting for its seed, and the parent's end of its socket.
+
+    Started with ``subprocess`` rather than ``multiprocessing``: spawn-mode
+    multiprocessing re-imports the parent's ``__main__``, which breaks scripts without a
+    ``__main__`` guard.  The child's output goes to /dev/null (it would garble the app's
+    screen); it ends when the parent's end of the socket closes, so it never outlives the app.
+    """
+
+    def __init__(self) -> None:
+        parent, child = socket.socketpair()
+        code = (f"import sys; sys.path[:0] = {[p for p in sys.path if p]!r}; "
+                f"from tui.arm_process import _child_main; _child_main({child.fileno()})")
+        self.proc = subprocess.Popen([sys.executable, "-c", code], pass_fds=(child.fileno(),),
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        child.close()
+        self.conn = Connection(parent.detach())
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def end(self, timeout: float = 5.0) -> int | None:
+        """Wait for the process to exit (terminate it after ``timeout``); its exit code."""
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.terminate()
+            return self.proc.wait()
+
+
+_spare: _Child | None = None
+
+
+def _process() -> _Child:
+    """A started arm process waiting for its seed (the spare one when there is one)."""
+    global _spare
+    child, _spare = _spare, None
+    if child is not None and child.alive():
+        return child
+    return _Child()
+
+
+def _prepare_spare() -> None:
+    """Start the process the next fork will use, so that fork does not wait for imports."""
+    global _spare
+    if _spare is None or not _spare.alive():
+        _spare = _Child()
+
+
+class RemoteArm:
+    """An :class:`Arm` in a child process, with the parent-side mirrors Session reads."""
+
+    def __init__(self, seed_bytes: bytes, label: str, fork_step: int | None,
+                 history: list[RoundSummary] | None) -> None:
+        self.label = label
+        self.fork_step = fork_step
+        self._child = _process()
+        self._conn = self._child.conn
+        self._pending: str | None = None
+        self.prefetch = False   # while playing: start the next step as soon as one returns
+        self._ahead = False     # a prefetched step is in flight
+        try:
+            self._conn.send_bytes(seed_bytes)
+        except OSError as exc:
+            raise RemoteArmError(f"could not start the process of arm {label}: {exc}") from exc
+        servers, caps, self.num_gpus, child_history = self._receive("init")
+        self._servers = ServerViewCache(servers)
+        self._capabilities = set(caps)
+        self.history: list[RoundSummary] = history if history is not None else list(child_history)
+        self._jobs: tuple = ()
+        self._allocation: dict[int, dict[str, float]] = {}
+        _prepare_spare()
+
+    @classmethod
+    def start(cls, seed: ArmSeed) -> "RemoteArm":
+        history = list(seed.history) if seed.history is not None else None
+        return cls(pickle.dumps(seed, protocol=pickle.HIGHEST_PROTOCOL), seed.label, seed.fork_step, history)
+
+    # ---------------------------------------------------------------- the pipe
+    def submit(self, method: str, *args: Any, **kwargs: Any) -> "RemoteArm":
+        """Send a call of the arm interface without waiting; :meth:`result` collects it
+        (one call in flight; ``frame`` travels as ``frame_wire``)."""
+        method = "frame_wire" if method == "frame" else method
+        if self._pending is not None:
+            raise RemoteArmError(f"arm {self.label}: a call is already in flight")
+        if self._ahead:
+            self._ahead = False
+            if method == "step":  # the prefetched step is this one
+                self._pending = method
+                return self
+            self._settle("step")  # any other call sees the state after the prefetched step
+        try:
+            self._conn.send((method, args, kwargs))
+        except OSError as exc:
+            raise self._dead(exc) from exc
+        self._pending = method
+        return self
+
+    def result(self) -> Any:
+        method, self._pending = self._pending, None
+        value = self._settle(method or "?")
+        if method == "step" and self.prefetch and not self.done:
+            try:
+                self._conn.send(("step", (), {}))
+            except OSError as exc:
+                raise self._dead(exc) from exc
+            self._ahead = True
+        return value
+
+    def _settle(self, method: str) -> Any:
+        """Receive the reply to ``method`` and update the mirrors."""
+        value = self._receive(method)
+        if method == "step":
+            self.history.append(value)
+        elif method == "rewind_to":
+            del self.history[value + 1 - self.history[0].step:]
+        elif method == "frame_wire":
+            value = self._decode(value)
+        return value
+
+    def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        return self.submit(method, *args, **kwargs).result()
+
+    def _receive(self, method: str) -> Any:
+        try:
+            kind, value, status = self._conn.recv()
+        except (EOFError, OSError) as exc:
+            raise self._dead(exc) from exc
+        if status is not None:
+            self._status = status
+        if kind == "err":
+            raise value
+        return value
+
+    def _dead(self, exc: BaseException) -> RemoteArmError:
+        code = self._child.end(timeout=1)
+        return RemoteArmError(f"the process of arm {self.label} ended (exit code {code}): {exc}")
+
+    def _decode(self, wire: FrameWire) -> ArmFrame:
+        if wire.fresh:
+            self._jobs, self._allocation = wire.frame.jobs, wire.frame.allocation
+        return dataclasses.replace(wire.frame, servers=tuple(self._servers.views(wire.holdings)),
+                                   jobs=self._jobs, allocation=self._allocation, history=tuple(self.history))
+
+    def close(self) -> None:
+        """End the child process (idempotent)."""
+        if self._conn.closed:
+            return
+        if self._child.alive():
+            try:
+                self._conn.send(("close", (), {}))
+            except OSError:
+                pass
+        self._conn.close()
+        self._child.end()
+
+    # ---------------------------------------------------------------- the arm interface
+    @property
+    def step_index(self) -> int:
+        return self._status[0]
+
+    @property
+    def done(self) -> bool:
+        return self._status[1]
+
+    @property
+    def earliest_step(self) -> int:
+        return self._status[2]
+
+    @property
+    def sharing(self) -> bool:
+        return self._status[3]
+
+    def capabilities(self) -> set[str]:
+        return set(self._capabilities)
+
+    def step(self) -> RoundSummary:
+        return self._call("step")
+
+    def frame(self, version: int, full: bool = True) -> ArmFrame:
+        return self._call("frame_wire", version, full)
+
+    def rewind_to(self, target: int) -> int:
+        return self._call("rewind_to", target)
+
+    def checkpoint_now(self) -> bool:
+        return self._call("checkpoint_now")
+
+    def set_explain(self, explain: bool) -> None:
+        self._call("set_explain", explain)
+
+    def set_prefetch(self, prefetch: bool) -> None:
+        """Play mode: step one round ahead of the caller, so this process never waits for
+        the UI between rounds.  Turning it off settles the step in flight (the arm then
+        stands one round further than the caller last asked for)."""
+        self.prefetch = prefetch
+        if not prefetch and self._ahead:
+            self._ahead = False
+            self._settle("step")
+
+    def inspect(self, job_id: int | None = None, gpu_id: int | None = None) -> Inspection:
+        return self._call("inspect", job_id, gpu_id)
+
+    def job(self, job_id: int) -> Any:
+        return self._call("job", job_id)
+
+    def costs(self) -> tuple[float, float, int]:
+        return self._call("costs")
+
+    def fork(self, label: str, ring: int, checkpoint_every: int | None, **kw: Any) -> "RemoteArm":
+        """Fork in this arm's process; the forked arm gets a process of its own."""
+        seed_bytes = self._call("fork_seed_bytes", label, ring, checkpoint_every, **kw)
+        return RemoteArm(seed_bytes, label, self.step_index, list(self.history))
