@@ -21,6 +21,9 @@ class InputError(Exception):
         self.message = message
         super().__init__(f"{source}: {message}" if source else message)
 
+    def __reduce__(self):  # picklable (errors cross process boundaries: sweeps, the UI's arms)
+        return (type(self), (self.source, self.message))
+
 
 class SimulationError(Exception):
     """The simulation cannot go on (for example a job that can never be placed).

@@ -30,6 +30,7 @@ from .commands import DEFAULT_PLACEMENTS, DEFAULT_POLICIES, JobProvider, system_
 from .screens.help import HelpScreen
 from .screens.inspector import InspectorScreen
 from .screens.main import MainScreen
+from .arm_process import PREFETCH_ROUNDS
 from .session import ArmFrame, Session, inspect, tune_gc
 from .widgets.gpu_grid import GpuGrid
 from .widgets.alloc_table import AllocTable
@@ -213,8 +214,12 @@ class FragscopeApp(App[None]):
     def _play_rounds(self, session: Session, worker: Any, last_sync: float, interval: float) -> None:
         while self.playing and not worker.is_cancelled and not session.done:
             t0 = time.monotonic()
+            # at maximum speed, arms in processes may run a few rounds ahead (no effect on
+            # local arms); at a set speed they must not outrun the pace
+            session.set_ahead(0 if self.speed else PREFETCH_ROUNDS)
             session.step()
             if time.monotonic() - last_sync >= interval:
+                session.settle()  # waiting for rounds run ahead is not the frame's cost
                 s0 = time.monotonic()
                 # job views (O(jobs)) only when the table is due: the grid, metrics and log
                 # need none, the queue panel shows the last full frame's queue meanwhile

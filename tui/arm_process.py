@@ -42,6 +42,11 @@ PROCESSES_ENV = "FRAGSCOPE_ARM_PROCESSES"
 #: Below this many GPUs a round costs a few milliseconds and the pipe would dominate.
 PROCESS_MIN_GPUS = 512
 
+#: Playing at maximum speed, the steps an arm process runs ahead of the rounds the UI asked
+#: for.  With two arms one round of slack was not enough: A and B recompute the LP
+#: (~3x a round) in different rounds, and lock-step made each wait for the other's.
+PREFETCH_ROUNDS = 3
+
 #: Arm methods a child process serves (anything else is refused).
 _SERVED = frozenset({"step", "frame_wire", "rewind_to", "checkpoint_now", "set_explain", "inspect",
                      "job", "costs", "fork_seed_bytes"})
@@ -90,8 +95,10 @@ def _serve(conn: Connection) -> None:
         try:
             if method not in _SERVED:
                 raise AttributeError(f"an arm process does not serve {method!r}")
-            if method == "fork_seed_bytes":
-                result: Any = pickle.dumps(arm.fork_seed(*args, **kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+            if method == "step" and arm.done:
+                result: Any = None  # a prefetched step past the end
+            elif method == "fork_seed_bytes":
+                result = pickle.dumps(arm.fork_seed(*args, **kwargs), protocol=pickle.HIGHEST_PROTOCOL)
             else:
                 result = getattr(arm, method)(*args, **kwargs)
             reply: tuple = ("ok", result, _status(arm))
@@ -181,8 +188,8 @@ class RemoteArm:
         self._child = _process()
         self._conn = self._child.conn
         self._pending: str | None = None
-        self.prefetch = False   # while playing: start the next step as soon as one returns
-        self._ahead = False     # a prefetched step is in flight
+        self.prefetch = 0       # while playing: steps kept in flight beyond those asked for
+        self._ahead = 0         # prefetched steps in flight
         try:
             self._conn.send_bytes(seed_bytes)
         except OSError as exc:
@@ -208,11 +215,11 @@ class RemoteArm:
         if self._pending is not None:
             raise RemoteArmError(f"arm {self.label}: a call is already in flight")
         if self._ahead:
-            self._ahead = False
-            if method == "step":  # the prefetched step is this one
+            if method == "step":  # the oldest prefetched step is this one
+                self._ahead -= 1
                 self._pending = method
                 return self
-            self._settle("step")  # any other call sees the state after the prefetched step
+            self._settle_ahead()  # any other call sees the state after the prefetched steps
         try:
             self._conn.send((method, args, kwargs))
         except OSError as exc:
@@ -223,18 +230,24 @@ class RemoteArm:
     def result(self) -> Any:
         method, self._pending = self._pending, None
         value = self._settle(method or "?")
-        if method == "step" and self.prefetch and not self.done:
-            try:
-                self._conn.send(("step", (), {}))
-            except OSError as exc:
-                raise self._dead(exc) from exc
-            self._ahead = True
+        if method == "step":
+            while self._ahead < self.prefetch and not self.done:
+                try:
+                    self._conn.send(("step", (), {}))
+                except OSError as exc:
+                    raise self._dead(exc) from exc
+                self._ahead += 1
         return value
+
+    def _settle_ahead(self) -> None:
+        while self._ahead:
+            self._ahead -= 1
+            self._settle("step")
 
     def _settle(self, method: str) -> Any:
         """Receive the reply to ``method`` and update the mirrors."""
         value = self._receive(method)
-        if method == "step":
+        if method == "step" and value is not None:  # None: the arm was done (a prefetch too many)
             self.history.append(value)
         elif method == "rewind_to":
             del self.history[value + 1 - self.history[0].step:]
@@ -313,14 +326,19 @@ class RemoteArm:
     def set_explain(self, explain: bool) -> None:
         self._call("set_explain", explain)
 
-    def set_prefetch(self, prefetch: bool) -> None:
-        """Play mode: step one round ahead of the caller, so this process never waits for
-        the UI between rounds.  Turning it off settles the step in flight (the arm then
-        stands one round further than the caller last asked for)."""
-        self.prefetch = prefetch
-        if not prefetch and self._ahead:
-            self._ahead = False
+    def set_prefetch(self, rounds: int) -> None:
+        """Keep ``rounds`` steps in flight beyond those asked for (play mode at maximum
+        speed), so this process neither waits for the UI nor for the other arm's slower
+        rounds (an LP recompute).  Lowering it settles the extra steps in flight: the arm
+        then stands further than the caller last asked for."""
+        self.prefetch = max(0, rounds)
+        while self._ahead > self.prefetch:
+            self._ahead -= 1
             self._settle("step")
+
+    def settle(self) -> None:
+        """Wait for the steps in flight (the state then is the one the next call sees)."""
+        self._settle_ahead()
 
     def inspect(self, job_id: int | None = None, gpu_id: int | None = None) -> Inspection:
         return self._call("inspect", job_id, gpu_id)

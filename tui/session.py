@@ -564,13 +564,29 @@ class Session:
             return before - self.step_index
 
     def set_playing(self, playing: bool) -> None:
-        """Play mode on a large cluster skips decision records (see PLAY_RECORDS_MAX_GPUS);
-        arms in processes step one round ahead while playing (see RemoteArm.set_prefetch)."""
+        """Play mode on a large cluster skips decision records (see PLAY_RECORDS_MAX_GPUS).
+        Leaving it stops any stepping ahead (:meth:`set_ahead`)."""
+        with self.lock:
+            if not playing:
+                self.set_ahead(0)
+            for arm in self.arms:
+                arm.set_explain(not (playing and arm.num_gpus > PLAY_RECORDS_MAX_GPUS))
+
+    def set_ahead(self, rounds: int) -> None:
+        """Let arms in processes run up to ``rounds`` steps ahead of :meth:`step` calls
+        (play at maximum speed).  Any other call first waits for those steps, so it sees
+        the round the arm reached; lowering it leaves the arms that many rounds further."""
         with self.lock:
             for arm in self.arms:
-                if hasattr(arm, "set_prefetch"):  # an arm in a process steps ahead while playing
-                    arm.set_prefetch(playing)
-                arm.set_explain(not (playing and arm.num_gpus > PLAY_RECORDS_MAX_GPUS))
+                if hasattr(arm, "set_prefetch"):
+                    arm.set_prefetch(rounds)
+
+    def settle(self) -> None:
+        """Wait for steps run ahead (see :meth:`set_ahead`); a no-op for local arms."""
+        with self.lock:
+            for arm in self.arms:
+                if hasattr(arm, "settle"):
+                    arm.settle()
 
     def checkpoint_idle(self) -> bool:
         """Checkpoint every arm's current round (call when the engine has nothing to do)."""
