@@ -18,8 +18,14 @@
    for the fork), so the UI's share of the time is visible whatever the engine costs:
    *UI efficiency* = play rate / engine-alone rate.  Above 512 GPUs play mode keeps no
    placement decision records (single steps do), and the engine-alone run matches that.
+   Above 512 GPUs each arm steps in its own process (tui/arm_process.py) and, at maximum
+   speed, up to 3 rounds ahead of the UI; the engine-alone figure is one process stepping
+   A and B one after the other, so with the fork the efficiency can exceed 100 %.
+   ``--arms local`` keeps every arm in the app's process (the behaviour before arm
+   processes), ``--arms processes`` forces processes; the mode is printed per row.
 
 Usage: python bench/bench_tui.py [--frames 20] [--seconds 4] [--only frames|play]
+                                 [--arms auto|local|processes]
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import os
 import statistics
 import sys
 import time
@@ -39,6 +46,7 @@ from textual.screen import Screen  # noqa: E402
 
 from engine import Simulation  # noqa: E402
 from tui.app import SPEEDS, make_app, tune_gc  # noqa: E402
+from tui.arm_process import PROCESSES_ENV  # noqa: E402
 from tui.session import PLAY_RECORDS_MAX_GPUS  # noqa: E402
 from tui.widgets.gpu_grid import GpuGrid  # noqa: E402
 
@@ -97,9 +105,10 @@ async def frame_times(scenario: Path, heatmap: bool, frames: int, table: bool) -
 WARMUP_ROUNDS = 2
 
 
-async def play_rate(scenario: Path, fork: bool, seconds: float) -> tuple[float, int, int]:
-    """(rounds/s, first round, rounds played) of the app playing at maximum speed."""
+async def play_rate(scenario: Path, fork: bool, seconds: float) -> tuple[float, int, int, str]:
+    """(rounds/s, first round, rounds played, arm mode) of the app playing at maximum speed."""
     app = make_app(scenario, speed_index=len(SPEEDS) - 1)
+    mode = "processes" if app.session.processes else "local"
     async with app.run_test(size=SIZE) as pilot:
         await app.wait_for_engine()
         app.run_engine("step", WARMUP_ROUNDS)
@@ -116,7 +125,7 @@ async def play_rate(scenario: Path, fork: bool, seconds: float) -> tuple[float, 
         elapsed = time.perf_counter() - t0
         await pilot.press("space")
         await app.wait_for_engine()
-        return (stopped - start) / elapsed, start, stopped - start
+        return (stopped - start) / elapsed, start, stopped - start, mode
 
 
 def engine_rate(scenario: Path, fork: bool, start: int, rounds: int) -> float:
@@ -166,12 +175,12 @@ async def main(frames: int, seconds: float, only: str | None) -> None:
             for fork in (False, True):
                 play, eng, eff = [], [], []
                 for _ in range(3):
-                    rate, start, rounds = await play_rate(scenario, fork, seconds)
+                    rate, start, rounds, mode = await play_rate(scenario, fork, seconds)
                     alone = engine_rate(scenario, fork, start, rounds)
                     play.append(rate)
                     eng.append(alone)
                     eff.append(rate / alone)
-                print(f"  {label:<25} {'A/B fork' if fork else 'A only  '}: "
+                print(f"  {label:<25} {'A/B fork' if fork else 'A only  '} ({mode}): "
                       f"{statistics.median(play):6.1f} rounds/s   engine alone {statistics.median(eng):6.1f}   "
                       f"UI efficiency {100 * statistics.median(eff):3.0f} %", flush=True)
 
@@ -181,5 +190,7 @@ if __name__ == "__main__":
     ap.add_argument("--frames", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--only", choices=("frames", "play"))
+    ap.add_argument("--arms", choices=("auto", "local", "processes"), default="auto")
     args = ap.parse_args()
+    os.environ[PROCESSES_ENV] = {"auto": "auto", "local": "0", "processes": "1"}[args.arms]
     asyncio.run(main(args.frames, args.seconds, args.only))

@@ -224,7 +224,9 @@ class FragscopeApp(App[None]):
                 # job views (O(jobs)) only when the table is due: the grid, metrics and log
                 # need none, the queue panel shows the last full frame's queue meanwhile
                 full = s0 - self._last_table >= self._table_interval
-                self._call(self._apply, session.frames(full=full), full)
+                frames = session.frames(full=full)
+                session.run_ahead()  # the arms step on while the screen draws
+                self._call(self._apply, frames, full)
                 last_sync = time.monotonic()
                 interval = max(SYNC_INTERVAL, SYNC_COST_FACTOR * (last_sync - s0))
             if self.speed:

@@ -231,13 +231,17 @@ class RemoteArm:
         method, self._pending = self._pending, None
         value = self._settle(method or "?")
         if method == "step":
-            while self._ahead < self.prefetch and not self.done:
-                try:
-                    self._conn.send(("step", (), {}))
-                except OSError as exc:
-                    raise self._dead(exc) from exc
-                self._ahead += 1
+            self.run_ahead()
         return value
+
+    def run_ahead(self) -> None:
+        """Start steps until ``prefetch`` are in flight (nothing when not playing at max speed)."""
+        while self._pending is None and self._ahead < self.prefetch and not self.done:
+            try:
+                self._conn.send(("step", (), {}))
+            except OSError as exc:
+                raise self._dead(exc) from exc
+            self._ahead += 1
 
     def _settle_ahead(self) -> None:
         while self._ahead:

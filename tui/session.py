@@ -581,6 +581,14 @@ class Session:
                 if hasattr(arm, "set_prefetch"):
                     arm.set_prefetch(rounds)
 
+    def run_ahead(self) -> None:
+        """Start the steps :meth:`set_ahead` allows now, e.g. while the screen draws a frame
+        (otherwise they start with the next :meth:`step`)."""
+        with self.lock:
+            for arm in self.arms:
+                if hasattr(arm, "run_ahead"):
+                    arm.run_ahead()
+
     def settle(self) -> None:
         """Wait for steps run ahead (see :meth:`set_ahead`); a no-op for local arms."""
         with self.lock:
