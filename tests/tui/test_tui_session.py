@@ -1,4 +1,7 @@
-"""The pure model: lock-step stepping, fork, rewind, histories (no terminal needed)."""
+"""The pure model: lock-step stepping, fork, rewind, histories (no terminal needed).
+
+These read the local Arm's internals (its simulation, its checkpoints), so every session
+here keeps its arms in this process; test_tui_arm_process.py pins arms in processes to these."""
 
 from __future__ import annotations
 
@@ -36,7 +39,7 @@ def test_rewind_k_rounds_then_forward_equals_never_rewinding(k):
     expected_state = _state(straight)
     expected_next = _reports(straight, 10)
 
-    session = Session(Simulation.from_scenario(GAVEL36), ring=64)
+    session = Session(Simulation.from_scenario(GAVEL36), processes=False, ring=64)
     for _ in range(20):
         session.step()
     assert session.rewind(k) == k
@@ -50,7 +53,7 @@ def test_rewind_k_rounds_then_forward_equals_never_rewinding(k):
 
 
 def test_rewind_replays_from_sparse_checkpoints():
-    session = Session(Simulation.from_scenario(TINY), ring=64, checkpoint_every=5)  # as a big cluster
+    session = Session(Simulation.from_scenario(TINY), processes=False, ring=64, checkpoint_every=5)  # as a big cluster
     for _ in range(17):
         session.step()
     assert [s for s, _ in session.a.checkpoints] == [0, 5, 10, 15]
@@ -77,7 +80,7 @@ def test_checkpoint_and_replay_equals_never_rewinding_with_fgd_and_sharing(every
     expected = (_state(straight), _decisions(straight))
     expected_next = _reports(straight, 6)
 
-    session = Session(Simulation.from_scenario(FRAG), ring=64, checkpoint_every=every)
+    session = Session(Simulation.from_scenario(FRAG), processes=False, ring=64, checkpoint_every=every)
     for _ in range(18):
         session.step()
     assert [s for s, _ in session.a.checkpoints] == list(range(0, 18, every))
@@ -94,7 +97,7 @@ def test_checkpoint_and_replay_equals_never_rewinding_with_fgd_and_sharing(every
 
 
 def test_rewinding_twice_to_one_checkpoint_never_alters_it():
-    session = Session(Simulation.from_scenario(FRAG), ring=64, checkpoint_every=5)
+    session = Session(Simulation.from_scenario(FRAG), processes=False, ring=64, checkpoint_every=5)
     for _ in range(9):
         session.step()
     session.rewind(2)            # 7: copy of checkpoint 5, replayed 2 rounds
@@ -108,7 +111,7 @@ def test_rewinding_twice_to_one_checkpoint_never_alters_it():
 
 
 def test_fork_b_rewinds_by_checkpoint_and_replay():
-    session = Session(Simulation.from_scenario(FRAG), ring=64, checkpoint_every=3)
+    session = Session(Simulation.from_scenario(FRAG), processes=False, ring=64, checkpoint_every=3)
     for _ in range(4):
         session.step()
     session.fork()
@@ -142,7 +145,7 @@ def test_copy_sim_shares_frozen_records_but_not_state():
 
 
 def test_idle_checkpoint_makes_the_current_round_a_checkpoint():
-    session = Session(Simulation.from_scenario(TINY), ring=64, checkpoint_every=10)
+    session = Session(Simulation.from_scenario(TINY), processes=False, ring=64, checkpoint_every=10)
     for _ in range(3):
         session.step()
     assert [s for s, _ in session.a.checkpoints] == [0]
@@ -152,7 +155,7 @@ def test_idle_checkpoint_makes_the_current_round_a_checkpoint():
 
 
 def test_play_mode_skips_decision_records_only_on_large_clusters(monkeypatch):
-    session = Session(Simulation.from_scenario(TINY))  # 16 GPUs
+    session = Session(Simulation.from_scenario(TINY), processes=False)  # 16 GPUs
     session.set_playing(True)
     assert session.a.sim.explain is True
     monkeypatch.setattr(session_mod, "PLAY_RECORDS_MAX_GPUS", 8)
@@ -165,7 +168,7 @@ def test_play_mode_skips_decision_records_only_on_large_clusters(monkeypatch):
 
 def test_rewind_to_a_checkpoint_taken_while_playing_keeps_records_on(monkeypatch):
     monkeypatch.setattr(session_mod, "PLAY_RECORDS_MAX_GPUS", 8)
-    session = Session(Simulation.from_scenario(FRAG), ring=64, checkpoint_every=2)
+    session = Session(Simulation.from_scenario(FRAG), processes=False, ring=64, checkpoint_every=2)
     session.set_playing(True)
     for _ in range(6):
         session.step()
@@ -189,7 +192,7 @@ def test_decision_records_do_not_change_the_simulation():
 
 
 def test_rewind_stops_at_the_ring_limit():
-    session = Session(Simulation.from_scenario(TINY), ring=3, checkpoint_every=1)
+    session = Session(Simulation.from_scenario(TINY), processes=False, ring=3, checkpoint_every=1)
     for _ in range(10):
         session.step()
     earliest = session.a.earliest_step
@@ -200,7 +203,7 @@ def test_rewind_stops_at_the_ring_limit():
 
 
 def test_fork_flips_sharing_and_steps_in_lock_step():
-    session = Session(Simulation.from_scenario(TINY))
+    session = Session(Simulation.from_scenario(TINY), processes=False)
     for _ in range(5):
         session.step()
     b = session.fork()
@@ -216,7 +219,7 @@ def test_fork_flips_sharing_and_steps_in_lock_step():
 
 
 def test_rewind_with_a_fork_stops_at_the_fork_round():
-    session = Session(Simulation.from_scenario(TINY))
+    session = Session(Simulation.from_scenario(TINY), processes=False)
     for _ in range(4):
         session.step()
     session.fork()
@@ -227,7 +230,7 @@ def test_rewind_with_a_fork_stops_at_the_fork_round():
 
 
 def test_fork_with_another_policy_or_placement_keeps_sharing_when_asked():
-    session = Session(Simulation.from_scenario(TINY))
+    session = Session(Simulation.from_scenario(TINY), processes=False)
     session.step()
     sim = session.a.sim
     if not hasattr(sim, "set_policy"):
@@ -242,7 +245,7 @@ def test_fork_with_another_policy_or_placement_keeps_sharing_when_asked():
 
 
 def test_frames_are_snapshots_of_each_arm():
-    session = Session(Simulation.from_scenario(TINY))
+    session = Session(Simulation.from_scenario(TINY), processes=False)
     for _ in range(6):
         session.step()
     session.fork()
@@ -255,7 +258,7 @@ def test_frames_are_snapshots_of_each_arm():
 
 
 def test_event_lines_describe_arrivals_completions_lp_and_placements():
-    session = Session(Simulation.from_scenario(TINY))
+    session = Session(Simulation.from_scenario(TINY), processes=False)
     kinds = set()
     for _ in range(40):
         for s in session.step():

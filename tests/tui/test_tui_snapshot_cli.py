@@ -72,7 +72,7 @@ def test_view_without_a_scenario_opens_the_teaching_scenario(monkeypatch):
     opened = {}
 
     def fake_run(self, *a, **k):
-        opened["name"] = self.session.a.sim.config.name
+        opened["name"] = self.session.frames()[0].name
 
     monkeypatch.setattr(app_mod.FragscopeApp, "run", fake_run)
     assert main(["view"]) == 0
