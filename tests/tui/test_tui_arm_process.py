@@ -8,11 +8,10 @@ import pytest
 
 from engine import InputError, Simulation
 from tui.arm_process import PREFETCH_ROUNDS, PROCESSES_ENV, RemoteArm, use_processes
-from tui.screens.inspector import InspectorScreen
 from tui.screens.main import MainScreen
 from tui.session import Session, inspect
-from tui.widgets.gpu_grid import GpuGrid
-from tui_helpers import FRAG, TINY, deterministic_env, settle, step, tiny_app, wait_until  # noqa: F401
+from tui_helpers import (FRAG, TINY, deterministic_env, inspect_busy_gpu, settle, step,  # noqa: F401
+                         tiny_app, wait_until)
 
 
 def _observe(session: Session) -> list:
@@ -124,13 +123,8 @@ async def test_fork_inspect_and_close_through_the_app_with_arms_in_processes(mon
         await pilot.press("n")
         await settle(pilot)
         assert [f.step for f in app.frames] == [4, 4]
-        grid = app.screen.query_one("#grid-B", GpuGrid)
-        busy = next(g.gpu_id for s in app.frames[1].servers for g in s.gpus if g.jobs)
-        grid.focus()
-        grid.move_cursor(busy)
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, InspectorScreen))
-        assert app.screen.inspection.arm == "B" and app.screen.inspection.job is not None
+        busy = await inspect_busy_gpu(pilot, app, "B")
+        assert app.screen.inspection.arm == "B" and app.screen.inspection.gpu_id == busy and app.screen.inspection.job is not None
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, MainScreen))
         b = app.session.b

@@ -12,7 +12,8 @@ from tui.screens.main import MainScreen
 from tui.widgets.alloc_table import AllocTable
 from tui.widgets.gpu_grid import GpuGrid
 from tui.widgets.header import SimHeader
-from tui_helpers import ALIBABA_DATA, deterministic_env, settle, step, tiny_app, wait_until  # noqa: F401
+from tui_helpers import (ALIBABA_DATA, deterministic_env, inspect_busy_gpu, settle, step,  # noqa: F401
+                         tiny_app, wait_until)
 
 SIZE = (160, 50)
 
@@ -202,12 +203,7 @@ async def test_enter_on_the_grid_opens_the_gpu_inspector():
     app = tiny_app()
     async with app.run_test(size=SIZE) as pilot:
         await step(pilot, 10)
-        grid = app.screen.query_one("#grid-A", GpuGrid)
-        busy = next(g.gpu_id for s in app.frames[0].servers for g in s.gpus if g.jobs)
-        grid.focus()
-        grid.move_cursor(busy)
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, InspectorScreen))
+        busy = await inspect_busy_gpu(pilot, app)
         ins = app.screen.inspection
         assert ins.gpu_id == busy and ins.job is not None
         assert ins.job.job_id in [j for j, _ in ins.gpu_jobs]

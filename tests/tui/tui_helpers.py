@@ -49,3 +49,19 @@ async def wait_until(pilot, predicate: Callable[[], bool], timeout: float = 10.0
     while not predicate():
         assert time.monotonic() < end, "condition not met in time"
         await pilot.pause(0.02)
+
+
+async def inspect_busy_gpu(pilot, app: FragscopeApp, arm: str = "A") -> int:
+    """Focus arm's grid, put the cursor on its first busy GPU, press enter and wait for
+    the inspector; returns that GPU's id."""
+    from tui.screens.inspector import InspectorScreen
+    from tui.widgets.gpu_grid import GpuGrid
+
+    frame = next(f for f in app.frames if f.label == arm)
+    busy = next(g.gpu_id for s in frame.servers for g in s.gpus if g.jobs)
+    grid = app.screen.query_one(f"#grid-{arm}", GpuGrid)
+    grid.focus()
+    grid.move_cursor(busy)
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: isinstance(app.screen, InspectorScreen))
+    return busy
