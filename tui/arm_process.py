@@ -29,7 +29,10 @@ import pickle
 import socket
 import subprocess
 import sys
+import tempfile
+import traceback
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from engine.views import ServerViewCache
@@ -124,8 +127,21 @@ def _portable(exc: Exception) -> Exception:
 
 # ------------------------------------------------------------------ the parent's proxy
 def _child_main(fd: int) -> None:
-    """Entry point of an arm process (``python -c``): serve the socket inherited as ``fd``."""
-    _serve(Connection(fd))
+    """Entry point of an arm process (``python -c``): serve the socket inherited as ``fd``.
+
+    The process has no visible output, so a fatal error is written to :func:`crash_log`,
+    which the parent's error message names."""
+    try:
+        _serve(Connection(fd))
+    except BaseException:
+        with open(crash_log(os.getpid()), "w") as f:
+            traceback.print_exc(file=f)
+        raise SystemExit(1)
+
+
+def crash_log(pid: int) -> Path:
+    """Where the arm process ``pid`` writes its traceback if it dies of an error."""
+    return Path(tempfile.gettempdir()) / f"fragscope-arm-{pid}.log"
 
 
 class _Child:
@@ -134,7 +150,7 @@ class _Child:
     Started with ``subprocess`` rather than ``multiprocessing``: spawn-mode
     multiprocessing re-imports the parent's ``__main__``, which breaks scripts without a
     ``__main__`` guard.  The child's output goes to /dev/null (it would garble the app's
-    screen); it ends when the parent's end of the socket closes, so it never outlives the app.
+    screen; a fatal error goes to :func:`crash_log`); it ends when the parent's end of the socket closes, so it never outlives the app.
     """
 
     def __init__(self) -> None:
@@ -275,7 +291,9 @@ class RemoteArm:
 
     def _dead(self, exc: BaseException) -> RemoteArmError:
         code = self._child.end(timeout=1)
-        return RemoteArmError(f"the process of arm {self.label} ended (exit code {code}): {exc}")
+        log = crash_log(self._child.proc.pid)
+        where = f"; its traceback is in {log}" if log.exists() else ""
+        return RemoteArmError(f"the process of arm {self.label} ended (exit code {code}): {exc}{where}")
 
     def _decode(self, wire: FrameWire) -> ArmFrame:
         if wire.fresh:

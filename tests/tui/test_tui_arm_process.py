@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from engine import InputError, Simulation
-from tui.arm_process import PREFETCH_ROUNDS, PROCESSES_ENV, RemoteArm, use_processes
+from tui.arm_process import PREFETCH_ROUNDS, PROCESSES_ENV, RemoteArm, RemoteArmError, crash_log, use_processes
 from tui.screens.main import MainScreen
 from tui.session import Session, inspect
 from tui_helpers import (FRAG, TINY, deterministic_env, inspect_busy_gpu, settle, step,  # noqa: F401
@@ -86,6 +86,20 @@ def test_an_error_in_an_arm_process_reaches_the_caller_and_the_arm_stays_usable(
             remote.fork(placement="nope")
         assert not remote.forked
         assert remote.step()[0].step == 2
+    finally:
+        remote.close()
+
+
+def test_an_arm_process_that_dies_names_its_exit_code_and_crash_log():
+    remote = Session(Simulation.from_scenario(TINY), processes=True)
+    arm = remote.a
+    try:
+        arm._conn.send(("step",))  # not (method, args, kwargs): the child's loop itself fails
+        with pytest.raises(RemoteArmError, match=r"process of arm A ended \(exit code 1\).*traceback is in"):
+            arm.step()
+        log = crash_log(arm._child.proc.pid)
+        assert "ValueError" in log.read_text()
+        log.unlink()
     finally:
         remote.close()
 
