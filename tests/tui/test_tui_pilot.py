@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable, Input
 
-from tui.app import SPEEDS
+from tui.app import SPEEDS, make_app
 from tui.screens.help import HelpScreen
 from tui.screens.inspector import InspectorScreen
 from tui.screens.main import MainScreen
 from tui.widgets.alloc_table import AllocTable
 from tui.widgets.gpu_grid import GpuGrid
 from tui.widgets.header import SimHeader
-from tui_helpers import (ALIBABA_DATA, deterministic_env, inspect_busy_gpu, settle, step,  # noqa: F401
+from tui_helpers import (ALIBABA_DATA, FRAG, deterministic_env, inspect_busy_gpu, settle, step,  # noqa: F401
                          tiny_app, wait_until)
 
 SIZE = (160, 50)
@@ -371,3 +371,20 @@ async def test_table_rebuild_on_heavy_churn_matches_the_incremental_path_and_kee
         incremental = [table.coordinate_to_cell_key((i, 0)).row_key.value for i in range(table.row_count)]
         assert rebuilt == incremental
         assert sorted(rebuilt, key=int) == sorted((str(jv.job_id) for jv in churned), key=int)
+
+
+async def test_event_log_keeps_its_newest_line_in_view_when_the_layout_shrinks_it():
+    """The log is anchored: a layout pass alone (no new write) keeps the newest line at
+    the bottom, so a screen captured before the next refresh never shows it mid-scroll."""
+    from tui.widgets.event_log import EventLog
+
+    app = make_app(FRAG)
+    async with app.run_test(size=SIZE) as pilot:
+        await step(pilot, 30)
+        log = app.screen.query_one(EventLog)
+        assert log.max_scroll_y > 0 and log.scroll_y == log.max_scroll_y
+        before = log.max_scroll_y
+        await pilot.resize_terminal(SIZE[0], SIZE[1] - 8)
+        await pilot.pause()
+        assert log.max_scroll_y > before
+        assert log.scroll_y == log.max_scroll_y

@@ -34,6 +34,14 @@ class EventLog(RichLog):
                          auto_scroll=True)
         self.shown: dict[str, int] = {}
 
+    def on_mount(self) -> None:
+        # Anchored: every layout pass (not only the refresh after a write, RichLog's own
+        # auto-scroll) puts the newest line at the bottom until the user scrolls up.  A
+        # screen captured right after a sync — a snapshot, or the inspector pushed over the
+        # main screen while the log was shrinking — then never shows the log mid-scroll
+        # (a snapshot test flaked on that with arms in processes).
+        self.anchor()
+
     def reset(self) -> None:
         self.clear()
         self.shown = {}
