@@ -13,7 +13,11 @@
 2. Rounds per second in play mode at maximum speed, A alone and with the A/B fork open
    (targets ≥ 10 and ≥ 5 on the full Alibaba cluster with sharing on and FGD:
    bench/alibaba-play.yaml, 1 700 openb jobs), plus the 36:36:36 teaching scenario and the
-   Gavel 6 212-GPU cluster.  Each play window is followed by the engine alone stepping the
+   Gavel 6 212-GPU cluster.  bench/alibaba-play.yaml's 1 700 jobs all arrive at t = 0 and
+   drain away during the window (≈ 450 are left by round 80), so a second Alibaba row,
+   "sustained load" (bench/alibaba-steady.yaml: openb jobs arriving every 20 s), is warmed
+   up to 1 700 active jobs and played from there; every row prints the rounds and the
+   range of active jobs it covered.  Each play window is followed by the engine alone stepping the
    very same rounds from the same state (``Simulation.step()`` in a loop, two simulations
    for the fork), so the UI's share of the time is visible whatever the engine costs:
    *UI efficiency* = play rate / engine-alone rate.  Above 512 GPUs play mode keeps no
@@ -45,9 +49,9 @@ sys.path.insert(0, str(REPO))
 from textual.screen import Screen  # noqa: E402
 
 from engine import Simulation  # noqa: E402
-from tui.app import SPEEDS, make_app, tune_gc  # noqa: E402
+from tui.app import SPEEDS, FragscopeApp, make_app, tune_gc  # noqa: E402
 from tui.arm_process import PROCESSES_ENV  # noqa: E402
-from tui.session import PLAY_RECORDS_MAX_GPUS  # noqa: E402
+from tui.session import PLAY_RECORDS_MAX_GPUS, Session  # noqa: E402
 from tui.widgets.gpu_grid import GpuGrid  # noqa: E402
 
 BIG = REPO / "bench" / "big-cluster.yaml"
@@ -55,6 +59,7 @@ ALIBABA = REPO / "scenarios" / "teach" / "alibaba-1213.yaml"
 ALIBABA_DATA = REPO.parent / "shared" / "data" / "alibaba" / "openb_node_list_gpu_node.csv"
 GAVEL36 = REPO / "scenarios" / "teach" / "gavel-36.yaml"
 ALIBABA_PLAY = REPO / "bench" / "alibaba-play.yaml"
+ALIBABA_STEADY = REPO / "bench" / "alibaba-steady.yaml"
 SIZE = (160, 50)
 
 _render_time = [0.0]
@@ -103,15 +108,29 @@ async def frame_times(scenario: Path, heatmap: bool, frames: int, table: bool) -
 
 
 WARMUP_ROUNDS = 2
+STEADY_ACTIVE = 1700  # the steady-load row plays from the first round with this many active jobs
 
 
-async def play_rate(scenario: Path, fork: bool, seconds: float) -> tuple[float, int, int, str]:
-    """(rounds/s, first round, rounds played, arm mode) of the app playing at maximum speed."""
-    app = make_app(scenario, speed_index=len(SPEEDS) - 1)
+def warmed_up(scenario: Path, active: int | None) -> Simulation:
+    """The scenario after WARMUP_ROUNDS rounds or, with ``active``, after as many rounds as
+    it takes to reach that many active jobs (at most 1 000)."""
+    sim = Simulation.from_scenario(scenario)
+    sim.explain = sim.gpu_fill().size <= PLAY_RECORDS_MAX_GPUS
+    for _ in range(WARMUP_ROUNDS):
+        sim.step()
+    while active is not None and len(sim.active_job_ids()) < active and sim.step_index < 1000:
+        sim.step()
+    sim.explain = True  # as a fresh app's simulation (play mode switches records off itself)
+    return sim
+
+
+async def play_rate(start_sim: Simulation, fork: bool, seconds: float) -> tuple[float, int, int, str]:
+    """(rounds/s, first round, rounds played, arm mode) of the app playing at maximum speed
+    from a copy of ``start_sim``."""
+    app = FragscopeApp(Session(start_sim.clone()), speed_index=len(SPEEDS) - 1)
+    app.theme, app.animation_level = "textual-dark", "none"  # as make_app
     mode = "processes" if app.session.processes else "local"
     async with app.run_test(size=SIZE) as pilot:
-        await app.wait_for_engine()
-        app.run_engine("step", WARMUP_ROUNDS)
         await app.wait_for_engine()
         if fork:
             await pilot.press("s")
@@ -128,24 +147,24 @@ async def play_rate(scenario: Path, fork: bool, seconds: float) -> tuple[float, 
         return (stopped - start) / elapsed, start, stopped - start, mode
 
 
-def engine_rate(scenario: Path, fork: bool, start: int, rounds: int) -> float:
+def engine_rate(start_sim: Simulation, fork: bool, rounds: int) -> tuple[float, int, int]:
     """Rounds/s of the bare engine over the same rounds (A, or A and a sharing-flipped B),
-    keeping decision records exactly when play mode does (not above PLAY_RECORDS_MAX_GPUS)."""
-    sim = Simulation.from_scenario(scenario)
-    for _ in range(start):
-        sim.step()
+    keeping decision records exactly when play mode does (not above PLAY_RECORDS_MAX_GPUS);
+    and A's active jobs before the first and after the last of them."""
+    sim = start_sim.clone()
     sim.explain = sim.gpu_fill().size <= PLAY_RECORDS_MAX_GPUS
     sims = [sim]
     if fork:
         b = sim.clone()
         b.set_sharing(not sim.sharing)
         sims.append(b)
+    first = len(sim.active_job_ids())
     t0 = time.perf_counter()
     for _ in range(max(1, rounds)):
         for s in sims:
             if not s.done:
                 s.step()
-    return max(1, rounds) / (time.perf_counter() - t0)
+    return max(1, rounds) / (time.perf_counter() - t0), first, len(sim.active_job_ids())
 
 
 async def main(frames: int, seconds: float, only: str | None) -> None:
@@ -165,24 +184,31 @@ async def main(frames: int, seconds: float, only: str | None) -> None:
                     print(f"  {label:<21} {gpus} GPUs {mode} {what}: render {1000 * render:6.1f} ms   "
                           f"end-to-end {1000 * e2e:6.1f} ms", flush=True)
     if only in (None, "play"):
-        print(f"play mode at max speed from round {WARMUP_ROUNDS}, {seconds:g} s windows, median of 3; "
+        print(f"play mode at max speed from round {WARMUP_ROUNDS} (sustained load: from the first round with "
+              f"{STEADY_ACTIVE} active jobs), {seconds:g} s windows, median of 3; "
               "engine alone = the same rounds without the UI")
         runs = []
         if ALIBABA_DATA.exists():
-            runs.append((ALIBABA_PLAY, "Alibaba 6212 sharing+FGD"))
-        runs += [(GAVEL36, "36:36:36 (108 GPUs)"), (BIG, "Gavel 6212 GPUs")]
-        for scenario, label in runs:
+            runs.append((ALIBABA_PLAY, "Alibaba 6212 sharing+FGD", None))
+            runs.append((ALIBABA_STEADY, "Alibaba, sustained load", STEADY_ACTIVE))
+        runs += [(GAVEL36, "36:36:36 (108 GPUs)", None), (BIG, "Gavel 6212 GPUs", None)]
+        for scenario, label, active in runs:
+            start_sim = warmed_up(scenario, active)
             for fork in (False, True):
-                play, eng, eff = [], [], []
+                play, eng, eff, load = [], [], [], []
                 for _ in range(3):
-                    rate, start, rounds, mode = await play_rate(scenario, fork, seconds)
-                    alone = engine_rate(scenario, fork, start, rounds)
+                    rate, start, rounds, mode = await play_rate(start_sim, fork, seconds)
+                    alone, first, last = engine_rate(start_sim, fork, rounds)
                     play.append(rate)
                     eng.append(alone)
                     eff.append(rate / alone)
+                    load.append((first, last))
+                lo = min(min(x) for x in load)
+                hi = max(max(x) for x in load)
                 print(f"  {label:<25} {'A/B fork' if fork else 'A only  '} ({mode}): "
                       f"{statistics.median(play):6.1f} rounds/s   engine alone {statistics.median(eng):6.1f}   "
-                      f"UI efficiency {100 * statistics.median(eff):3.0f} %", flush=True)
+                      f"UI efficiency {100 * statistics.median(eff):3.0f} %   "
+                      f"rounds {start}-{start + rounds}, {lo}-{hi} active jobs", flush=True)
 
 
 if __name__ == "__main__":
