@@ -386,17 +386,26 @@ def select_and_place(s: SimState, cfg: MechanismConfig, types: list[str], policy
         # A job that did not fit on the type it was selected for may still fit on one
         # of its later types in the walk (e.g. small servers whose CPU or memory ran
         # out): only the failed (job, type) pairs are skipped.
+        # Each type's rows are first cut (numpy) to those the loop could act on: jobs not
+        # placed before the repair whose demand fits the budget the type starts with
+        # (placements only grow and budgets only shrink, so the loop skips the others).
         skip = set(failed)
-        for j, w in ((ids[r], w) for w, rows in walk for r in rows.tolist()):
-            if j in new or (j, w) in skip:
-                continue
-            milli, need = demand(j)
-            if need > budget[w]:
-                continue
-            gpus = placer.place(s.jobs[j], w, milli, s.num_steps, explain)
-            if gpus is not None:
-                budget[w] -= need
-                new[j] = gpus
+        placed = np.zeros(len(ids), bool)
+        row_of = dict(zip(ids, range(len(ids))))
+        placed[[row_of[j] for j in new]] = True
+        for w, rows in walk:
+            rows = rows[~placed[rows] & (need_arr[rows] <= budget[w])]
+            for r in rows.tolist():
+                j = ids[r]
+                if j in new or (j, w) in skip:
+                    continue
+                milli, need = demand(j)
+                if need > budget[w]:
+                    continue
+                gpus = placer.place(s.jobs[j], w, milli, s.num_steps, explain)
+                if gpus is not None:
+                    budget[w] -= need
+                    new[j] = gpus
     for j in new:
         streak.pop(j, None)
     for j in new:
@@ -425,7 +434,12 @@ def _keep_then_place(s: SimState, placer, chosen, demand, gpu_type_of, explain: 
             new[j] = prev
         else:
             fresh.append((j, w))
-    fresh.sort(key=lambda jw: (s.jobs[jw[0]].scale_factor, demand(jw[0])[0]), reverse=True)
+    # Largest first: by (scale factor, milli per GPU), stable for ties.  One int key per
+    # entry (milli < 2048) and a C-level key function: a per-entry lambda building a
+    # tuple cost ~4 % of a round at 1 800 jobs.  Same order as sorting on the tuple.
+    jobs = s.jobs
+    keys = [jobs[j].scale_factor * 2048 + demand(j)[0] for j, _ in fresh]
+    fresh = [fresh[i] for i in sorted(range(len(fresh)), key=keys.__getitem__, reverse=True)]
     for j, w in fresh:
         gpus = placer.place(s.jobs[j], w, demand(j)[0], s.num_steps, explain)
         if gpus is None:
