@@ -130,6 +130,28 @@ def test_ab_command_writes_both_arms_and_deltas(tmp_path):
     assert json.loads((tmp_path / "fork" / "ab.json").read_text())["fork_at_round"] == 5
 
 
+def test_ab_arms_in_parallel_processes_give_the_same_files_as_one_after_the_other(tmp_path):
+    from engine import load_scenario
+    from engine.ab import run_ab
+
+    pods = shared_path("data", "alibaba", "openb_pod_list_default.csv")
+    scenario = {"cluster": {"servers": [{"model": "G2", "count": 3, "gpus": 8, "cpu_milli": 96000,
+                                         "memory_mib": 393216}]},
+                "workload": {"generate": {"lam": 1800, "window": [3, 12], "mix": f"openb:{pods}",
+                                          "unhostable": "skip"}},
+                "placement": "fgd", "round_seconds": 600}
+    for fork_at in (None, 4):
+        seen: dict[str, list[int]] = {"A": [], "B": []}
+        outs = []
+        for workers in (1, 2):
+            out = tmp_path / f"w{workers}-{fork_at}"
+            run_ab(load_scenario(scenario), out, fork_at=fork_at, workers=workers,
+                   progress=lambda arm, done, now: seen[arm].append(done))
+            outs.append({p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()})
+        assert outs[0] == outs[1] and len(outs[0]) == 7  # ab.json + 3 files per arm
+        assert seen["A"] and seen["B"]
+
+
 def test_fill_command_writes_curves_and_median(tmp_path):
     nodes = shared_path("data", "alibaba", "openb_node_list_gpu_node.csv")
     pods = shared_path("data", "alibaba", "openb_pod_list_gpushare100.csv")

@@ -55,12 +55,13 @@ def cmd_ab(args: argparse.Namespace) -> int:
     total = 2 * (len(range(*window)) if window else len(config.workload.jobs))
     bar = Progress.for_terminal(total, "ab", args.quiet)
     done = {"A": 0, "B": 0}
+    clock = {"A": 0.0, "B": 0.0}
 
-    def on_step(arm: str, sim) -> None:
-        done[arm] = sum(1 for j, v in sim.state.jct.items() if window is None or window[0] <= j < window[1])
-        bar.update(done["A"] + done["B"], f"jobs (arm {arm}, t={sim.now / 3600:.1f} h)")
+    def progress(arm: str, jobs_done: int, now: float) -> None:
+        done[arm], clock[arm] = jobs_done, now
+        bar.update(done["A"] + done["B"], f"jobs (A t={clock['A'] / 3600:.1f} h, B t={clock['B'] / 3600:.1f} h)")
 
-    result = run_ab(config, Path(args.out), fork_at=args.fork_at, on_step=on_step)
+    result = run_ab(config, Path(args.out), fork_at=args.fork_at, progress=progress, workers=args.workers)
     bar.close()
     if not args.quiet:
         for key in ("avg_jct_s", "jobs_completed", "utilization", "mean_frag_rate_pct", "mean_occupied_nodes"):
@@ -99,6 +100,9 @@ def register(sub: "argparse._SubParsersAction", add_overrides) -> None:
     p.add_argument("--out", required=True)
     p.add_argument("--fork-at", type=int, default=None, metavar="ROUND",
                    help="run A to this round, then clone it and switch sharing on in the clone")
+    p.add_argument("--workers", type=int, default=None, choices=(1, 2),
+                   help="2 = the arms in parallel processes, 1 = one after the other "
+                        "(default: 2 when two cores are free)")
     add_overrides(p)
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_ab)
