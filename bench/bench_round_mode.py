@@ -5,7 +5,8 @@ default pod list (exact milli-GPU/CPU/memory), GPU sharing on, FGD placement,
 max_min_fairness_perf.  Prints medians over rounds of:
 * the time per round spent in selection, placement and fragmentation metrics
   (everything but the LP), target <= 50 ms (the Gavel fork: 0.64 s per round);
-* the LP recompute time at that size, target <= 0.5 s.
+* the LP recompute time at that size, target <= 0.5 s;
+* the time to clone the state (what a fork and each rewind checkpoint cost).
 
 ``--load drain`` (default): all jobs arrive at t = 0 and none after, so completions shrink
 the set during the timed rounds (1 700 -> ~1 000 over 20 rounds).  ``--load sustained``:
@@ -89,6 +90,13 @@ def main() -> None:
     print(f"per round without LP (selection + placement + metrics): median {statistics.median(no_lp) * 1000:.1f} ms "
           f"over {len(no_lp)} rounds (min {min(no_lp) * 1000:.1f}, max {max(no_lp) * 1000:.1f}); target <= 50 ms")
     lp_median("at the end")
+    copies = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        sim.clone()
+        copies.append(time.perf_counter() - t0)
+    print(f"clone / snapshot of the state ({len(s.jobs)} active jobs, {len(s.rounds)} rounds of history): "
+          f"median {statistics.median(copies) * 1000:.1f} ms of 5 (the UI's fork and rewind checkpoints)")
     if with_lp:
         print(f"rounds with an LP recompute: median {statistics.median(with_lp) * 1000:.0f} ms over {len(with_lp)}")
 

@@ -8,6 +8,7 @@ mechanism can be checked line by line against gavel.md.
 
 from __future__ import annotations
 
+import copy
 import random
 from dataclasses import dataclass, field
 
@@ -18,7 +19,7 @@ from .policies import Policy
 MicroTask = tuple[float, int, tuple[int, ...], float]
 
 
-@dataclass
+@dataclass(frozen=True)
 class RoundRecord:
     """One row of rounds.csv: what the round that started at ``time`` looked like."""
 
@@ -33,6 +34,17 @@ class RoundRecord:
     lp_recomputed: bool
     busy_milli: int = 0
     frag: tuple | None = None  # (frag milli, frag rate %, frag/total %, unalloc %, occupied, partial)
+
+
+# SimState fields whose values hold only immutable leaves (numbers, None, strings, tuples,
+# Jobs, RoundRecords), by shape.  deepcopy walks every leaf through its memo; copying
+# these by structure instead gives the same independent value several times faster
+# (the UI's checkpoint of 1 800 Alibaba jobs: ~40 ms -> ~3 ms).  Everything else is deep-copied.
+_FLAT_DICTS = frozenset(("jobs", "steps_run", "worker_time", "failures", "start_ts", "latest_ts",
+                         "jct", "completion_time", "assignments", "assignment_milli",
+                         "unplaced_streak"))
+_DICTS_OF_ROWS = frozenset(("job_time", "throughputs", "allocation", "priorities", "deficits"))
+_LISTS = frozenset(("arrived", "gpu_busy", "dispatched", "rounds"))
 
 
 @dataclass
@@ -88,3 +100,31 @@ class SimState:
     done: bool = False
     idle_steps: int = 0
     rounds: list[RoundRecord] = field(default_factory=list)
+
+    def __deepcopy__(self, memo: dict) -> "SimState":
+        """An independent copy (see _FLAT_DICTS).  Copied containers and rows are entered
+        in ``memo``, so an object also reachable from a deep-copied field (the policy, the
+        placer) stays shared in the copy exactly as deepcopy would keep it."""
+        new = object.__new__(SimState)
+        memo[id(self)] = new
+        out = new.__dict__
+        for k, v in self.__dict__.items():
+            done = memo.get(id(v))
+            if done is not None:
+                out[k] = done
+                continue
+            if k in _FLAT_DICTS:
+                out[k] = memo[id(v)] = dict(v)
+            elif k in _LISTS:
+                out[k] = memo[id(v)] = list(v)
+            elif k in _DICTS_OF_ROWS:
+                rows = {}
+                for key, row in v.items():
+                    got = memo.get(id(row))
+                    if got is None:
+                        got = memo[id(row)] = dict(row)
+                    rows[key] = got
+                out[k] = memo[id(v)] = rows
+            else:
+                out[k] = copy.deepcopy(v, memo)
+        return new

@@ -54,3 +54,34 @@ def test_clone_is_independent():
     sim.step()
     assert sim.step_index == 1 and fork.step_index == 0
     assert fork.state.jobs == {} and sim.state.jobs
+
+
+def test_state_copy_shares_no_mutable_container_and_keeps_shared_objects_shared():
+    """SimState copies its flat dicts, rows and lists by structure (engine/state.py):
+    each copied container must be new, equal, independent, and an object reached
+    through another path of the same deepcopy must stay one object."""
+    import copy
+
+    from engine.state import _DICTS_OF_ROWS, _FLAT_DICTS, _LISTS
+
+    sim = Simulation.from_scenario(SCENARIOS / "teach" / "frag-demo.yaml")
+    for _ in sim.run(max_steps=12):
+        pass
+    s = sim.state
+    c = copy.deepcopy(s)
+    for name in _FLAT_DICTS | _DICTS_OF_ROWS | _LISTS:
+        assert getattr(c, name) == getattr(s, name) and getattr(c, name) is not getattr(s, name), name
+    for name in _DICTS_OF_ROWS:
+        for key, row in getattr(s, name).items():
+            assert getattr(c, name)[key] is not row, (name, key)
+    j = next(iter(s.job_time))
+    w = next(iter(s.job_time[j]))
+    before = s.job_time[j][w]
+    c.job_time[j][w] += 1.0
+    c.priorities[w][j] = -1.0
+    c.dispatched.append((0.0, -1, (), 0))
+    assert s.job_time[j][w] == before and s.priorities[w][j] != -1.0 and (0.0, -1, (), 0) not in s.dispatched
+    for order in (("alloc", "state"), ("state", "alloc")):
+        both = {"alloc": s.allocation, "state": s}
+        out = copy.deepcopy({k: both[k] for k in order})
+        assert out["alloc"] is out["state"].allocation and out["alloc"] == s.allocation
