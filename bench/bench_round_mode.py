@@ -10,7 +10,7 @@ max_min_fairness_perf.  Prints medians over rounds of:
 
 ``--load drain`` (default): all jobs arrive at t = 0 and none after, so completions shrink
 the set during the timed rounds (1 700 -> ~1 000 over 20 rounds).  ``--load sustained``:
-openb jobs arrive every 20 s on average (bench/alibaba-steady.yaml); the simulation is
+bench/alibaba-steady.yaml (openb jobs arriving every 20 s on average); the simulation is
 warmed up until ``--jobs`` are active and timed from there, while the set keeps growing.
 
 Usage: python bench/bench_round_mode.py [--jobs 1700] [--rounds 40] [--load drain|sustained]
@@ -27,6 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 SHARED = REPO.parent / "shared" / "data" / "alibaba"
+STEADY = REPO / "bench" / "alibaba-steady.yaml"
 
 from engine import Simulation, load_scenario  # noqa: E402
 from engine.mechanism import allocation_inputs  # noqa: E402
@@ -40,17 +41,18 @@ def main() -> None:
     ap.add_argument("--load", choices=("drain", "sustained"), default="drain")
     args = ap.parse_args()
     sustained = args.load == "sustained"
-    scenario = {
-        "seed": 0, "round_seconds": 600,
-        "cluster": {"nodes_csv": str(SHARED / "openb_node_list_gpu_node.csv")},
-        "workload": {"generate": {"lam": 20 if sustained else 0,
-                                  "window": [0, 100_000 if sustained else args.jobs],
-                                  "mix": f"openb:{SHARED / 'openb_pod_list_default.csv'}",
-                                  "unhostable": "skip"}},
-        "policy": "max_min_fairness_perf", "placement": args.placement, "sharing": True,
-    }
+    if sustained:
+        scenario, overrides = STEADY, [f"placement={args.placement}"]
+    else:
+        scenario, overrides = {
+            "seed": 0, "round_seconds": 600,
+            "cluster": {"nodes_csv": str(SHARED / "openb_node_list_gpu_node.csv")},
+            "workload": {"generate": {"lam": 0, "window": [0, args.jobs],
+                                      "mix": f"openb:{SHARED / 'openb_pod_list_default.csv'}"}},
+            "policy": "max_min_fairness_perf", "placement": args.placement, "sharing": True,
+        }, []
     t0 = time.perf_counter()
-    sim = Simulation(load_scenario(scenario), explain=False)
+    sim = Simulation(load_scenario(scenario, overrides), explain=False)
     print(f"cluster: {sim.config.cluster.num_gpus} GPUs on {len(sim.config.cluster.servers)} servers; "
           f"load {time.perf_counter() - t0:.2f} s")
     t0 = time.perf_counter()

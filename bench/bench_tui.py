@@ -195,7 +195,7 @@ async def main(frames: int, seconds: float, only: str | None) -> None:
         for scenario, label, active in runs:
             start_sim = warmed_up(scenario, active)
             for fork in (False, True):
-                play, eng, eff, load = [], [], [], []
+                play, eng, eff, load, spans = [], [], [], [], []
                 for _ in range(3):
                     rate, start, rounds, mode = await play_rate(start_sim, fork, seconds)
                     alone, first, last = engine_rate(start_sim, fork, rounds)
@@ -203,12 +203,13 @@ async def main(frames: int, seconds: float, only: str | None) -> None:
                     eng.append(alone)
                     eff.append(rate / alone)
                     load.append((first, last))
+                    spans.append((start, start + rounds))
                 lo = min(min(x) for x in load)
                 hi = max(max(x) for x in load)
                 print(f"  {label:<25} {'A/B fork' if fork else 'A only  '} ({mode}): "
                       f"{statistics.median(play):6.1f} rounds/s   engine alone {statistics.median(eng):6.1f}   "
                       f"UI efficiency {100 * statistics.median(eff):3.0f} %   "
-                      f"rounds {start}-{start + rounds}, {lo}-{hi} active jobs", flush=True)
+                      f"rounds {min(a for a, _ in spans)}-{max(b for _, b in spans)}, {lo}-{hi} active jobs", flush=True)
 
 
 if __name__ == "__main__":

@@ -390,9 +390,7 @@ def select_and_place(s: SimState, cfg: MechanismConfig, types: list[str], policy
         # placed before the repair whose demand fits the budget the type starts with
         # (placements only grow and budgets only shrink, so the loop skips the others).
         skip = set(failed)
-        placed = np.zeros(len(ids), bool)
-        row_of = dict(zip(ids, range(len(ids))))
-        placed[[row_of[j] for j in new]] = True
+        placed = np.isin(cols.ids, np.fromiter(new, np.int64, len(new)))
         for w, rows in walk:
             rows = rows[~placed[rows] & (need_arr[rows] <= budget[w])]
             for r in rows.tolist():
