@@ -21,7 +21,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .atomic import atomic_write
-from .errors import SimulationError
+from .errors import InputError, SimulationError
 from .fill import free_cores
 from .results import summary, to_json, write_run_outputs
 from .scenario import ScenarioConfig
@@ -81,8 +81,10 @@ def _arm_process(conn: Connection, sim: Simulation) -> None:
                 conn.send(("progress", measured_done(sim), sim.now))
                 last = now
         conn.send(("done", sim))
-    except Exception as exc:  # reported by the parent as one clear error
-        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    except (InputError, SimulationError) as exc:  # the parent re-raises it as is (exit codes)
+        conn.send(("error", exc))
+    except Exception as exc:  # anything else: reported by the parent as one clear error
+        conn.send(("error", SimulationError(f"arm B failed: {type(exc).__name__}: {exc}")))
     finally:
         conn.close()
 
@@ -131,7 +133,7 @@ class _ChildArm:
         elif kind == "done":
             self.result = msg[1]
         else:
-            raise SimulationError(f"arm B failed: {msg[1]}")
+            raise msg[1]
 
 
 def run_ab(config: ScenarioConfig, out_dir: Path, fork_at: int | None = None,

@@ -152,6 +152,36 @@ def test_ab_arms_in_parallel_processes_give_the_same_files_as_one_after_the_othe
         assert seen["A"] and seen["B"]
 
 
+def test_ab_child_arm_errors_reach_the_parent_with_their_type():
+    """An error in arm B's process is raised in the parent as the sequential path would
+    raise it (an InputError keeps its source, so the CLI still exits 2)."""
+    from multiprocessing import Pipe
+
+    from engine import InputError, SimulationError
+    from engine.ab import _arm_process, _ChildArm
+
+    class Failing:
+        def __init__(self, exc):
+            self.exc = exc
+
+        def run(self):
+            raise self.exc
+            yield  # a generator, like Simulation.run
+
+    sent = []
+    for exc in (InputError("x.yaml: key", "bad value"), ValueError("boom")):
+        r, w = Pipe(duplex=False)
+        _arm_process(w, Failing(exc))
+        sent.append(r.recv())
+    (k1, e1), (k2, e2) = sent
+    assert k1 == k2 == "error"
+    assert isinstance(e1, InputError) and e1.source == "x.yaml: key" and e1.message == "bad value"
+    assert isinstance(e2, SimulationError) and "ValueError: boom" in str(e2)
+    arm = object.__new__(_ChildArm)
+    with pytest.raises(InputError, match="bad value"):
+        arm._handle(("error", e1))
+
+
 def test_fill_command_writes_curves_and_median(tmp_path):
     nodes = shared_path("data", "alibaba", "openb_node_list_gpu_node.csv")
     pods = shared_path("data", "alibaba", "openb_pod_list_gpushare100.csv")
