@@ -16,17 +16,15 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import sys
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
-from engine import Simulation  # noqa: E402
-from engine.policies import AllocationInputs, make_policy  # noqa: E402
-from engine.throughputs import builtin_path, load_throughputs  # noqa: E402
-from engine.workload.gavel_generator import GeneratorConfig, generate_job  # noqa: E402
+from fragscope import Simulation  # noqa: E402
+from fragscope.policies import AllocationInputs, make_policy  # noqa: E402
+from fragscope.core.throughputs import builtin_path, load_throughputs  # noqa: E402
+from fragscope.workload.gavel_generator import GeneratorConfig, generate_job  # noqa: E402
 
 
 def bench_run(policy: str, repeat: int) -> None:

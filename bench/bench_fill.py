@@ -18,19 +18,15 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
-from engine.alibaba import read_node_list, read_pod_list  # noqa: E402
-from engine.fill import run_one  # noqa: E402
-
-DATA = ROOT.parent / "shared" / "data" / "alibaba"
-
+from fragscope.core.builtin import alibaba_trace  # noqa: E402
+from fragscope.experiments.fill import run_one  # noqa: E402
+from fragscope.workload.alibaba import read_node_list, read_pod_list  # noqa: E402
 
 def time_run(placement: str, seed: int, fgd_mode: str = "score") -> tuple[float, object]:
     t0 = time.perf_counter()
-    nodes = read_node_list(DATA / "openb_node_list_gpu_node.csv")
-    pods = read_pod_list(DATA / "openb_pod_list_default.csv")
+    nodes = read_node_list(alibaba_trace("default")[0])
+    pods = read_pod_list(alibaba_trace("default")[1])
     run = run_one(nodes, pods, placement, seed, fgd_mode=fgd_mode)
     return time.perf_counter() - t0, run
 
@@ -42,9 +38,6 @@ def main(argv=None) -> int:
     ap.add_argument("--placements", default="fgd,bestfit,random")
     ap.add_argument("--fgd-mode", default="score", choices=("score", "exact"))
     args = ap.parse_args(argv)
-    if not DATA.exists():
-        print(f"data not found at {DATA}", file=sys.stderr)
-        return 2
     print(f"fill-up, default trace, seed {args.seed}, median of {args.repeat} runs")
     for p in args.placements.split(","):
         times, run = [], None

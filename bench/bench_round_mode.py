@@ -20,17 +20,14 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-SHARED = REPO.parent / "shared" / "data" / "alibaba"
 STEADY = REPO / "bench" / "alibaba-steady.yaml"
 
-from engine import Simulation, load_scenario  # noqa: E402
-from engine.mechanism import allocation_inputs  # noqa: E402
+from fragscope import Simulation, load_scenario  # noqa: E402
+from fragscope.core.mechanism import allocation_inputs  # noqa: E402
 
 
 def main() -> None:
@@ -46,9 +43,9 @@ def main() -> None:
     else:
         scenario, overrides = {
             "seed": 0, "round_seconds": 600,
-            "cluster": {"nodes_csv": str(SHARED / "openb_node_list_gpu_node.csv")},
+            "cluster": {"nodes_csv": "builtin:alibaba/openb_node_list_gpu_node"},
             "workload": {"generate": {"lam": 0, "window": [0, args.jobs],
-                                      "mix": f"openb:{SHARED / 'openb_pod_list_default.csv'}"}},
+                                      "mix": "openb:builtin:alibaba/openb_pod_list_default"}},
             "policy": "max_min_fairness_perf", "placement": args.placement, "sharing": True,
         }, []
     t0 = time.perf_counter()

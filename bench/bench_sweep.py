@@ -19,15 +19,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
-from engine.sweep import SweepSpec, load_sweep, results_equal_ignoring_wall, run_sweep  # noqa: E402
+from fragscope.experiments.sweep import SweepSpec, load_sweep, results_equal_ignoring_wall, run_sweep  # noqa: E402
 
 SWEEP = REPO / "scenarios" / "sweeps" / "sharing-ab.yaml"
 

@@ -2,7 +2,7 @@
 
 1. Frame time on 6 212-GPU clusters, heatmap and bars mode, 160×50 headless:
    bench/big-cluster.yaml (2208:2000:2004 Gavel GPUs on 4-GPU servers, 1 553 servers,
-   3 000 jobs) and, when ../shared/data/alibaba is beside the repo, Alibaba's 1 213-node
+   3 000 jobs) and Alibaba's 1 213-node
    cluster (scenarios/teach/alibaba-1213.yaml).
    per frame the grid, metrics, queue, events and LP table receive a new round's frame
    (``MainScreen.apply``) and the screen is laid out and composited.  Reported:
@@ -39,24 +39,21 @@ import asyncio
 import dataclasses
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 from textual.screen import Screen  # noqa: E402
 
-from engine import Simulation  # noqa: E402
-from tui.app import SPEEDS, FragscopeApp, make_app, tune_gc  # noqa: E402
-from tui.arm_process import PROCESSES_ENV  # noqa: E402
-from tui.session import PLAY_RECORDS_MAX_GPUS, Session  # noqa: E402
-from tui.widgets.gpu_grid import GpuGrid  # noqa: E402
+from fragscope import Simulation  # noqa: E402
+from fragscope.tui.app import SPEEDS, FragscopeApp, make_app, tune_gc  # noqa: E402
+from fragscope.tui.arm_process import PROCESSES_ENV  # noqa: E402
+from fragscope.tui.session import PLAY_RECORDS_MAX_GPUS, Session  # noqa: E402
+from fragscope.tui.widgets.gpu_grid import GpuGrid  # noqa: E402
 
 BIG = REPO / "bench" / "big-cluster.yaml"
 ALIBABA = REPO / "scenarios" / "teach" / "alibaba-1213.yaml"
-ALIBABA_DATA = REPO.parent / "shared" / "data" / "alibaba" / "openb_node_list_gpu_node.csv"
 GAVEL36 = REPO / "scenarios" / "teach" / "gavel-36.yaml"
 ALIBABA_PLAY = REPO / "bench" / "alibaba-play.yaml"
 ALIBABA_STEADY = REPO / "bench" / "alibaba-steady.yaml"
@@ -172,9 +169,7 @@ async def main(frames: int, seconds: float, only: str | None) -> None:
     tune_gc()  # as `fragscope view` does
     if only in (None, "frames"):
         print(f"frame time, {SIZE[0]}x{SIZE[1]}, median of {frames} frames")
-        clusters = [("Gavel 2208:2000:2004", BIG)]
-        if ALIBABA_DATA.exists():
-            clusters.append(("Alibaba 1213 nodes", ALIBABA))
+        clusters = [("Gavel 2208:2000:2004", BIG), ("Alibaba 1213 nodes", ALIBABA)]
         for label, scenario in clusters:
             for heatmap in (True, False):
                 for table in (False, True):
@@ -187,11 +182,9 @@ async def main(frames: int, seconds: float, only: str | None) -> None:
         print(f"play mode at max speed from round {WARMUP_ROUNDS} (sustained load: from the first round with "
               f"{STEADY_ACTIVE} active jobs), {seconds:g} s windows, median of 3; "
               "engine alone = the same rounds without the UI")
-        runs = []
-        if ALIBABA_DATA.exists():
-            runs.append((ALIBABA_PLAY, "Alibaba 6212 sharing+FGD", None))
-            runs.append((ALIBABA_STEADY, "Alibaba, sustained load", STEADY_ACTIVE))
-        runs += [(GAVEL36, "36:36:36 (108 GPUs)", None), (BIG, "Gavel 6212 GPUs", None)]
+        runs = [(ALIBABA_PLAY, "Alibaba 6212 sharing+FGD", None),
+                (ALIBABA_STEADY, "Alibaba, sustained load", STEADY_ACTIVE),
+                (GAVEL36, "36:36:36 (108 GPUs)", None), (BIG, "Gavel 6212 GPUs", None)]
         for scenario, label, active in runs:
             start_sim = warmed_up(scenario, active)
             for fork in (False, True):

@@ -31,14 +31,11 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
-from engine.fill import run_fill  # noqa: E402
+from fragscope.core.builtin import alibaba_trace  # noqa: E402
+from fragscope.experiments.fill import run_fill  # noqa: E402
 
-SHARED = ROOT.parent / "shared"
-DATA = SHARED / "data" / "alibaba"
-REFERENCE = SHARED / "reference" / "fgd" / "reference_curves.csv"
+REFERENCE = ROOT / "tests" / "reference" / "fgd" / "reference_curves.csv"   # FGD's own simulator
 SIX = ("fgd", "bestfit", "packing", "clustering", "dotprod", "random")
 REF_NAME = {"fgd": "FGD", "bestfit": "BestFit", "packing": "GpuPacking", "clustering": "GpuClustering",
             "dotprod": "DotProd", "random": "Random"}
@@ -128,13 +125,13 @@ def run_checks(seeds=range(42, 52), workers: int | None = None, all_policies: bo
     rows: list[Row] = []
     orders: list[OrderCheck] = []
     t0 = time.perf_counter()
-    nodes_csv = DATA / "openb_node_list_gpu_node.csv"
+    nodes_csv, _ = alibaba_trace("default")          # the packaged lists
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(out_root) if out_root else Path(tmp)
         for trace in ("default",) + OTHER_TRACES:
             placements = SIX if (trace == "default" or all_policies) else ("fgd", "bestfit", "random")
             t = time.perf_counter()
-            out = run_fill(nodes_csv, DATA / f"openb_pod_list_{trace}.csv", placements, list(seeds),
+            out = run_fill(nodes_csv, alibaba_trace(trace)[1], placements, list(seeds),
                            base / trace, workers=workers)
             log(f"  {trace}: {len(out.runs)} runs in {time.perf_counter() - t:.0f} s")
             for p in placements:

@@ -5,7 +5,10 @@ runs back to back can disagree more than the change being measured.  Here both e
 run in the same process on the same scenario and step alternately, round by round: the
 noise hits both alike and the per-round ratio is stable.  The baseline's ``engine``
 package is extracted with ``git archive`` into a temporary folder and imported as
-``engine_base`` (the engine uses relative imports only, so it loads under any name).
+``engine_base`` (the engine uses relative imports only, so it loads under any name; this
+tree is the installed ``fragscope``).  A baseline from before the packaged data
+(``builtin:alibaba/...``) gets the scenario with those names replaced by decompressed
+copies of the same lists.
 
 Prints, for rounds without an LP recompute: each engine's median and minimum time per
 round and the median per-round ratio (this tree / baseline).  Both engines must agree on
@@ -18,6 +21,7 @@ Usage: python bench/compare_round_mode.py --baseline REV [--rounds 16] [--scenar
 from __future__ import annotations
 
 import argparse
+import gzip
 import importlib
 import io
 import statistics
@@ -43,6 +47,23 @@ def load_baseline(rev: str, into: Path):
     return importlib.import_module("engine_base")
 
 
+def _plain_paths(value, tmp: Path):
+    """The scenario with every ``builtin:alibaba/NAME`` replaced by a plain CSV path."""
+    if isinstance(value, dict):
+        return {k: _plain_paths(v, tmp) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_paths(v, tmp) for v in value]
+    if isinstance(value, str) and "builtin:alibaba/" in value:
+        from fragscope.core.builtin import builtin_data
+        head, name = value.split("builtin:", 1)
+        src = builtin_data("builtin:" + name, "nodes" if "_node_list_" in name else "pods")
+        dst = tmp / (Path(name).name + ".csv")
+        if not dst.exists():
+            dst.write_bytes(gzip.decompress(src.read_bytes()))
+        return head + str(dst)
+    return value
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--baseline", required=True, help="git revision to compare against")
@@ -50,11 +71,14 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=4)
     ap.add_argument("--scenario", type=Path, default=DEFAULT_SCENARIO)
     args = ap.parse_args()
+    import fragscope as current
+    from fragscope.core.yaml_io import read_yaml
+    # an old baseline finds its tables through `resources.files("engine")`: the repo's engine/
     sys.path.insert(0, str(REPO))
-    import engine as current
     with tempfile.TemporaryDirectory() as tmp:
         base = load_baseline(args.baseline, Path(tmp))
-        sims = {"baseline": base.Simulation.from_scenario(args.scenario),
+        data = read_yaml(args.scenario)
+        sims = {"baseline": base.Simulation.from_scenario(_plain_paths(data, Path(tmp))),
                 "this tree": current.Simulation.from_scenario(args.scenario)}
         for sim in sims.values():
             sim.explain = False

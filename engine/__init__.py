@@ -1,17 +1,30 @@
-"""fragscope's simulation engine: public API.
+"""fragscope: a steppable GPU-cluster scheduler simulator (this is its public API).
 
 Everything the UI and the commands use is importable from here; nothing in this
-package imports the UI.
+package's simulator imports the UI (``fragscope.tui``).
+
+Layout (each folder one concern; the core at the bottom, experiments and reports above it):
+
+* ``core/``        the simulator: scenario, state, mechanism, simulation, views, results
+* ``workload/``    where jobs come from: Gavel traces and generator, Alibaba lists, mixes
+* ``policies/``    allocation policies (Gavel's LPs, FIFO, ...)
+* ``placement/``   where a selected job's GPUs are: node scoring (FGD and its rivals)
+* ``experiments/`` built on the core: A/B, the fill-up experiment, sweeps, capped runs
+* ``reports/``     plots and Markdown reports of sweeps and fill runs
+* ``data/``        packaged data: Gavel's tables and traces, Alibaba's 2023 lists
+* ``tui/``         the Textual app and the command line (``fragscope.tui``)
 """
 
+from .core.builtin import ShippedScenario, builtin_names, find_scenario, shipped_scenarios
+from .core.report import RoundReport
+from .core.results import summary, write_run_outputs
+from .core.scenario import PLACEMENTS, ScenarioConfig, load_scenario
+from .core.simulation import Simulation, Snapshot
 from .errors import InputError, SimulationError
 from .policies import POLICY_NAMES
-from .report import RoundReport
-from .results import summary, write_run_outputs
-from .scenario import PLACEMENTS, ScenarioConfig, load_scenario
-from .simulation import Simulation, Snapshot
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-__all__ = ["InputError", "PLACEMENTS", "POLICY_NAMES", "RoundReport", "ScenarioConfig", "Simulation", "SimulationError",
-           "Snapshot", "load_scenario", "summary", "write_run_outputs", "__version__"]
+__all__ = ["InputError", "PLACEMENTS", "POLICY_NAMES", "RoundReport", "ScenarioConfig", "ShippedScenario",
+           "Simulation", "SimulationError", "Snapshot", "builtin_names", "find_scenario", "load_scenario",
+           "shipped_scenarios", "summary", "write_run_outputs", "__version__"]

@@ -3,7 +3,7 @@ jobs wait for a recompute still finishes (Gavel would hang there)."""
 
 from __future__ import annotations
 
-from engine import Simulation
+from fragscope import Simulation
 
 
 def _static_fifo_scenario(tmp_path) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine import Simulation, write_run_outputs
+from fragscope import Simulation, write_run_outputs
 from conftest import SCENARIOS
 
 FILES = ("summary.json", "jobs.csv", "rounds.csv")
@@ -62,7 +62,7 @@ def test_state_copy_shares_no_mutable_container_and_keeps_shared_objects_shared(
     through another path of the same deepcopy must stay one object."""
     import copy
 
-    from engine.state import _DICTS_OF_ROWS, _FLAT_DICTS, _LISTS
+    from fragscope.core.state import _DICTS_OF_ROWS, _FLAT_DICTS, _LISTS
 
     sim = Simulation.from_scenario(SCENARIOS / "teach" / "frag-demo.yaml")
     for _ in sim.run(max_steps=12):

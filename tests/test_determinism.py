@@ -28,7 +28,7 @@ def test_identical_under_different_hash_seeds(tmp_path):
     for seed in ("1", "4242"):
         out = tmp_path / f"h{seed}"
         env = dict(os.environ, PYTHONHASHSEED=seed)
-        subprocess.run([sys.executable, "-m", "tui.cli", "run", str(SCENARIOS / "gavel" / "g1-mmf.yaml"),
+        subprocess.run([sys.executable, "-m", "fragscope.tui", "run", str(SCENARIOS / "gavel" / "g1-mmf.yaml"),
                         "--out", str(out), "--quiet", "--set", "workload.generate.window=[0, 40]"],
                        check=True, cwd=REPO, env=env)
         outs.append(_read(out))

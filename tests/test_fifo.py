@@ -4,7 +4,7 @@ that, and the job then waits forever)."""
 
 from __future__ import annotations
 
-from engine import Simulation
+from fragscope import Simulation
 
 PODS = """name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time
 p0,1000,4096,1,100,,LS,Running,0,100,0

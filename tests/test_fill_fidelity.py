@@ -13,20 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import InputError
-from engine.fill import run_fill
+from fragscope.errors import InputError
+from fragscope.experiments.fill import run_fill
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-
-
-def _needs_shared():
-    needed = [SHARED / "reference" / "fgd" / "reference_curves.csv",
-              SHARED / "data" / "alibaba" / "openb_pod_list_default.csv"]
-    missing = [p for p in needed if not p.exists()]
-    if missing:
-        pytest.skip(f"{missing[0]} not available (../shared is not beside the repo)")
-
 
 def _checker():
     spec = importlib.util.spec_from_file_location("check_fill_fidelity", REPO / "bench" / "check_fill_fidelity.py")
@@ -38,7 +28,6 @@ def _checker():
 
 @pytest.fixture(scope="module")
 def fidelity():
-    _needs_shared()
     mod = _checker()
     rows, orders, _ = mod.run_checks(range(42, 52), log=lambda *a: None)
     mod.report(rows, orders)          # printed with -s, handy when a check fails

@@ -27,23 +27,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.alibaba import NodeList, read_node_list, read_pod_list
-from engine.errors import InputError
-from engine.fragmentation import (NO_ACCESS, Q1_LACK_BOTH, Q2_LACK_GPU, Q3_SATISFIED, Q4_LACK_CPU,
+from fragscope.workload.alibaba import NodeList, read_node_list, read_pod_list
+from fragscope.errors import InputError
+from fragscope.core.fragmentation import (NO_ACCESS, Q1_LACK_BOTH, Q2_LACK_GPU, Q3_SATISFIED, Q4_LACK_CPU,
                                   XL_SATISFIED, XR_LACK_CPU, ClusterState, Task, TargetWorkload,
                                   TaskType, build_target_workload, frag_class, node_frag,
                                   target_workload_from_pods, task_frag)
-from engine.placement_scoring import Placer, canonical_policy, fgd_score, place_once
+from fragscope.placement.scoring import Placer, canonical_policy, fgd_score, place_once
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-ALIBABA = SHARED / "data" / "alibaba"
-
-
-def alibaba(name: str) -> Path:
-    path = ALIBABA / name
-    if not path.exists():
-        pytest.skip(f"{path} not available (../shared is not beside the repo)")
-    return path
+from conftest import alibaba  # noqa: E402  (the packaged lists, by file stem)
 
 
 # --------------------------------------------------------------------------- golden §1.4
@@ -350,7 +342,7 @@ def brute_fgd(state: ClusterState, task: Task, rank, mode: str):
 def test_fgd_matches_brute_force_over_a_run(seed, mode, scalar_limit):
     # scalar_limit 0 forces the vectorised re-score, 24 the plain-Python one
     from unittest import mock
-    with mock.patch("engine.placement_scoring._SCALAR_LIMIT", scalar_limit):
+    with mock.patch("fragscope.placement.scoring._SCALAR_LIMIT", scalar_limit):
         _fgd_brute_force_run(seed, mode)
 
 

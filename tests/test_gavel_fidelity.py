@@ -12,15 +12,15 @@ import json
 
 import pytest
 
-from conftest import SCENARIOS, run_cli, shared_path
+from conftest import SCENARIOS, reference_path, run_cli
 
 CASES = ["T1_mmf", "T1_mmfp", "T2_mmf", "T2_mmfp", "G1_mmf", "G1_mmfp"]
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_reproduces_gavel_reference_run(case, tmp_path):
-    ref = json.loads(shared_path("reference", "gavel", f"{case}.json").read_text())
-    with shared_path("reference", "gavel", f"{case}.jct.csv").open() as f:
+    ref = json.loads(reference_path("gavel", f"{case}.json").read_text())
+    with reference_path("gavel", f"{case}.jct.csv").open() as f:
         ref_jct = {int(r["job_id"]): float(r["jct_s"]) for r in csv.DictReader(f)}
     scenario = SCENARIOS / "gavel" / f"{case.lower().replace('_', '-')}.yaml"
     assert run_cli(["run", str(scenario), "--out", str(tmp_path), "--quiet"]) == 0
@@ -42,6 +42,6 @@ def test_reproduces_gavel_reference_run(case, tmp_path):
 def test_gavel_scenarios_mirror_their_command_lines():
     """The mirror scenarios name the Gavel command they reproduce."""
     for case in CASES:
-        ref = json.loads(shared_path("reference", "gavel", f"{case}.json").read_text())
+        ref = json.loads(reference_path("gavel", f"{case}.json").read_text())
         text = (SCENARIOS / "gavel" / f"{case.lower().replace('_', '-')}.yaml").read_text()
         assert f"-p {ref['params']['-p']} " in text and f"-c {ref['params']['-c']}" in text

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine import Simulation, write_run_outputs
+from fragscope import Simulation, write_run_outputs
 from conftest import REPO
 
 from golden.generate import SCENARIOS, golden_dir

@@ -14,10 +14,10 @@ import cvxpy as cp
 import numpy as np
 import pytest
 
-from engine import Simulation
-from engine.jobs import JOB_TABLE
-from engine.policies.mmf_ecos import build_ecos_data, solve_max_min
-from engine.throughputs import builtin_path, load_throughputs
+from fragscope import Simulation
+from fragscope.core.jobs import JOB_TABLE
+from fragscope.policies.mmf_ecos import build_ecos_data, solve_max_min
+from fragscope.core.throughputs import builtin_path, load_throughputs
 from conftest import SCENARIOS
 
 

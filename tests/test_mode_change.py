@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine import Simulation
+from fragscope import Simulation
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.mechanism import priority_queue
+from fragscope.core.mechanism import priority_queue
 
 values = st.sampled_from([0.0, -0.0, 1e-9, 2e-10, 0.5, 1.0, 3.0, 1e9, -2.5, 0])
 

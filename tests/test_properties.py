@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from engine import InputError, Simulation
-from engine.scenario import PLACEMENTS
+from fragscope import InputError, Simulation
+from fragscope.core.scenario import PLACEMENTS
 
 MODELS = ["v100", "p100", "k80", "T4", "G2"]
 

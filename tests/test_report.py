@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from conftest import run_cli, shared_path
-from engine.sweep_report import t_interval
+from conftest import alibaba, reference_path, run_cli
+from fragscope.reports.sweep_report import t_interval
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -85,9 +85,9 @@ def test_t_interval_matches_the_t_table():
 
 
 def test_fill_report_with_reference_overlay(tmp_path):
-    nodes = shared_path("data", "alibaba", "openb_node_list_gpu_node.csv")
-    pods = shared_path("data", "alibaba", "openb_pod_list_default.csv")
-    ref = shared_path("reference", "fgd", "reference_curves.csv")
+    nodes = alibaba("openb_node_list_gpu_node")
+    pods = alibaba("openb_pod_list_default")
+    ref = reference_path("fgd", "reference_curves.csv")
     # A small real fill run: the first 40 GPU nodes and 400 pods of the Alibaba trace.
     (tmp_path / "nodes.csv").write_text("".join(nodes.read_text().splitlines(True)[:41]))
     (tmp_path / "pods.csv").write_text("".join(pods.read_text().splitlines(True)[:401]))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-from engine import load_scenario
-from engine.scenario import TraceWorkload
+from fragscope import load_scenario
+from fragscope.core.scenario import TraceWorkload
 
 
 def test_unquoted_gavel_cluster_spec_is_not_base_60(tmp_path):

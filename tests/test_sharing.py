@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from engine import InputError, Simulation
-from conftest import run_cli, shared_path
+from fragscope import InputError, Simulation
+from conftest import alibaba, run_cli
 
 TINY = {
     "cluster": {"servers": [{"model": "v100", "count": 1, "gpus": 2, "cpu_milli": 64000, "memory_mib": 262144}]},
@@ -112,7 +112,7 @@ def test_fragmentation_columns_only_when_enabled(tmp_path):
 
 
 def test_ab_command_writes_both_arms_and_deltas(tmp_path):
-    pods = shared_path("data", "alibaba", "openb_pod_list_default.csv")
+    pods = alibaba("openb_pod_list_default")
     (tmp_path / "s.yaml").write_text(
         "cluster: {servers: [{model: G2, count: 3, gpus: 8, cpu_milli: 96000, memory_mib: 393216},"
         " {model: T4, count: 4, gpus: 2, cpu_milli: 104000, memory_mib: 524288}]}\n"
@@ -131,10 +131,10 @@ def test_ab_command_writes_both_arms_and_deltas(tmp_path):
 
 
 def test_ab_arms_in_parallel_processes_give_the_same_files_as_one_after_the_other(tmp_path):
-    from engine import load_scenario
-    from engine.ab import run_ab
+    from fragscope import load_scenario
+    from fragscope.experiments.ab import run_ab
 
-    pods = shared_path("data", "alibaba", "openb_pod_list_default.csv")
+    pods = alibaba("openb_pod_list_default")
     scenario = {"cluster": {"servers": [{"model": "G2", "count": 3, "gpus": 8, "cpu_milli": 96000,
                                          "memory_mib": 393216}]},
                 "workload": {"generate": {"lam": 1800, "window": [3, 12], "mix": f"openb:{pods}",
@@ -157,8 +157,8 @@ def test_ab_child_arm_errors_reach_the_parent_with_their_type():
     raise it (an InputError keeps its source, so the CLI still exits 2)."""
     from multiprocessing import Pipe
 
-    from engine import InputError, SimulationError
-    from engine.ab import _arm_process, _ChildArm
+    from fragscope import InputError, SimulationError
+    from fragscope.experiments.ab import _arm_process, _ChildArm
 
     class Failing:
         def __init__(self, exc):
@@ -183,8 +183,8 @@ def test_ab_child_arm_errors_reach_the_parent_with_their_type():
 
 
 def test_fill_command_writes_curves_and_median(tmp_path):
-    nodes = shared_path("data", "alibaba", "openb_node_list_gpu_node.csv")
-    pods = shared_path("data", "alibaba", "openb_pod_list_gpushare100.csv")
+    nodes = alibaba("openb_node_list_gpu_node")
+    pods = alibaba("openb_pod_list_gpushare100")
     out = tmp_path / "fill"
     assert run_cli(["fill", "--nodes", str(nodes), "--pods", str(pods), "--placement", "bestfit",
                     "--seeds", "42", "--out", str(out), "--workers", "1", "--quiet"]) == 0

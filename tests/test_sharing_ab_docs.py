@@ -10,8 +10,8 @@ import math
 import pandas as pd
 import pytest
 
-from conftest import REPO, shared_path
-from engine.sweep import SUMMARY_COLUMNS, WINDOW_COLUMNS, load_sweep, run_point
+from conftest import REPO
+from fragscope.experiments.sweep import SUMMARY_COLUMNS, WINDOW_COLUMNS, load_sweep, run_point
 
 # Two of the cheapest points (about a second each): one round-mode run with sharing
 # on, one with sharing off and FGD.
@@ -20,7 +20,6 @@ POINTS = ("sharing=true,placement=gavel,lam=2400,seed=2", "sharing=false,placeme
 
 @pytest.mark.parametrize("slug", POINTS)
 def test_shipped_sweep_points_match_the_docs(slug):
-    shared_path("data", "alibaba", "openb_pod_list_default.csv")
     spec = load_sweep(REPO / "scenarios" / "sweeps" / "sharing-ab.yaml")
     point = next(p for p in spec.points if p.folder.endswith("-" + slug))
     docs = pd.read_csv(REPO / "docs" / "sharing-ab" / "results.csv")

@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 
 from conftest import REPO, run_cli
-from engine import Simulation, load_scenario
-from engine.measure import run_capped, window_figures
-from engine.results import summary, write_run_outputs
-from engine.sweep import load_sweep, results_equal_ignoring_wall
+from fragscope import Simulation, load_scenario
+from fragscope.experiments.measure import run_capped, window_figures
+from fragscope.core.results import summary, write_run_outputs
+from fragscope.experiments.sweep import load_sweep, results_equal_ignoring_wall
 
 # 12 GPUs (one 8-GPU G2 node, two 2-GPU T4 nodes), fractional jobs, 1 h jobs: a point
 # runs in a fraction of a second.  lam 2000 finishes; lam 200 overloads the cluster
@@ -109,7 +109,7 @@ def test_rerun_skips_finished_points_and_is_byte_identical(local_sweep, capsys):
     assert (out / "results.parquet").read_bytes() == before
 
 
-@pytest.mark.skipif(not __import__("engine.sweep", fromlist=["x"]).ray_available(),
+@pytest.mark.skipif(not __import__("fragscope.experiments.sweep", fromlist=["x"]).ray_available(),
                     reason="Ray is not installed (pip install 'fragscope[ray]')")
 def test_ray_backend_gives_identical_results(local_sweep, tmp_path):
     sweep, out = local_sweep
@@ -129,7 +129,7 @@ def test_killed_sweep_resumes_to_the_same_results(local_sweep, tmp_path):
     sweep, out = local_sweep
     resumed = tmp_path / "resumed"
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    proc = subprocess.Popen([sys.executable, "-m", "tui.cli", "sweep", str(sweep), "--out", str(resumed),
+    proc = subprocess.Popen([sys.executable, "-m", "fragscope.tui", "sweep", str(sweep), "--out", str(resumed),
                              "--workers", "1", "--quiet"], cwd=REPO, env=env,
                             start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
@@ -191,8 +191,8 @@ def test_bad_sweep_file_is_one_clear_line(tmp_path, capsys, text, expected):
 
 
 def test_ray_missing_is_one_clear_line(tmp_path, capsys, monkeypatch):
-    import engine.sweep
-    monkeypatch.setattr(engine.sweep, "ray_available", lambda: False)
+    import fragscope.experiments.sweep
+    monkeypatch.setattr(fragscope.experiments.sweep, "ray_available", lambda: False)
     sweep = _write(tmp_path)
     assert run_cli(["sweep", str(sweep), "--out", str(tmp_path / "out"), "--backend", "ray"]) == 2
     err = capsys.readouterr().err
@@ -247,7 +247,7 @@ def test_fragscope_run_reports_saturation(tmp_path, capsys):
 
 @pytest.mark.parametrize("value", ["0", "-5", "abc"])
 def test_bad_cap_is_rejected(value):
-    from engine import InputError
+    from fragscope import InputError
     with pytest.raises(InputError, match="max_sim_time_s"):
         _tiny([f"max_sim_time_s={value}"])
 

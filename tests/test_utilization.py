@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from engine import Simulation
-from engine.results import rounds_rows
+from fragscope import Simulation
+from fragscope.core.results import rounds_rows
 
 TINY = {
     "cluster": {"servers": [{"model": "v100", "count": 1, "gpus": 2, "cpu_milli": 64000,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import Simulation
+from fragscope import Simulation
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 

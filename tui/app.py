@@ -22,8 +22,8 @@ from textual.screen import Screen
 from textual.widgets import Input
 from textual.worker import WorkerCancelled, WorkerFailed, get_current_worker
 
-import engine
-from engine import InputError, Simulation
+import fragscope
+from fragscope import InputError, Simulation
 
 from . import keymap
 from .commands import DEFAULT_PLACEMENTS, DEFAULT_POLICIES, JobProvider, system_commands
@@ -42,7 +42,8 @@ SYNC_INTERVAL = 0.1
 #: roughly 2/SYNC_COST_FACTOR of the time and the engine the rest.
 SYNC_COST_FACTOR = 5
 TABLE_INTERVAL = 0.25
-TEACH_DEFAULT = Path(__file__).resolve().parents[1] / "scenarios" / "teach" / "tiny-packing.yaml"
+# `fragscope view` with no argument: a shipped scenario by name, so it opens from any folder
+TEACH_DEFAULT = "teach/tiny-packing"
 _TRANSPORT = {a.action for a in keymap.BINDINGS}
 
 
@@ -392,10 +393,10 @@ class FragscopeApp(App[None]):
         return self.session.a.capabilities()
 
     def placement_names(self) -> tuple[str, ...]:
-        return tuple(getattr(engine, "PLACEMENTS", DEFAULT_PLACEMENTS))
+        return tuple(getattr(fragscope, "PLACEMENTS", DEFAULT_PLACEMENTS))
 
     def policy_names(self) -> tuple[str, ...]:
-        return tuple(getattr(engine, "POLICY_NAMES", DEFAULT_POLICIES))
+        return tuple(getattr(fragscope, "POLICY_NAMES", DEFAULT_POLICIES))
 
 
 def make_app(scenario: Any, overrides: list[str] | None = None, *, speed_index: int = 2) -> FragscopeApp:

@@ -4,14 +4,14 @@ Why: a round of the full Alibaba cluster is ~100 ms of Python and an LP recomput
 ~200 ms of ECOS.  In one process the arms step one after the other and the UI's
 rendering competes with them for the GIL: with the fork open the app played at about
 half the rate of one engine alone.  A :class:`RemoteArm` holds the real
-:class:`~tui.session.Arm` in a child process and forwards the arm interface to it
+:class:`~fragscope.tui.session.Arm` in a child process and forwards the arm interface to it
 (``step``, ``frame``, ``rewind_to``, ``checkpoint_now``, ``set_explain``, ``inspect``,
-``job``, ``fork`` ...), so :class:`~tui.session.Session` drives local and remote arms
+``job``, ``fork`` ...), so :class:`~fragscope.tui.session.Session` drives local and remote arms
 alike, and ``session.call_each`` lets every remote arm work at the same time.
 
 What crosses the pipe is kept small: a step returns its :class:`RoundSummary` (the
 parent mirrors the history), a frame carries the GPU holdings instead of 6 000 GPU
-views (the parent rebuilds the views with :class:`engine.views.ServerViewCache`) and
+views (the parent rebuilds the views with :class:`fragscope.core.views.ServerViewCache`) and
 the job views only when they were rebuilt.  A fork pickles the forked simulation once in
 A's process and hands the bytes to a process that was started in advance, so it does not
 wait for Python and numpy to import.
@@ -35,7 +35,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from engine.views import ServerViewCache
+from fragscope.core.views import ServerViewCache
 
 from .session import Arm, ArmFrame, ArmSeed, FrameWire, Inspection, RoundSummary, tune_gc
 
@@ -156,7 +156,7 @@ class _Child:
     def __init__(self) -> None:
         parent, child = socket.socketpair()
         code = (f"import sys; sys.path[:0] = {[p for p in sys.path if p]!r}; "
-                f"from tui.arm_process import _child_main; _child_main({child.fileno()})")
+                f"from fragscope.tui.arm_process import _child_main; _child_main({child.fileno()})")
         self.proc = subprocess.Popen([sys.executable, "-c", code], pass_fds=(child.fileno(),),
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)

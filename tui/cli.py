@@ -11,9 +11,10 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
-from engine import InputError, Simulation, SimulationError, load_scenario, write_run_outputs
-from engine.measure import run_capped
-from engine.results import measured_job_ids
+from fragscope import (InputError, Simulation, SimulationError, __version__, load_scenario, shipped_scenarios,
+                       write_run_outputs)
+from fragscope.experiments.measure import run_capped
+from fragscope.core.results import measured_job_ids
 
 from .progress import Progress
 
@@ -63,19 +64,32 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    shipped = shipped_scenarios()
+    width = max(len(s.name) for s in shipped)
+    for s in shipped:
+        print(f"{s.name:<{width}}  {s.description}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fragscope",
         description="A steppable GPU-cluster scheduler simulator (Gavel's mechanism and LP, "
                     "FGD placement, fractional GPU sharing).")
+    parser.add_argument("--version", action="version", version=f"fragscope {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     p = sub.add_parser("run", help="run a scenario headless and write summary.json, jobs.csv, rounds.csv",
                        description="Run a scenario to completion without the UI.")
-    p.add_argument("scenario", help="scenario YAML file")
+    p.add_argument("scenario", help="scenario YAML file, or a shipped scenario's name (see `fragscope scenarios`)")
     p.add_argument("--out", required=True, help="output folder (created if missing)")
     _add_overrides(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary on stdout")
     p.set_defaults(func=cmd_run)
+    p = sub.add_parser("scenarios", help="list the shipped scenarios (use a name wherever a scenario file is accepted)",
+                       description="The scenarios and sweep files that ship inside the package, by the "
+                                   "name every command accepts in place of a file path.")
+    p.set_defaults(func=cmd_scenarios)
     from . import experiment_cli
     experiment_cli.register(sub, _add_overrides)
     from . import sweep_cli

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from engine import InputError
+from fragscope import InputError
 
 from .progress import Progress
 
@@ -27,8 +27,22 @@ def _seeds(text: str) -> list[int]:
     return out
 
 
+def _fill_inputs(args: argparse.Namespace) -> tuple[Path, Path]:
+    """--trace NAME (the paper's 1 213 GPU nodes + openb_pod_list_NAME), or --nodes/--pods
+    (a path or builtin:alibaba/...); --nodes alone defaults to the paper's node list."""
+    from fragscope.core.builtin import alibaba_trace, data_file
+    if args.trace is not None and args.pods is not None:
+        raise InputError("--trace", "give --trace or --pods, not both")
+    nodes, pods = alibaba_trace(args.trace or "default")
+    if args.pods is not None:
+        pods = data_file(args.pods, "pods", "--pods")
+    if args.nodes is not None:
+        nodes = data_file(args.nodes, "nodes", "--nodes")
+    return nodes, pods
+
+
 def cmd_fill(args: argparse.Namespace) -> int:
-    from engine.fill import run_fill
+    from fragscope.experiments.fill import run_fill
 
     placements = [p.strip() for p in args.placement.split(",") if p.strip()]
     seeds = _seeds(args.seeds)
@@ -37,7 +51,8 @@ def cmd_fill(args: argparse.Namespace) -> int:
     def progress(done: int, total: int, placement: str, seed: int) -> None:
         bar.update(done, f"runs (last: {placement} seed {seed})", force=True)
 
-    out = run_fill(args.nodes, args.pods, placements, seeds, Path(args.out),
+    nodes, pods = _fill_inputs(args)
+    out = run_fill(str(nodes), str(pods), placements, seeds, Path(args.out),
                    fgd_mode="exact" if args.fgd_scoring == "exact" else "score",
                    memory_filter=not args.no_memory_filter, workers=args.workers, progress=progress)
     bar.close()
@@ -47,8 +62,8 @@ def cmd_fill(args: argparse.Namespace) -> int:
 
 
 def cmd_ab(args: argparse.Namespace) -> int:
-    from engine import load_scenario
-    from engine.ab import run_ab
+    from fragscope import load_scenario
+    from fragscope.experiments.ab import run_ab
 
     config = load_scenario(args.scenario, args.overrides)
     window = config.workload.window
@@ -80,8 +95,14 @@ def register(sub: "argparse._SubParsersAction", add_overrides) -> None:
     p = sub.add_parser("fill", help="the FGD paper's fill-up experiment (unallocated GPU vs arrived load)",
                        description="Fill an Alibaba cluster with pods one at a time, no departures, "
                                    "and record unallocated GPU %% and fragmentation after every arrival.")
-    p.add_argument("--nodes", required=True, help="Alibaba node list CSV (e.g. openb_node_list_gpu_node.csv)")
-    p.add_argument("--pods", required=True, help="Alibaba pod list CSV (e.g. openb_pod_list_default.csv)")
+    p.add_argument("--trace", default=None, metavar="NAME",
+                   help="the paper's setting by name: its 1 213 GPU nodes and the packaged "
+                        "openb_pod_list_NAME (default, cpu050, gpushare40, multigpu20, ...; "
+                        "default: default)")
+    p.add_argument("--nodes", default=None,
+                   help="node list CSV, or builtin:alibaba/openb_node_list_gpu_node (the default)")
+    p.add_argument("--pods", default=None,
+                   help="pod list CSV, or builtin:alibaba/openb_pod_list_NAME (instead of --trace)")
     p.add_argument("--placement", default="fgd,bestfit,packing,clustering,dotprod,random",
                    help="comma-separated: random, dotprod, bestfit, packing, clustering, fgd")
     p.add_argument("--seeds", default="42-51", help="e.g. 42-51 or 42,43 (default 42-51, the paper's)")

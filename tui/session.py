@@ -32,8 +32,8 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from engine import RoundReport, Simulation
-from engine.views import JobView, ServerView
+from fragscope import RoundReport, Simulation
+from fragscope.core.views import JobView, ServerView
 
 #: Metric keys the metrics panel shows, in order; the engine may not provide all.
 METRIC_KEYS: tuple[str, ...] = (
@@ -292,7 +292,7 @@ class Arm:
 
     # -------------------------------------------------------------- the arm interface
     # Session uses only these methods and properties (plus label, fork_step, num_gpus and
-    # history), so an arm can live in another process (tui.arm_process.RemoteArm).
+    # history), so an arm can live in another process (fragscope.tui.arm_process.RemoteArm).
     @property
     def sharing(self) -> bool:
         return bool(self.sim.sharing)
@@ -500,7 +500,7 @@ class Session:
     """The app's model: arm A, optionally the fork B, stepped in lock-step.
 
     ``ring`` bounds the number of checkpoints kept per arm (memory ∝ ring × state size).
-    ``processes``: run each arm in its own process (:mod:`tui.arm_process`); None decides
+    ``processes``: run each arm in its own process (:mod:`fragscope.tui.arm_process`); None decides
     by cluster size and cores (and the ``FRAGSCOPE_ARM_PROCESSES`` variable).  Call
     :meth:`close` when done with a session that may use processes.
     """

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from engine import InputError, SimulationError
+from fragscope import InputError, SimulationError, find_scenario
 
 from .app import FragscopeApp, make_app
 
@@ -63,8 +63,7 @@ def validate(req: SnapshotRequest, out: Path | None = None) -> None:
             raise InputError("--out", f"{out} is a folder, expected a file name")
         if not out.parent.exists():
             raise InputError("--out", f"folder {out.parent} does not exist")
-    if not Path(req.scenario).exists():
-        raise InputError(req.scenario, "scenario file not found")
+    find_scenario(req.scenario)   # a file or a shipped scenario's name, else a clear error
 
 
 async def drive(pilot, req: SnapshotRequest) -> None:

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from engine import InputError
+from fragscope import InputError
 
 from .progress import Progress
 
@@ -19,7 +19,7 @@ RAY_MISSING = ("the Ray backend needs Ray: pip install 'fragscope[ray]' "
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from engine.sweep import load_sweep, ray_available, run_sweep
+    from fragscope.experiments.sweep import load_sweep, ray_available, run_sweep
 
     spec = load_sweep(args.sweep)
     if args.backend == "ray" and not ray_available():
@@ -53,7 +53,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from engine.sweep_report import make_report
+    from fragscope.reports.sweep_report import make_report
 
     written = make_report(Path(args.dir), Path(args.out), reference=args.reference,
                           reference_workload=args.reference_workload)

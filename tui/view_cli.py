@@ -11,7 +11,7 @@ def register(sub: "argparse._SubParsersAction") -> None:
                        description="Open the live terminal UI. Keys: space play/pause, n step, "
                                    "← back, s fork + flip sharing, ? help, q quit.")
     p.add_argument("scenario", nargs="?",
-                   help="scenario YAML (default: the shipped teaching scenario scenarios/teach/tiny-packing.yaml)")
+                   help="scenario YAML file or shipped scenario name (default: teach/tiny-packing; `fragscope scenarios` lists them)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a scenario key (repeatable), as for `fragscope run`")
     p.set_defaults(func=cmd_view)
@@ -20,7 +20,7 @@ def register(sub: "argparse._SubParsersAction") -> None:
                        description="Render the app headless after N rounds (optionally forking at "
                                    "round K with sharing flipped) and write the screen as SVG or "
                                    "plain text. Output is byte-identical across runs.")
-    p.add_argument("scenario", help="scenario YAML")
+    p.add_argument("scenario", help="scenario YAML file or shipped scenario name")
     p.add_argument("--rounds", type=int, required=True, metavar="N", help="rounds to step before rendering")
     p.add_argument("--fork-at", type=int, default=None, metavar="K",
                    help="fork at round K (0 <= K <= N) and flip sharing on the fork")
@@ -39,12 +39,8 @@ def register(sub: "argparse._SubParsersAction") -> None:
 
 
 def cmd_view(args: argparse.Namespace) -> int:
-    from engine import InputError
-
     from .app import TEACH_DEFAULT, FragscopeApp, tune_gc
-    scenario = args.scenario or str(TEACH_DEFAULT)
-    if args.scenario and not Path(scenario).exists():
-        raise InputError(scenario, "scenario file not found")
+    scenario = args.scenario or TEACH_DEFAULT
     app = FragscopeApp.from_scenario(scenario, args.overrides)  # InputError before the screen opens
     tune_gc()
     app.run()

@@ -51,7 +51,7 @@ class PodPool:
 
 
 def pod_pool(path: str) -> PodPool:
-    from ..alibaba import read_pod_list
+    from .alibaba import read_pod_list
     from ..errors import InputError
 
     pods = read_pod_list(path)

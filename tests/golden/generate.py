@@ -10,13 +10,11 @@ Usage: python tests/golden/generate.py
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))
 
-from engine import Simulation, write_run_outputs  # noqa: E402
+from fragscope import Simulation, write_run_outputs  # noqa: E402
 
 SCENARIOS = ["default.yaml", "gavel/t1-mmf.yaml", "gavel/t1-mmfp.yaml", "gavel/t2-mmf.yaml",
              "gavel/t2-mmfp.yaml", "gavel/g1-mmf.yaml", "gavel/g1-mmfp.yaml",

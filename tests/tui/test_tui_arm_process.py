@@ -6,10 +6,10 @@ import dataclasses
 
 import pytest
 
-from engine import InputError, Simulation
-from tui.arm_process import PREFETCH_ROUNDS, PROCESSES_ENV, RemoteArm, RemoteArmError, crash_log, use_processes
-from tui.screens.main import MainScreen
-from tui.session import Session, inspect
+from fragscope import InputError, Simulation
+from fragscope.tui.arm_process import PREFETCH_ROUNDS, PROCESSES_ENV, RemoteArm, RemoteArmError, crash_log, use_processes
+from fragscope.tui.screens.main import MainScreen
+from fragscope.tui.session import Session, inspect
 from tui_helpers import (FRAG, TINY, deterministic_env, inspect_busy_gpu, settle, step,  # noqa: F401
                          tiny_app, wait_until)
 

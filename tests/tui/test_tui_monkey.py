@@ -12,7 +12,7 @@ import random
 
 from textual import events
 
-from tui.app import make_app
+from fragscope.tui.app import make_app
 from tui_helpers import TINY, deterministic_env, settle  # noqa: F401
 
 # Every binding except quitting, plus navigation and stray keys that land in the filter,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.color import Color
 
-from tui.paint import (EIGHTHS, FULL, TRACK_BG, TRACK_CHAR, bar_segments, fill_colour, heat_style,
+from fragscope.tui.paint import (EIGHTHS, FULL, TRACK_BG, TRACK_CHAR, bar_segments, fill_colour, heat_style,
                        job_colour, resample, sparkline)
 
 

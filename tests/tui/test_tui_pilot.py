@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable, Input
 
-from tui.app import SPEEDS, make_app
-from tui.screens.help import HelpScreen
-from tui.screens.inspector import InspectorScreen
-from tui.screens.main import MainScreen
-from tui.widgets.alloc_table import AllocTable
-from tui.widgets.gpu_grid import GpuGrid
-from tui.widgets.header import SimHeader
-from tui_helpers import (ALIBABA_DATA, FRAG, deterministic_env, inspect_busy_gpu, settle, step,  # noqa: F401
+from fragscope.tui.app import SPEEDS, make_app
+from fragscope.tui.screens.help import HelpScreen
+from fragscope.tui.screens.inspector import InspectorScreen
+from fragscope.tui.screens.main import MainScreen
+from fragscope.tui.widgets.alloc_table import AllocTable
+from fragscope.tui.widgets.gpu_grid import GpuGrid
+from fragscope.tui.widgets.header import SimHeader
+from tui_helpers import (FRAG, deterministic_env, inspect_busy_gpu, settle, step,  # noqa: F401
                          tiny_app, wait_until)
 
 SIZE = (160, 50)
@@ -139,10 +139,8 @@ async def test_h_toggles_heatmap_and_bars():
 
 @pytest.mark.parametrize("which", ["gavel-6212", "alibaba-1213"])
 async def test_large_cluster_opens_in_heatmap_mode_and_fits_one_screen(which):
-    from tui.app import make_app
+    from fragscope.tui.app import make_app
     from tui_helpers import ALIBABA, BIG
-    if which == "alibaba-1213" and not ALIBABA_DATA.exists():
-        pytest.skip("../shared/data/alibaba is not beside the repo")
     app = make_app(BIG if which == "gavel-6212" else ALIBABA)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -345,7 +343,7 @@ async def test_table_rebuild_on_heavy_churn_matches_the_incremental_path_and_kee
     same rows in the same order as the cell-by-cell path, cursor still on its job."""
     import dataclasses
 
-    from tui.widgets import alloc_table
+    from fragscope.tui.widgets import alloc_table
 
     app = tiny_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -376,7 +374,7 @@ async def test_table_rebuild_on_heavy_churn_matches_the_incremental_path_and_kee
 async def test_event_log_keeps_its_newest_line_in_view_when_the_layout_shrinks_it():
     """The log is anchored: a layout pass alone (no new write) keeps the newest line at
     the bottom, so a screen captured before the next refresh never shows it mid-scroll."""
-    from tui.widgets.event_log import EventLog
+    from fragscope.tui.widgets.event_log import EventLog
 
     app = make_app(FRAG)
     async with app.run_test(size=SIZE) as pilot:

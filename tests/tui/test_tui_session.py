@@ -9,9 +9,9 @@ import math
 
 import pytest
 
-from engine import Simulation
-import tui.session as session_mod
-from tui.session import Session, copy_sim, describe_round, fmt_duration
+from fragscope import Simulation
+import fragscope.tui.session as session_mod
+from fragscope.tui.session import Session, copy_sim, describe_round, fmt_duration
 from tui_helpers import FRAG, GAVEL36, TINY
 
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tui.cli import main
+from fragscope.tui.cli import main
 from tui_helpers import REPO, TINY, deterministic_env  # noqa: F401
 
 
@@ -28,7 +28,7 @@ def test_snapshot_text_is_identical_and_readable_in_a_diff(tmp_path):
     a, b = tmp_path / "a.txt", tmp_path / "b.txt"
     assert _snapshot(a, "--inspect", "1") == 0
     # a separate process, as CI would run it
-    cmd = [sys.executable, "-m", "tui.cli", "snapshot", str(TINY), "--rounds", "12", "--fork-at", "5",
+    cmd = [sys.executable, "-m", "fragscope.tui", "snapshot", str(TINY), "--rounds", "12", "--fork-at", "5",
            "--size", "140x45", "--inspect", "1", "--out", str(b)]
     assert subprocess.run(cmd, cwd=REPO, capture_output=True, timeout=120).returncode == 0
     assert a.read_text().splitlines() == b.read_text().splitlines()
@@ -68,7 +68,7 @@ def test_view_of_a_missing_scenario_is_exit_2(tmp_path, capsys):
 
 
 def test_view_without_a_scenario_opens_the_teaching_scenario(monkeypatch):
-    from tui import app as app_mod
+    from fragscope.tui import app as app_mod
     opened = {}
 
     def fake_run(self, *a, **k):

@@ -8,9 +8,9 @@ awaited in ``run_before`` (Pilot.pause does not wait for thread workers).
 
 from __future__ import annotations
 
-from tui.app import make_app
-from tui.screens.help import HelpScreen
-from tui.screens.inspector import InspectorScreen
+from fragscope.tui.app import make_app
+from fragscope.tui.screens.help import HelpScreen
+from fragscope.tui.screens.inspector import InspectorScreen
 from tui_helpers import BIG, FRAG, GAVEL36, TINY, deterministic_env, settle, step, wait_until  # noqa: F401
 
 WIDE = (160, 50)

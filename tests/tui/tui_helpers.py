@@ -11,7 +11,7 @@ from typing import Callable
 
 import pytest
 
-from tui.app import FragscopeApp, make_app
+from fragscope.tui.app import FragscopeApp, make_app
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = REPO / "scenarios" / "teach" / "tiny-packing.yaml"
@@ -19,7 +19,6 @@ GAVEL36 = REPO / "scenarios" / "teach" / "gavel-36.yaml"
 BIG = REPO / "bench" / "big-cluster.yaml"
 FRAG = REPO / "scenarios" / "teach" / "frag-demo.yaml"
 ALIBABA = REPO / "scenarios" / "teach" / "alibaba-1213.yaml"
-ALIBABA_DATA = REPO.parent / "shared" / "data" / "alibaba" / "openb_node_list_gpu_node.csv"
 
 
 @pytest.fixture(autouse=True)
@@ -54,8 +53,8 @@ async def wait_until(pilot, predicate: Callable[[], bool], timeout: float = 10.0
 async def inspect_busy_gpu(pilot, app: FragscopeApp, arm: str = "A") -> int:
     """Focus arm's grid, put the cursor on its first busy GPU, press enter and wait for
     the inspector; returns that GPU's id."""
-    from tui.screens.inspector import InspectorScreen
-    from tui.widgets.gpu_grid import GpuGrid
+    from fragscope.tui.screens.inspector import InspectorScreen
+    from fragscope.tui.widgets.gpu_grid import GpuGrid
 
     frame = next(f for f in app.frames if f.label == arm)
     busy = next(g.gpu_id for s in frame.servers for g in s.gpus if g.jobs)

@@ -1,6 +1,6 @@
 """The inspector: one job or one GPU — demand, progress, LP row, priority history, placement.
 
-Data arrives as one :class:`~tui.session.Inspection` gathered under the session lock, so
+Data arrives as one :class:`~fragscope.tui.session.Inspection` gathered under the session lock, so
 the screen never touches a simulation.  The placement decision record is shown when the
 engine provides ``Simulation.placement_decision(job_id)`` (candidates, winner, rule).
 """

@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
-from engine.views import JobView
+from fragscope.core.views import JobView
 
 from ..paint import heat_style
 from ..session import ArmFrame

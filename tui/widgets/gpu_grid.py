@@ -26,7 +26,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual import events
 
-from engine.views import ServerView
+from fragscope.core.views import ServerView
 
 from ..paint import FILL_COLOURS, _style, bar_segments
 from ..session import ArmFrame

@@ -1,0 +1,447 @@
+"""Gavel's round-based mechanism: priorities, job selection and GPU-ID assignment.
+
+Each function mirrors one method of Gavel's ``Scheduler`` (gavel.md §2–§4) and
+keeps its quirks on purpose — lazy allocation resets, back-fill by priority-0
+jobs, lease extension by exact GPU tuple — because they shape Gavel's results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from itertools import chain, repeat
+from operator import itemgetter
+
+import numpy as np
+
+from .cluster import GAVEL_TYPES, Cluster
+from ..errors import SimulationError
+from ..policies import AllocationInputs
+from .state import SimState
+
+
+@dataclass(frozen=True)
+class MechanismConfig:
+    cluster: Cluster
+    round_seconds: float
+    reset_interval: float
+    worker_types: tuple[str, ...]  # registered types, alphabetical
+    cluster_spec: dict[str, int]
+    server_lists: dict[str, list[list[int]]] = field(default_factory=dict)
+    speed: dict[str, float] = field(default_factory=dict)  # mean table throughput per type
+
+    def __post_init__(self) -> None:
+        for w in self.worker_types:
+            self.server_lists[w] = self.cluster.server_gpu_lists(w)
+
+    @property
+    def half_round(self) -> float:
+        return self.round_seconds / 2.0
+
+    def type_order(self) -> list[str]:
+        """Gavel's fixed [v100, p100, k80] order — fastest first — then any other
+        registered types, fastest first by mean table throughput (an extension: Gavel
+        only knows three types, and the first type in the walk back-fills first)."""
+        order = [w for w in GAVEL_TYPES if w in self.worker_types]
+        others = [w for w in self.worker_types if w not in GAVEL_TYPES]
+        return order + sorted(others, key=lambda w: (-self.speed.get(w, 0.0), w))
+
+
+def allocation_inputs(s: SimState, cfg: MechanismConfig) -> AllocationInputs:
+    job_ids = sorted(s.jobs)
+    demands = None
+    if s.sharing:
+        demands = {j: s.jobs[j].scale_factor * s.jobs[j].gpu_milli / 1000 for j in job_ids}
+    return AllocationInputs(
+        job_ids=job_ids,
+        worker_types=list(cfg.worker_types),
+        throughputs={j: dict(s.throughputs[j]) for j in job_ids},
+        scale_factors={j: s.jobs[j].scale_factor for j in job_ids},
+        priority_weights={j: s.jobs[j].priority_weight for j in job_ids},
+        cluster_spec=dict(cfg.cluster_spec),
+        num_steps_remaining={j: s.jobs[j].total_steps - s.steps_run[j] for j in job_ids},
+        times_since_start={j: s.now - s.start_ts[j] for j in job_ids},
+        gpu_demands=demands,
+    )
+
+
+def reset_time_run_so_far(s: SimState, cfg: MechanismConfig) -> None:
+    """Fold time received since the last reset into the (lifelong) deficits.
+
+    Per (job, type): deficit += allocation·elapsed − (time received − half a round),
+    then the time received restarts at half a round; each type's total is the sum of
+    those halves, added one by one as Gavel does (a sequential cumsum: same rounding)."""
+    elapsed = s.now - s.last_reset_time
+    half = cfg.half_round
+    types = tuple(cfg.worker_types)
+    job_time = s.job_time
+    ids = list(job_time)
+    n = len(ids)
+    received = _matrix(map(job_time.__getitem__, ids), n, types) - half
+    should = allocation_matrix(s.allocation, ids, types)[0] * elapsed
+    deficits = type_columns(s.deficits, ids, types) + (should - received)
+    for k, w in enumerate(types):
+        s.deficits[w].update(zip(ids, deficits[:, k].tolist()))
+    halves = dict.fromkeys(types, half)
+    for times in job_time.values():
+        times.update(halves)
+    total = float(np.cumsum(np.full(n, half, np.float64))[-1]) if n else 0.0
+    for w in types:
+        s.worker_time[w] = total
+    s.last_reset_time = s.now
+
+
+@dataclass(frozen=True)
+class JobColumns:
+    """The active jobs' per-type numbers as (jobs × types) arrays, rows in the order of
+    the priority dicts (arrival order: Gavel's tie-break).  Built once per round: the
+    priorities and the walk order are then a few numpy operations instead of
+    ~12 000 dict look-ups each at Alibaba scale."""
+
+    ids: np.ndarray          # job ids, row order
+    types: tuple[str, ...]   # column order (the registered types)
+    alloc: np.ndarray        # allocation, 0 for jobs missing from it
+    has_alloc: np.ndarray    # job is in the allocation
+    tput: np.ndarray         # throughputs
+    prio: np.ndarray         # priorities
+    deficit: np.ndarray      # deficits
+
+
+def _job_columns(s: SimState, types: tuple[str, ...], ids: list[int] | None = None,
+                 prio: np.ndarray | None = None, alloc: tuple[np.ndarray, np.ndarray] | None = None,
+                 tput: np.ndarray | None = None) -> JobColumns:
+    """The columns of ``s`` (those already computed may be passed in)."""
+    if ids is None:
+        ids = list(s.priorities[types[0]]) if types else []
+    if alloc is None:
+        alloc = allocation_matrix(s.allocation, ids, types)
+    if prio is None:
+        prio = type_columns(s.priorities, ids, types)
+    if tput is None:
+        tput = _matrix(map(s.throughputs.__getitem__, ids), n=len(ids), types=types)
+    deficit = type_columns(s.deficits, ids, types)
+    return JobColumns(np.array(ids, np.int64), types, alloc[0], alloc[1], tput, prio, deficit)
+
+
+def _matrix(rows: Iterable[dict], n: int, types: tuple[str, ...]) -> np.ndarray:
+    """(n × types) float64 array of ``row[w]`` for n per-job dicts (no nested lists:
+    itemgetter + fromiter is ~3× faster than np.array of a list of lists)."""
+    get = itemgetter(*types)
+    values = map(get, rows) if len(types) == 1 else chain.from_iterable(map(get, rows))
+    return np.fromiter(values, np.float64, n * len(types)).reshape(n, len(types))
+
+
+def allocation_matrix(allocation: dict, ids: list[int], types: tuple[str, ...]
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """(ids × types) time shares, 0 where a job (or a type, in a partial row) is missing
+    from ``allocation``; and whether each job is in it."""
+    zero = dict.fromkeys(types, 0.0)
+    n = len(ids)
+    rows = list(map(allocation.get, ids, repeat(zero, n)))
+    try:
+        a = _matrix(rows, n, types)
+    except KeyError:  # a row without some type (policies fill every type; stay lenient)
+        a = _matrix(({**zero, **row} for row in rows), n, types)
+    return a, np.fromiter(map(allocation.__contains__, ids), bool, n)
+
+
+def type_columns(per_type: dict[str, dict[int, float]], ids: list[int], types: tuple[str, ...]
+                 ) -> np.ndarray:
+    """(ids × types) array of ``per_type[w][job]`` (priorities, deficits)."""
+    n = len(ids)
+    return np.array([np.fromiter(map(per_type[w].__getitem__, ids), np.float64, n) for w in types],
+                    np.float64).reshape(len(types), n).T
+
+
+def update_priorities(s: SimState, cfg: MechanismConfig) -> bool:
+    """Recompute the allocation if due, then every priority.  Returns whether the
+    LP (policy) ran this round."""
+    return compute_priorities(s, cfg)[0]
+
+
+def compute_priorities(s: SimState, cfg: MechanismConfig) -> tuple[bool, JobColumns]:
+    """:func:`update_priorities`, also returning the round's :class:`JobColumns`.
+
+    Gavel's rule per (job, type) with allocation a: a·1e9 if the job has received no
+    time there yet (or a = 0), 0 if its throughput there is 0, else a / (time received
+    there / all time given on the type); jobs missing from the allocation get 0.
+    Element-wise numpy does the same IEEE double operations as the scalar code."""
+    since = s.now - s.last_reset_time
+    due = since >= cfg.reset_interval or s.last_reset_time == 0
+    recomputed = False
+    if s.need_update and due:
+        reset_time_run_so_far(s, cfg)
+        s.allocation = s.policy.get_allocation(allocation_inputs(s, cfg))
+        s.need_update = False
+        s.num_resets += 1
+        recomputed = True
+    types = tuple(cfg.worker_types)
+    ids = list(s.priorities[types[0]]) if types else []
+    n = len(ids)
+    alloc, has = allocation_matrix(s.allocation, ids, types)
+    tput = _matrix(map(s.throughputs.__getitem__, ids), n, types)
+    received = _matrix(map(s.job_time.__getitem__, ids), n, types)
+    total = np.array([s.worker_time[w] for w in types], np.float64)
+    p = alloc * 1e9
+    nonzero = alloc != 0.0
+    p[nonzero & (tput == 0)] = 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fraction = received / total
+        p = np.where(nonzero & (tput != 0) & (total != 0.0) & (fraction > 0.0), alloc / fraction, p)
+    p[~has] = 0.0
+    for k, w in enumerate(types):
+        s.priorities[w].update(zip(ids, p[:, k].tolist()))
+    return recomputed, _job_columns(s, types, ids, prio=p, alloc=(alloc, has), tput=tput)
+
+
+def _walk_rows(cols: JobColumns, k: int, runnable: bool, fifo: bool) -> np.ndarray:
+    """Row indices of type column ``k`` in walk order: (priority, deficit, allocation)
+    descending, ties in row order.  Python's reverse=True sort keeps equal keys in
+    their original order; so does a stable ascending lexsort of the negated keys
+    (last key = primary).  ``runnable`` drops the rows no walk would take first."""
+    p, d, a = cols.prio[:, k], cols.deficit[:, k], cols.alloc[:, k]
+    if runnable:
+        keep = cols.has_alloc & (cols.tput[:, k] > 0)
+        if fifo:
+            keep &= ~(p <= 0.0)
+        rows = np.flatnonzero(keep)
+        p, d, a = p[rows], d[rows], a[rows]
+        return rows[np.lexsort((-a, -d, -p))]
+    return np.lexsort((-a, -d, -p))
+
+
+def priority_queue(s: SimState, types: list[str], runnable: bool = False,
+                   fifo: bool = False, cols: JobColumns | None = None
+                   ) -> list[tuple[int, str, float, float, float]]:
+    """Per-type lists sorted by (priority, deficit, allocation) descending (stable, so
+    ties keep job-ID order), concatenated in ``types`` order: Gavel's walk order.
+
+    ``runnable`` leaves out, before sorting (same order for the rest), the entries no
+    walk would take: jobs without an allocation or with zero throughput on the type,
+    and for FIFO (``fifo``) priorities ≤ 0."""
+    if cols is None:
+        cols = _job_columns(s, tuple(types))
+    col = {w: k for k, w in enumerate(cols.types)}
+    queue = []
+    for w in types:
+        k = col[w]
+        rows = _walk_rows(cols, k, runnable, fifo)
+        queue.extend(zip(cols.ids[rows].tolist(), [w] * rows.size, cols.prio[rows, k].tolist(),
+                         cols.deficit[rows, k].tolist(), cols.alloc[rows, k].tolist()))
+    return queue
+
+
+def select_jobs(s: SimState, cfg: MechanismConfig, types: list[str],
+                policy_name: str, cols: JobColumns | None = None) -> dict[str, list[tuple[int, int]]]:
+    """Greedy walk of the priority queue counting whole GPUs per type (Gavel's
+    ``_schedule_jobs_on_workers_helper``); placement happens afterwards."""
+    scheduled: dict[str, list[tuple[int, int]]] = {w: [] for w in types}
+    left = {w: cfg.cluster_spec[w] for w in types}
+    queue = priority_queue(s, types, cols=cols)
+    fifo = policy_name.startswith("FIFO")
+    taken: set[int] = set()
+    for j, w, p, _, _ in queue:
+        if left[w] == 0 or j in taken:
+            continue
+        if s.throughputs[j][w] <= 0:
+            continue
+        if fifo and p <= 0.0:
+            continue
+        scale = s.jobs[j].scale_factor
+        if scale > left[w]:
+            continue
+        left[w] -= scale
+        taken.add(j)
+        scheduled[w].append((j, scale))
+    return scheduled
+
+
+def assign_gpus(s: SimState, cfg: MechanismConfig, types: list[str],
+                scheduled: dict[str, list[tuple[int, int]]]) -> dict[int, tuple[int, ...]]:
+    """Consecutive first-fit in server order, largest jobs first, keeping last
+    round's exact GPU tuple where possible (lease extension)."""
+    new: dict[int, tuple[int, ...]] = {}
+    gpu_type_of = cfg.cluster.gpu_type_of
+    prev_types = {j: gpu_type_of[g[0]] for j, g in s.assignments.items()}
+    for w in types:
+        jobs = sorted(scheduled[w], key=lambda x: x[1], reverse=True)
+        servers = [list(ids) for ids in cfg.server_lists[w]]
+        assigned: set[int] = set()
+        ptr = 0
+        for size in sorted({x[1] for x in jobs}, reverse=True):
+            for j, scale in jobs:
+                if scale != size or prev_types.get(j) != w:
+                    continue
+                prev = s.assignments[j]
+                if not any(g in assigned for g in prev):
+                    new[j] = prev
+                    assigned.update(prev)
+            for j, scale in jobs:
+                if scale != size or j not in s.allocation:
+                    continue
+                got = list(new.get(j, ()))
+                while len(got) < scale and ptr < len(servers):
+                    if not servers[ptr]:
+                        ptr += 1
+                        continue
+                    gpu = servers[ptr][0]
+                    if gpu not in assigned:
+                        got.append(gpu)
+                        assigned.add(gpu)
+                    servers[ptr].pop(0)
+                if len(got) != scale:
+                    raise SimulationError(f"could not assign {scale} {w} GPUs to job {j}")
+                new[j] = tuple(got)
+                s.latest_ts[j] = s.now
+    return new
+
+
+STARVATION_ROUNDS = 3  # failed placements in a row before a round is placed strictly by priority
+
+
+def select_and_place(s: SimState, cfg: MechanismConfig, types: list[str], policy_name: str,
+                     placer: "RoundPlacer", explain: bool = True,
+                     cols: JobColumns | None = None) -> dict[int, tuple[int, ...]]:
+    """Selection and placement as one decision (round mode, see placement/round.py).
+
+    Mirrors Gavel's structure with placement in the loop:
+    1. select in priority order against each type's capacity budget (milli-GPU);
+    2. selected jobs that ran on the same type last round keep their GPUs first
+       (lease extension; always possible, last round's placements were disjoint);
+    3. the other selected jobs are placed largest first (Gavel's order);
+    4. if a selected job could not be placed that way in the last
+       STARVATION_ROUNDS - 1 rounds, this round is placed in strict priority order
+       instead (no starvation of large jobs behind lease extensions); jobs that
+       cannot be placed are dropped and a repair walk offers the capacity left to
+       the next candidates in the walk, including a dropped job's later types — so
+       no job is ever selected that cannot be placed, and none idles while a type
+       it could run on has room.
+    Jobs missing from the allocation are never placed, as in Gavel.
+    """
+    placer.reset()
+    gpu_type_of = cfg.cluster.gpu_type_of
+    fifo = policy_name.startswith("FIFO")
+    budget = {w: 1000 * cfg.cluster_spec[w] for w in types}
+    if cols is None:
+        cols = _job_columns(s, tuple(cfg.worker_types))
+    col = {w: k for k, w in enumerate(cols.types)}
+    ids = cols.ids.tolist()
+    jobs = s.jobs
+    if s.sharing:
+        per_gpu = [jobs[j].gpu_milli for j in ids]
+    else:
+        per_gpu = [1000] * len(ids)
+    need = [m * jobs[j].scale_factor for m, j in zip(per_gpu, ids)]   # per row, milli-GPU
+    demands = {j: (m, n) for j, m, n in zip(ids, per_gpu, need)}
+    demand = demands.__getitem__
+    walk = [(w, _walk_rows(cols, col[w], True, fifo)) for w in types]
+
+    # The greedy walk: take a job if its demand fits the type's budget left.  Within a
+    # type, the longest prefix whose running total fits is taken at once (each of its
+    # entries passes the check); the entries after it are walked one by one.
+    chosen: list[tuple[int, str]] = []
+    taken = np.zeros(len(ids), bool)
+    need_arr = np.array(need, np.int64)
+    for w, rows in walk:
+        rows = rows[~taken[rows]]
+        left = budget[w]
+        total = np.cumsum(need_arr[rows])
+        cut = int(np.searchsorted(total, left, side="right"))
+        picked = rows[:cut].tolist()
+        if cut:
+            left -= int(total[cut - 1])
+        rest = rows[cut:]
+        if rest.size and left >= need_arr[rest].min():
+            for r in rest.tolist():
+                if need[r] <= left:
+                    left -= need[r]
+                    picked.append(r)
+        budget[w] = left
+        taken[picked] = True
+        chosen.extend([(ids[r], w) for r in picked])
+    streak = s.unplaced_streak
+    if not any(streak.get(j, 0) + 1 >= STARVATION_ROUNDS for j, _ in chosen):
+        new, failed = _keep_then_place(s, placer, chosen, demand, gpu_type_of, explain)
+    else:
+        # A selected job has failed to fit behind the lease extensions for the last
+        # rounds (e.g. an 8-GPU job while every 8-GPU server holds small continuing
+        # jobs): place this round in strict priority order instead, so it gets its
+        # GPUs before lower-priority jobs keep theirs.
+        new, failed = {}, []
+        for j, w in chosen:
+            milli = demand(j)[0]
+            gpus = _keep(s, placer, j, w, milli, gpu_type_of)
+            if gpus is None:
+                gpus = placer.place(s.jobs[j], w, milli, s.num_steps, explain)
+            if gpus is None:
+                failed.append((j, w))
+            else:
+                new[j] = gpus
+    for j, _ in failed:
+        streak[j] = streak.get(j, 0) + 1
+    if failed:  # repair: offer the capacity left to the next candidates, in priority order
+        budget = {w: 1000 * cfg.cluster_spec[w] for w in types}
+        for j, gpus in new.items():
+            budget[gpu_type_of[gpus[0]]] -= demand(j)[1]
+        # A job that did not fit on the type it was selected for may still fit on one
+        # of its later types in the walk (e.g. small servers whose CPU or memory ran
+        # out): only the failed (job, type) pairs are skipped.
+        # Each type's rows are first cut (numpy) to those the loop could act on: jobs not
+        # placed before the repair whose demand fits the budget the type starts with
+        # (placements only grow and budgets only shrink, so the loop skips the others).
+        skip = set(failed)
+        placed = np.isin(cols.ids, np.fromiter(new, np.int64, len(new)))
+        for w, rows in walk:
+            rows = rows[~placed[rows] & (need_arr[rows] <= budget[w])]
+            for r in rows.tolist():
+                j = ids[r]
+                if j in new or (j, w) in skip:
+                    continue
+                milli, need = demand(j)
+                if need > budget[w]:
+                    continue
+                gpus = placer.place(s.jobs[j], w, milli, s.num_steps, explain)
+                if gpus is not None:
+                    budget[w] -= need
+                    new[j] = gpus
+    for j in new:
+        streak.pop(j, None)
+    for j in new:
+        s.latest_ts[j] = s.now
+    return new
+
+
+def _keep(s: SimState, placer, j: int, w: str, milli: int, gpu_type_of) -> tuple[int, ...] | None:
+    """Lease extension: job ``j``'s GPUs of last round, re-bound, if it ran on type
+    ``w`` and they still have room; else None."""
+    prev = s.assignments.get(j)
+    if prev is not None and gpu_type_of[prev[0]] == w and placer.keep(s.jobs[j], prev, milli):
+        return prev
+    return None
+
+
+def _keep_then_place(s: SimState, placer, chosen, demand, gpu_type_of, explain: bool):
+    """Lease extensions first, then new placements largest first (Gavel's order).
+    Returns the placements and the selected (job, type) pairs that could not be placed."""
+    new: dict[int, tuple[int, ...]] = {}
+    failed: list[tuple[int, str]] = []
+    fresh = []
+    for j, w in chosen:
+        prev = _keep(s, placer, j, w, demand(j)[0], gpu_type_of)
+        if prev is not None:
+            new[j] = prev
+        else:
+            fresh.append((j, w))
+    # Largest first: by (scale factor, milli per GPU), stable for ties.  One int key per
+    # entry (milli < 2048) and a C-level key function: a per-entry lambda building a
+    # tuple cost ~4 % of a round at 1 800 jobs.  Same order as sorting on the tuple.
+    jobs = s.jobs
+    keys = [jobs[j].scale_factor * 2048 + demand(j)[0] for j, _ in fresh]
+    fresh = [fresh[i] for i in sorted(range(len(fresh)), key=keys.__getitem__, reverse=True)]
+    for j, w in fresh:
+        gpus = placer.place(s.jobs[j], w, demand(j)[0], s.num_steps, explain)
+        if gpus is None:
+            failed.append((j, w))
+        else:
+            new[j] = gpus
+    return new, failed

@@ -1,0 +1,95 @@
+"""Honest steady-state measurement: a simulated-time cap and window-only figures.
+
+Two mistakes of the Gavel fork (sharing.md §6) are avoided here:
+
+* **Truncated JCTs.** A run stopped by a time cap before its measured jobs are done
+  has no average JCT — the jobs still running are exactly the slow ones.  Such a run
+  is *saturated*: :func:`run_capped` stops it at ``max_sim_time_s`` and
+  :func:`fragscope.core.results.summary` reports ``saturated: true`` and no average JCT.
+* **Warm-up and drain in the averages.** :func:`window_figures` averages the
+  per-round figures over the measurement window only — from the arrival of the
+  first measured job to the end of the run — weighting each round by how long it
+  lasted (rounds differ in length), not over every round from t = 0.
+
+The cap is applied by the driver (stepping while ``sim.now < cap``), so the engine's
+step loop — and every uncapped run — is unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from ..core.report import RoundReport
+from ..core.results import is_saturated, measured_job_ids
+from ..core.simulation import Simulation
+
+# Per-round figures averaged over the window (round mode adds the fragmentation ones).
+_FRAG_FIELDS = ("frag_rate_pct", "frag_over_total_pct", "unalloc_gpu_pct", "occupied_nodes",
+                "partial_gpus")
+
+
+def run_capped(sim: Simulation, on_step: Callable[[RoundReport], None] | None = None) -> bool:
+    """Step until the run is done or its clock reaches the scenario's
+    ``max_sim_time_s`` (no cap: to completion).  Returns True when saturated."""
+    cap = sim.config.max_sim_time
+    while not sim.done and (cap is None or sim.now < cap):
+        report = sim.step()
+        if on_step is not None:
+            on_step(report)
+    return is_saturated(sim)
+
+
+def window_figures(sim: Simulation) -> dict[str, Any]:
+    """Figures over the measurement window only (time-weighted over its rounds).
+
+    ``window_utilization`` is the share of GPUs busy, ``window_busy_milli_pct`` the
+    share of milli-GPU capacity busy; round-mode runs add the fragmentation figures
+    (``window_frag_rate_pct``, ``window_unalloc_gpu_pct``, ...).  JCT figures are over
+    the measured jobs and are None when the run is saturated (never truncated).
+    ``window_slowdown_mean`` is the mean of JCT / the job's run time at full speed on
+    its reference GPU (heavy-tailed durations make the mean JCT noisy; slowdown is
+    what queueing adds).
+    """
+    s = sim.state
+    total = sim.mech.cluster.num_gpus
+    start = s.window_start_time
+    saturated = is_saturated(sim)
+    ids = measured_job_ids(sim)
+    jcts = [s.jct[j] for j in ids if s.jct.get(j) is not None]
+    durations = {job.job_id: job.duration for job in s.arrived}
+    slow = [s.jct[j] / durations[j] for j in ids
+            if s.jct.get(j) is not None and durations.get(j)]
+    out: dict[str, Any] = {
+        "saturated": saturated,
+        "jobs_in_window": len(ids),
+        "jobs_measured_done": len(jcts),
+        "window_jct_median_s": float(np.median(jcts)) if jcts and not saturated else None,
+        "window_jct_p95_s": float(np.percentile(jcts, 95)) if jcts and not saturated else None,
+        "window_slowdown_mean": float(np.mean(slow)) if slow and not saturated else None,
+    }
+    rounds = s.rounds
+    if start is None or not rounds or total == 0:
+        return out | {"window_utilization": None, "window_busy_milli_pct": None}
+    times = np.array([r.time for r in rounds] + [s.now], dtype=np.float64)
+    length = np.diff(times)
+    # Clip each round to [start, end]: a round that began before the window counts
+    # only for its part inside it.
+    begin = np.maximum(times[:-1], start)
+    weight = np.clip(times[1:] - begin, 0.0, None)
+    weight[length <= 0] = 0.0
+    span = float(weight.sum())
+    if span <= 0:
+        return out | {"window_utilization": None, "window_busy_milli_pct": None}
+
+    def mean(values: list[float]) -> float:
+        return float(np.dot(np.asarray(values, dtype=np.float64), weight) / span)
+
+    out["window_utilization"] = mean([r.busy_gpus / total for r in rounds])
+    out["window_busy_milli_pct"] = mean([100.0 * r.busy_milli / (1000 * total) for r in rounds])
+    out["window_queued_mean"] = mean([r.queued for r in rounds])
+    if all(r.frag is not None for r in rounds):
+        for i, key in enumerate(_FRAG_FIELDS, start=1):
+            out[f"window_{key}"] = mean([r.frag[i] for r in rounds])
+    return out

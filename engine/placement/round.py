@@ -1,0 +1,221 @@
+"""Round-mode placement: where each selected job's GPUs are, decided job by job.
+
+Used whenever GPU sharing is on or the placement is not Gavel's exclusive
+first-fit.  Selection and placement are one decision (the fork's "pure counting"
+bug, sharing.md §6): jobs are walked in Gavel's priority order and a job is
+selected for a round only if a server can host it right now.  A job that ran last
+round on the same GPU type keeps its exact GPUs when they still have room (lease
+extension); otherwise the placement strategy picks a server and GPUs among the
+servers of that type.  Jobs never span servers on this path.
+
+Occupancy is the fill-up engine's :class:`ClusterState` (integer milli-GPU, CPU and
+memory per server, incremental F_n(M)), reset at the start of every round, so after
+scheduling it *is* the round's occupancy and yields the fragmentation metrics.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..workload.alibaba import NodeList
+from ..core.cluster import Cluster
+from ..core.fragmentation import ClusterState, Task, TargetWorkload, TaskType
+from .scoring import Decision, Placer, node_tie_rank
+
+UNLIMITED = 1 << 40  # CPU / memory of servers that do not model them (Gavel clusters)
+MILLI = 1000
+
+
+@dataclass(frozen=True)
+class PlacementRecord:
+    """The latest placement decision of a job, for the UI's inspector."""
+
+    job_id: int
+    round: int
+    gpu_type: str
+    server_id: int
+    gpus: tuple[int, ...]
+    rule: str
+    strategy: str
+    candidates: tuple[tuple[int, int, int, float | None], ...]  # (server, gpu, score, delta)
+
+    def __deepcopy__(self, memo: dict) -> "PlacementRecord":
+        return self  # immutable (tuples of numbers): forks share records
+
+
+class RoundPlacer:
+    """Occupancy of the round being scheduled plus one placement strategy."""
+
+    def __init__(self, cluster: Cluster, strategy: str, workload: TargetWorkload, seed: int,
+                 fgd_scoring: str = "integer") -> None:
+        self.cluster = cluster
+        self.strategy = strategy
+        servers = cluster.servers
+        nodes = NodeList(
+            source="cluster",
+            names=tuple(s.name for s in servers),
+            cpu_milli=np.array([UNLIMITED if s.cpu_milli is None else s.cpu_milli for s in servers], np.int64),
+            memory_mib=np.array([UNLIMITED if s.memory_mib is None else s.memory_mib for s in servers], np.int64),
+            gpu_count=np.array([s.num_gpus for s in servers], np.int64),
+            model=tuple(s.gpu_type for s in servers))
+        self.state = ClusterState(nodes, workload)
+        self._initial = {k: copy.copy(v) for k, v in vars(self.state).items()
+                         if isinstance(v, (np.ndarray, int, float)) and not isinstance(v, bool)}
+        rng = np.random.default_rng(seed + 11)
+        scorer = "bestfit" if strategy == "gavel" else strategy
+        self.placer = Placer(self.state, scorer, node_tie_rank(len(servers), rng), rng=rng,
+                             fgd_mode="exact" if fgd_scoring == "exact" else "score")
+        self.first_gpu = [s.gpu_ids[0] for s in servers]   # plain lists: read per placement
+        self.server_of = cluster.server_of
+        self.types_of_server = [s.gpu_type for s in servers]
+        self.records: dict[int, PlacementRecord] = {}
+        # Demands that failed on a type this round, per type: occupancy only grows
+        # within a round, so any demand at least as large fails too.
+        self._failed: dict[str, list[tuple[int, int, int, int]]] = {}
+        self._tasks: dict[tuple[int, int, str], Task] = {}  # (job, milli, type) -> Task
+
+    def __deepcopy__(self, memo: dict) -> "RoundPlacer":
+        # The topology and the compiled F model are immutable: share them between forks.
+        new = object.__new__(RoundPlacer)
+        memo[id(self)] = new
+        for shared in (self.state.frag, self.state.nodes, self.state.workload):
+            memo[id(shared)] = shared
+        for k, v in vars(self).items():
+            if k in ("cluster", "first_gpu", "server_of", "types_of_server", "_initial", "_tasks"):
+                setattr(new, k, v)
+            else:
+                setattr(new, k, copy.deepcopy(v, memo))
+        return new
+
+    # ---------------------------------------------------------------- round
+    def reset(self) -> None:
+        """Every GPU free again: the previous round's micro-tasks have all ended."""
+        st = self.state
+        for k, v in self._initial.items():
+            cur = getattr(st, k)
+            if isinstance(v, np.ndarray):
+                cur[...] = v
+            else:
+                setattr(st, k, v)
+        st._dirty = set()
+        st.change_log = []  # every node may have changed: scorers re-check all versions
+        self._failed.clear()
+
+    def load(self, assignments: dict[int, tuple[int, ...]], jobs: dict) -> None:
+        """Occupancy from Gavel's exclusive placement (whole GPUs, possibly spanning
+        servers; a spanning job's CPU and memory are charged to its first server —
+        an approximation, used only for the metrics of such runs)."""
+        self.reset()
+        st = self.state
+        for j, gpus in sorted(assignments.items()):
+            job = jobs[j]
+            by_server: dict[int, list[int]] = {}
+            for g in gpus:
+                by_server.setdefault(int(self.server_of[g]), []).append(int(g - self.first_gpu[self.server_of[g]]))
+            for i, (server, slots) in enumerate(by_server.items()):
+                t = TaskType(job.cpu_milli if i == 0 else 0, MILLI, len(slots), self.types_of_server[server])
+                st.allocate_deferred(server, Task(t, job.memory_mib if i == 0 else 0), slots)
+
+    def _task(self, job, milli: int, gpu_type: str) -> Task:
+        key = (job.job_id, milli, gpu_type)
+        task = self._tasks.get(key)
+        if task is None:
+            if len(self._tasks) > 200_000:
+                self._tasks.clear()
+            task = self._tasks[key] = Task(TaskType(job.cpu_milli, milli, job.scale_factor, gpu_type),
+                                           job.memory_mib, str(job.job_id))
+        return task
+
+    def keep(self, job, gpus: tuple[int, ...], milli: int) -> bool:
+        """Lease extension: allocate exactly ``gpus`` again if they still have room."""
+        server_of = self.server_of
+        server = server_of[gpus[0]]
+        if len(gpus) > 1 and any(server_of[g] != server for g in gpus):
+            return False  # spanned servers under Gavel's exclusive placement
+        st = self.state
+        first = self.first_gpu[server]
+        slots = tuple([g - first for g in gpus])
+        row = st.free_gpu[server].tolist()
+        if any(row[i] < milli for i in slots):
+            return False
+        if st.free_cpu[server] < job.cpu_milli or st.free_mem[server] < job.memory_mib:
+            return False
+        st.allocate_deferred(server, self._task(job, milli, self.types_of_server[server]), slots)
+        return True
+
+    def metrics(self):
+        self.state.refresh()
+        return self.state.metrics()
+
+    def _dominated(self, gpu_type: str, demand: tuple[int, int, int, int]) -> bool:
+        k, g, c, m = demand
+        for fk, fg, fc, fm in self._failed.get(gpu_type, ()):
+            if k >= fk and g >= fg and c >= fc and m >= fm and (g >= MILLI) == (fg >= MILLI):
+                return True
+        return False
+
+    def _add_failed(self, gpu_type: str, demand: tuple[int, int, int, int]) -> None:
+        """Remember a failed demand, keeping only the minimal ones (a demand that an
+        older failure dominates never gets here; older ones it dominates are dropped)."""
+        k, g, c, m = demand
+        whole = g >= MILLI
+        kept = [f for f in self._failed.get(gpu_type, ())
+                if not (f[0] >= k and f[1] >= g and f[2] >= c and f[3] >= m and (f[1] >= MILLI) == whole)]
+        kept.append(demand)
+        self._failed[gpu_type] = kept
+
+    def place(self, job, gpu_type: str, milli: int, round_index: int, explain: bool) -> tuple[int, ...] | None:
+        """Choose a server of ``gpu_type`` and GPUs for ``job``; allocate; or None."""
+        demand = (job.scale_factor, milli, job.cpu_milli, job.memory_mib)
+        if self._dominated(gpu_type, demand):
+            return None
+        self.state.refresh()
+        task = self._task(job, milli, gpu_type)
+        if self.strategy == "gavel":
+            mask = self.placer.feasible(task)
+            idx = np.flatnonzero(mask)
+            if idx.size == 0:
+                self._add_failed(gpu_type, demand)
+                return None
+            node = int(idx[0])
+            row = self.state.free_gpu[node]
+            if milli >= MILLI:
+                slots = tuple(int(i) for i in np.flatnonzero(row == MILLI)[:job.scale_factor])
+            else:
+                slots = (int(np.flatnonzero(row >= milli)[0]),)
+            d = Decision("gavel", task, node, slots, "first server in order with room "
+                         "(Gavel's consecutive first-fit)", n_feasible=int(idx.size))
+            self.state.allocate(node, task, slots)
+        elif self.strategy == "fgd" and not explain:
+            node, slots = self.placer.place_fgd(task)
+            if node < 0:
+                self._add_failed(gpu_type, demand)
+                return None
+            first = self.first_gpu[node]
+            return tuple([first + i for i in slots])
+        else:
+            d = self.placer.place(task, explain=explain)
+            if d.node < 0:
+                self._add_failed(gpu_type, demand)
+                return None
+        gpus = tuple(self.first_gpu[d.node] + int(i) for i in d.gpus)
+        if explain:
+            self.records[job.job_id] = _record(job.job_id, round_index, gpu_type, d, gpus,
+                                               self.first_gpu)
+        return gpus
+
+
+def _record(job_id: int, round_index: int, gpu_type: str, d: Decision, gpus: tuple[int, ...],
+            first_gpu: list[int], limit: int = 200) -> PlacementRecord:
+    cands: list[tuple[int, int, int, float | None]] = []
+    if d.cand_nodes is not None:
+        order = np.argsort(-np.asarray(d.cand_scores), kind="stable")[:limit]
+        for i in order:
+            n = int(d.cand_nodes[i])
+            g = int(d.cand_gpus[i]) if d.cand_gpus is not None else -1
+            delta = float(d.cand_deltas[i]) if d.cand_deltas is not None else None
+            cands.append((n, int(first_gpu[n] + g) if g >= 0 else -1, int(d.cand_scores[i]), delta))
+    return PlacementRecord(job_id, round_index, gpu_type, d.node, gpus, d.rule, d.policy, tuple(cands))
