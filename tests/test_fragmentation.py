@@ -29,10 +29,11 @@ from hypothesis import strategies as st
 
 from fragscope.workload.alibaba import NodeList, read_node_list, read_pod_list
 from fragscope.errors import InputError
+from fragscope.core.cluster_state import ClusterState
 from fragscope.core.fragmentation import (NO_ACCESS, Q1_LACK_BOTH, Q2_LACK_GPU, Q3_SATISFIED, Q4_LACK_CPU,
-                                  XL_SATISFIED, XR_LACK_CPU, ClusterState, Task, TargetWorkload,
-                                  TaskType, build_target_workload, frag_class, node_frag,
-                                  target_workload_from_pods, task_frag)
+                                          XL_SATISFIED, XR_LACK_CPU, Task, TargetWorkload, TaskType,
+                                          build_target_workload, frag_class, node_frag,
+                                          target_workload_from_pods, task_frag)
 from fragscope.placement.scoring import Placer, canonical_policy, fgd_score, place_once
 
 from conftest import alibaba  # noqa: E402  (the packaged lists, by file stem)

@@ -41,7 +41,8 @@ from ..core.atomic import atomic_write
 
 from ..workload.alibaba import NodeList, PodList, read_node_list, read_pod_list
 from ..errors import InputError
-from ..core.fragmentation import MILLI, ClusterState, TargetWorkload, tasks_from_pods, target_workload_from_pods
+from ..core.cluster_state import ClusterState
+from ..core.fragmentation import MILLI, TargetWorkload, target_workload_from_pods, tasks_from_pods
 from ..placement.scoring import FGD_MODES, Placer, canonical_policy, node_tie_rank
 
 METRICS = ("unalloc_gpu_pct", "frag_rate_pct", "frag_over_total_pct", "occupied_nodes")

@@ -22,7 +22,8 @@ import numpy as np
 
 from ..workload.alibaba import NodeList
 from ..core.cluster import Cluster
-from ..core.fragmentation import ClusterState, Task, TargetWorkload, TaskType
+from ..core.cluster_state import ClusterState
+from ..core.fragmentation import Task, TargetWorkload, TaskType
 from .scoring import Decision, Placer, node_tie_rank
 
 UNLIMITED = 1 << 40  # CPU / memory of servers that do not model them (Gavel clusters)

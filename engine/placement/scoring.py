@@ -30,7 +30,8 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import InputError
-from ..core.fragmentation import MILLI, ClusterState, Task, TaskType, task_class
+from ..core.cluster_state import ClusterState, task_class
+from ..core.fragmentation import MILLI, Task, TaskType
 
 POLICIES = ("random", "dotprod", "bestfit", "packing", "clustering", "fgd")
 _ALIASES = {
