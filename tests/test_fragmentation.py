@@ -34,7 +34,9 @@ from fragscope.core.fragmentation import (NO_ACCESS, Q1_LACK_BOTH, Q2_LACK_GPU, 
                                           XL_SATISFIED, XR_LACK_CPU, Task, TargetWorkload, TaskType,
                                           build_target_workload, frag_class, node_frag,
                                           target_workload_from_pods, task_frag)
-from fragscope.placement.scoring import Placer, canonical_policy, fgd_score, place_once
+from fragscope.placement.fgd.delta import fgd_score
+from fragscope.placement.placer import Placer, place_once
+from fragscope.placement.registry import canonical_name
 
 from conftest import alibaba  # noqa: E402  (the packaged lists, by file stem)
 
@@ -208,6 +210,7 @@ def decide(policy, nodes, task, rank=None, prep=(), **kw):
     for n, t, g in prep:
         state.allocate(n, t, g)
     rank = np.arange(len(nodes)) if rank is None else np.asarray(rank)
+    kw = {("fgd_scoring" if k == "fgd_mode" else k): v for k, v in kw.items()}
     return Placer(state, policy, rank, np.random.default_rng(kw.pop("seed", 0)), **kw).decide(task), state
 
 
@@ -343,7 +346,7 @@ def brute_fgd(state: ClusterState, task: Task, rank, mode: str):
 def test_fgd_matches_brute_force_over_a_run(seed, mode, scalar_limit):
     # scalar_limit 0 forces the vectorised re-score, 24 the plain-Python one
     from unittest import mock
-    with mock.patch("fragscope.placement.scoring._SCALAR_LIMIT", scalar_limit):
+    with mock.patch("fragscope.placement.fgd.index.SCALAR_LIMIT", scalar_limit):
         _fgd_brute_force_run(seed, mode)
 
 
@@ -354,7 +357,7 @@ def _fgd_brute_force_run(seed, mode):
     nodes = tiny_nodes(specs)
     state = ClusterState(nodes, small_m())
     rank = rng.permutation(len(specs))
-    placer = Placer(state, "fgd", rank, np.random.default_rng(1), fgd_mode=mode)
+    placer = Placer(state, "fgd", rank, np.random.default_rng(1), fgd_scoring=mode)
     pool = [TaskType(4000, 500, 1), TaskType(8000, 1000, 1), TaskType(2000, 250, 1), TaskType(3000, 130, 1),
             TaskType(16000, 1000, 2), TaskType(6000, 0, 0), TaskType(4000, 700, 1, "T4")]
     for _ in range(40):
@@ -401,13 +404,13 @@ def test_fgd_takes_lowest_gpu_index_among_equal_best_scores():
     assert d.gpus == (0,)                  # only fully free GPUs fit: lowest index
 
 
-def test_place_once_explains_and_unknown_policy_is_input_error():
+def test_place_once_explains_and_unknown_placement_is_input_error():
     nodes = tiny_nodes([(64000, 10 ** 6, 8, "G2")])
     d = place_once(ClusterState(nodes, small_m()), "FGD", Task(TaskType(1000, 1000, 1)))
     assert d.placed and d.rule.startswith("highest FGD score") and d.cand_nodes.tolist() == [0]
-    assert canonical_policy("GpuPacking") == "packing"
-    with pytest.raises(InputError, match="allowed: random, dotprod"):
-        canonical_policy("worstfit")
+    assert canonical_name("GpuPacking") == "packing" and canonical_name("best-fit") == "bestfit"
+    with pytest.raises(InputError, match="registered: bestfit, clustering, dotprod, fgd, gavel, packing, random"):
+        canonical_name("worstfit")
 
 
 # --------------------------------------------------------------------------- readers

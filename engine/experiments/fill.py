@@ -43,7 +43,9 @@ from ..workload.alibaba import NodeList, PodList, read_node_list, read_pod_list
 from ..errors import InputError
 from ..core.cluster_state import ClusterState
 from ..core.fragmentation import MILLI, TargetWorkload, target_workload_from_pods, tasks_from_pods
-from ..placement.scoring import FGD_MODES, Placer, canonical_policy, node_tie_rank
+from ..placement.placer import FGD_SCORINGS, Placer, node_tie_rank
+from ..placement.registry import REGISTRY
+from ..plugins import PluginRef
 
 METRICS = ("unalloc_gpu_pct", "frag_rate_pct", "frag_over_total_pct", "occupied_nodes")
 MAX_X = 130
@@ -130,13 +132,16 @@ def arrival_order(pods: PodList, capacity_gpu_milli: int, rng: np.random.Generat
 
 # --------------------------------------------------------------------------- one run
 
-def run_one(nodes: NodeList, pods: PodList, placement: str, seed: int,
+def run_one(nodes: NodeList, pods: PodList, placement: str | PluginRef, seed: int,
             workload: TargetWorkload | None = None, fgd_mode: str = "score",
-            memory_filter: bool = True, tune_ratio: float = 1.3) -> FillRun:
-    """One fill-up run (in this process).  ``workload`` defaults to M of ``pods``."""
-    policy = canonical_policy(placement)
-    if fgd_mode not in FGD_MODES:
-        raise InputError("fgd_mode", f"unknown FGD mode {fgd_mode!r}; allowed: {', '.join(FGD_MODES)}")
+            memory_filter: bool = True, tune_ratio: float = 1.3, params: dict | None = None) -> FillRun:
+    """One fill-up run (in this process).  ``workload`` defaults to M of ``pods``;
+    ``placement`` is a registered name, ``file.py:Class``, ``module:Class`` or a resolved
+    reference, built with ``params``."""
+    ref = placement if isinstance(placement, PluginRef) else REGISTRY.resolve(placement, where="--placement")
+    obj = REGISTRY.create(ref, params)
+    if fgd_mode not in FGD_SCORINGS:
+        raise InputError("fgd_mode", f"unknown FGD mode {fgd_mode!r}; allowed: {', '.join(FGD_SCORINGS)}")
     if nodes.total_gpus == 0:
         raise InputError(nodes.source, "the node list has no GPUs; the fill-up experiment needs GPU nodes")
     if pods.total_gpu_milli == 0:
@@ -147,7 +152,7 @@ def run_one(nodes: NodeList, pods: PodList, placement: str, seed: int,
     rng_w, rng_n, rng_p = _streams(seed)
     order = arrival_order(pods, MILLI * nodes.total_gpus, rng_w, tune_ratio)
     state = ClusterState(nodes, workload)
-    placer = Placer(state, policy, node_tie_rank(len(nodes), rng_n), rng_p, fgd_mode, memory_filter)
+    placer = Placer(state, obj, node_tie_rank(len(nodes), rng_n), rng_p, fgd_mode, memory_filter, ref)
     tasks = tasks_from_pods(pods)
     req = (pods.num_gpu * pods.gpu_milli).astype(np.int64)
     n = order.size
@@ -159,7 +164,7 @@ def run_one(nodes: NodeList, pods: PodList, placement: str, seed: int,
     decide, allocate = placer.decide, state.allocate
     for e in range(n):
         task = tasks[order[e]]
-        d = decide(task, False)
+        d = decide(task, False, e)   # a plug-in sees the pod's position in the arrival order
         if d.node >= 0:
             allocate(d.node, task, d.gpus)
         else:
@@ -167,7 +172,7 @@ def run_one(nodes: NodeList, pods: PodList, placement: str, seed: int,
         idle[e] = state.idle_sum
         frag[e] = state.frag_sum
         occ[e] = state.occupied
-    run = FillRun(policy, int(seed), int(n), failed, time.perf_counter() - t0, state.capacity_gpu_milli,
+    run = FillRun(placer.name, int(seed), int(n), failed, time.perf_counter() - t0, state.capacity_gpu_milli,
                   arrived, idle, frag, state.frag.denominator, occ)
     run.curve = bin_curve(run)
     return run
@@ -193,8 +198,8 @@ def bin_curve(run: FillRun) -> np.ndarray:
 # --------------------------------------------------------------------------- many runs
 
 def _job(args: tuple) -> FillRun:
-    nodes, pods, workload, placement, seed, fgd_mode, memory_filter, tune_ratio = args
-    return run_one(nodes, pods, placement, seed, workload, fgd_mode, memory_filter, tune_ratio)
+    nodes, pods, workload, ref, params, seed, fgd_mode, memory_filter, tune_ratio = args
+    return run_one(nodes, pods, ref, seed, workload, fgd_mode, memory_filter, tune_ratio, params)
 
 
 def free_cores() -> int:
@@ -214,25 +219,31 @@ def run_fill(nodes_csv: str | Path, pods_csv: str | Path, placements: Sequence[s
              seeds: Sequence[int], out_dir: str | Path, fgd_mode: str = "score",
              memory_filter: bool = True, workers: int | None = None,
              progress: Callable[[int, int, str, int], None] | None = None,
-             tune_ratio: float = 1.3) -> FillOutput:
+             tune_ratio: float = 1.3, params: dict[str, dict] | None = None) -> FillOutput:
     """Run every (placement, seed), write ``curves.csv`` and ``median.csv`` atomically.
 
-    ``workers`` None = use separate processes when more than one core is free;
-    1 = run here.  ``progress(done, total, placement, seed)`` is called as runs finish.
+    ``placements``: registered names or plug-ins (``file.py:Class`` relative to the
+    current folder, ``module:Class``); ``params`` maps a placement as given to its
+    keyword parameters.  ``workers`` None = use separate processes when more than one
+    core is free; 1 = run here.  ``progress(done, total, placement, seed)`` is called as
+    runs finish.
     """
-    policies = [canonical_policy(p) for p in placements]
-    if not policies:
-        raise InputError("placements", f"no placement given; allowed: fgd, bestfit, random, ...")
-    if len(set(policies)) != len(policies):
-        raise InputError("placements", "a placement is listed twice")
+    if not placements:
+        raise InputError("--placement", f"no placement given; allowed: {', '.join(REGISTRY.names())}")
+    refs = [REGISTRY.resolve(p, where="--placement") for p in placements]
+    params = params or {}
+    objs = [REGISTRY.create(r, params.get(r.spec)) for r in refs]   # bad params fail here, once
+    labels = [REGISTRY.display_name(r, o) for r, o in zip(refs, objs)]
+    if len(set(labels)) != len(labels):
+        raise InputError("--placement", "a placement is listed twice")
     try:
         seed_list = [int(s) for s in seeds]
     except (TypeError, ValueError):
         raise InputError("seeds", "seeds must be whole numbers") from None
     if not seed_list or len(set(seed_list)) != len(seed_list) or min(seed_list) < 0:
         raise InputError("seeds", "give at least one seed; seeds must be distinct and >= 0")
-    if fgd_mode not in FGD_MODES:
-        raise InputError("fgd_mode", f"unknown FGD mode {fgd_mode!r}; allowed: {', '.join(FGD_MODES)}")
+    if fgd_mode not in FGD_SCORINGS:
+        raise InputError("fgd_mode", f"unknown FGD mode {fgd_mode!r}; allowed: {', '.join(FGD_SCORINGS)}")
     if not (isinstance(tune_ratio, (int, float)) and 0 < tune_ratio <= 10):
         raise InputError("tune_ratio", f"{tune_ratio!r} out of range; allowed: 0 < ratio <= 10")
     nodes = read_node_list(nodes_csv)
@@ -247,8 +258,8 @@ def run_fill(nodes_csv: str | Path, pods_csv: str | Path, placements: Sequence[s
     except OSError as exc:
         raise InputError(str(out), f"cannot create the output folder: {exc.strerror or exc}") from None
     workload = target_workload_from_pods(pods)
-    jobs = [(nodes, pods, workload, p, s, fgd_mode, memory_filter, float(tune_ratio))
-            for p in policies for s in seed_list]
+    jobs = [(nodes, pods, workload, r, params.get(r.spec), s, fgd_mode, memory_filter, float(tune_ratio))
+            for r in refs for s in seed_list]
     n_workers = free_cores() if workers is None else max(1, int(workers))
     n_workers = min(n_workers, len(jobs))
     runs: list[FillRun | None] = [None] * len(jobs)
@@ -256,7 +267,7 @@ def run_fill(nodes_csv: str | Path, pods_csv: str | Path, placements: Sequence[s
         for i, job in enumerate(jobs):
             runs[i] = _job(job)
             if progress:
-                progress(i + 1, len(jobs), job[3], job[4])
+                progress(i + 1, len(jobs), labels[i // len(seed_list)], job[5])
     else:
         with ProcessPoolExecutor(n_workers, mp_context=get_context("spawn")) as pool:
             futures = [pool.submit(_job, job) for job in jobs]
@@ -265,7 +276,7 @@ def run_fill(nodes_csv: str | Path, pods_csv: str | Path, placements: Sequence[s
                 runs[i] = fut.result()
                 done += 1
                 if progress:
-                    progress(done, len(jobs), jobs[i][3], jobs[i][4])
+                    progress(done, len(jobs), labels[i // len(seed_list)], jobs[i][5])
     curves_csv, median_csv = out / "curves.csv", out / "median.csv"
     _write_atomic(curves_csv, curves_text(runs))
     _write_atomic(median_csv, median_text(runs))

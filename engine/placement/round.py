@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +25,8 @@ from ..workload.alibaba import NodeList
 from ..core.cluster import Cluster
 from ..core.cluster_state import ClusterState
 from ..core.fragmentation import Task, TargetWorkload, TaskType
-from .scoring import Decision, Placer, node_tie_rank
+from .decision import Decision
+from .placer import Placer, node_tie_rank
 
 UNLIMITED = 1 << 40  # CPU / memory of servers that do not model them (Gavel clusters)
 MILLI = 1000
@@ -41,7 +43,7 @@ class PlacementRecord:
     gpus: tuple[int, ...]
     rule: str
     strategy: str
-    candidates: tuple[tuple[int, int, int, float | None], ...]  # (server, gpu, score, delta)
+    candidates: tuple[tuple[int, int, float, float | None], ...]  # (server, gpu, score, delta)
 
     def __deepcopy__(self, memo: dict) -> "PlacementRecord":
         return self  # immutable (tuples of numbers): forks share records
@@ -50,10 +52,11 @@ class PlacementRecord:
 class RoundPlacer:
     """Occupancy of the round being scheduled plus one placement strategy."""
 
-    def __init__(self, cluster: Cluster, strategy: str, workload: TargetWorkload, seed: int,
+    def __init__(self, cluster: Cluster, placement: Any, workload: TargetWorkload, seed: int,
                  fgd_scoring: str = "integer") -> None:
+        """``placement``: a placement object or a resolved plug-in reference (see
+        :class:`~fragscope.placement.placer.Placer`)."""
         self.cluster = cluster
-        self.strategy = strategy
         servers = cluster.servers
         nodes = NodeList(
             source="cluster",
@@ -66,9 +69,9 @@ class RoundPlacer:
         self._initial = {k: copy.copy(v) for k, v in vars(self.state).items()
                          if isinstance(v, (np.ndarray, int, float)) and not isinstance(v, bool)}
         rng = np.random.default_rng(seed + 11)
-        scorer = "bestfit" if strategy == "gavel" else strategy
-        self.placer = Placer(self.state, scorer, node_tie_rank(len(servers), rng), rng=rng,
-                             fgd_mode="exact" if fgd_scoring == "exact" else "score")
+        self.placer = Placer(self.state, placement, node_tie_rank(len(servers), rng), rng=rng,
+                             fgd_scoring=fgd_scoring)
+        self.strategy = self.placer.name
         self.first_gpu = [s.gpu_ids[0] for s in servers]   # plain lists: read per placement
         self.server_of = cluster.server_of
         self.types_of_server = [s.gpu_type for s in servers]
@@ -175,37 +178,19 @@ class RoundPlacer:
             return None
         self.state.refresh()
         task = self._task(job, milli, gpu_type)
-        if self.strategy == "gavel":
-            mask = self.placer.feasible(task)
-            idx = np.flatnonzero(mask)
-            if idx.size == 0:
-                self._add_failed(gpu_type, demand)
-                return None
-            node = int(idx[0])
-            row = self.state.free_gpu[node]
-            if milli >= MILLI:
-                slots = tuple(int(i) for i in np.flatnonzero(row == MILLI)[:job.scale_factor])
-            else:
-                slots = (int(np.flatnonzero(row >= milli)[0]),)
-            d = Decision("gavel", task, node, slots, "first server in order with room "
-                         "(Gavel's consecutive first-fit)", n_feasible=int(idx.size))
-            self.state.allocate(node, task, slots)
-        elif self.strategy == "fgd" and not explain:
-            node, slots = self.placer.place_fgd(task)
+        if not explain:
+            node, slots = self.placer.place_fast(task, job.job_id)
             if node < 0:
                 self._add_failed(gpu_type, demand)
                 return None
             first = self.first_gpu[node]
             return tuple([first + i for i in slots])
-        else:
-            d = self.placer.place(task, explain=explain)
-            if d.node < 0:
-                self._add_failed(gpu_type, demand)
-                return None
+        d = self.placer.place(task, explain=True, job_id=job.job_id)
+        if d.node < 0:
+            self._add_failed(gpu_type, demand)
+            return None
         gpus = tuple(self.first_gpu[d.node] + int(i) for i in d.gpus)
-        if explain:
-            self.records[job.job_id] = _record(job.job_id, round_index, gpu_type, d, gpus,
-                                               self.first_gpu)
+        self.records[job.job_id] = _record(job.job_id, round_index, gpu_type, d, gpus, self.first_gpu)
         return gpus
 
 
@@ -218,5 +203,5 @@ def _record(job_id: int, round_index: int, gpu_type: str, d: Decision, gpus: tup
             n = int(d.cand_nodes[i])
             g = int(d.cand_gpus[i]) if d.cand_gpus is not None else -1
             delta = float(d.cand_deltas[i]) if d.cand_deltas is not None else None
-            cands.append((n, int(first_gpu[n] + g) if g >= 0 else -1, int(d.cand_scores[i]), delta))
-    return PlacementRecord(job_id, round_index, gpu_type, d.node, gpus, d.rule, d.policy, tuple(cands))
+            cands.append((n, int(first_gpu[n] + g) if g >= 0 else -1, d.cand_scores[i].item(), delta))
+    return PlacementRecord(job_id, round_index, gpu_type, d.node, gpus, d.rule, d.placement, tuple(cands))

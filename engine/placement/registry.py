@@ -1,0 +1,25 @@
+"""The one registry of placements: built-ins and users' plug-ins alike.
+
+Built-ins register in fragscope's own ``pyproject.toml`` under the entry-point group
+``fragscope.placements`` — the same way a third-party package registers its own — so
+adding a built-in is one module plus one line there.  A user's class is named by
+``file.py:Class`` or ``module:Class`` (see :mod:`fragscope.plugins`).
+"""
+
+from __future__ import annotations
+
+from ..plugins import Registry
+
+GROUP = "fragscope.placements"
+REGISTRY = Registry("placement", GROUP, required="score")
+
+
+def placement_names() -> tuple[str, ...]:
+    """Every registered placement name (built-ins and installed packages), sorted."""
+    return REGISTRY.names()
+
+
+def canonical_name(spec: str) -> str:
+    """A registered placement's entry name for any of its spellings (``GpuPacking`` →
+    ``packing``); unknown names raise InputError."""
+    return REGISTRY.resolve(spec, where="placement").entry or spec

@@ -1,0 +1,234 @@
+"""Plug-ins: how a name in a scenario or on the command line becomes a class.
+
+Placements and allocation policies are both plug-ins, and the built-ins are plug-ins of
+exactly the same kind: each kind has one :class:`Registry`, backed by an entry-point
+group (``fragscope.placements``, ``fragscope.policies``) in which fragscope's own
+``pyproject.toml`` registers the built-ins and any installed package may register more.
+A name resolves, in this order:
+
+* ``path/to/file.py:ClassName`` — a file of the user's own (relative to the scenario
+  file, or to the current folder on the command line);
+* ``package.module:ClassName`` — any importable module;
+* an entry-point name of the kind's group (or a built-in's alias, e.g. ``best-fit``).
+
+A resolved name is a :class:`PluginRef`: plain strings (the absolute file path, the
+module, the class), so it pickles to worker processes, which load the class again.
+Every failure — missing file, import error, missing class or method, bad parameters,
+an exception inside the plug-in — is a :class:`PluginError` (an :class:`InputError`:
+exit code 2) naming the plug-in, with the plug-in's own traceback lines and none of
+fragscope's.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import importlib
+import importlib.util
+import inspect
+import sys
+import traceback
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parent)
+
+
+@dataclass(frozen=True)
+class PluginRef:
+    """A resolved plug-in name: where its class lives, in picklable form."""
+
+    kind: str          # "placement" or "policy"
+    spec: str          # as the user wrote it
+    module: str        # importable module name, or "" for a file
+    file: str          # absolute path of a file plug-in, else ""
+    cls: str           # class name
+    entry: str = ""    # the entry-point name it was found under, if any
+
+    @property
+    def where(self) -> str:
+        """How messages name the plug-in: ``file.py:Class`` or ``module:Class``."""
+        return f"{self.file or self.module}:{self.cls}"
+
+    @property
+    def builtin(self) -> bool:
+        return self.module.startswith("fragscope.")
+
+
+class PluginError(InputError):
+    """A plug-in that cannot be loaded or that failed: the message names it."""
+
+
+def own_traceback(exc: BaseException, ref: PluginRef) -> str:
+    """The frames of ``exc``'s traceback that are the plug-in's own code (its file, or its
+    package), formatted like Python's; fragscope's and the interpreter's frames are left out."""
+    if ref.file:
+        mine = lambda f: str(Path(f).resolve()) == ref.file  # noqa: E731
+    else:
+        mod = sys.modules.get(ref.module)
+        root = str(Path(getattr(mod, "__file__", "") or "").resolve().parent) if mod else ""
+        mine = lambda f: bool(root) and str(Path(f).resolve()).startswith(root) \
+            and not str(Path(f).resolve()).startswith(_PACKAGE_DIR)  # noqa: E731
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if mine(f.filename)]
+    text = "".join(traceback.format_list(frames))
+    return text.rstrip("\n")
+
+
+def failure(ref: PluginRef, what: str, exc: BaseException | None = None) -> PluginError:
+    """A PluginError naming the plug-in; with ``exc``, its type, text and own frames."""
+    msg = f"{ref.kind} plug-in {ref.where}: {what}"
+    if exc is not None:
+        msg += f": {type(exc).__name__}: {exc}"
+        tb = own_traceback(exc, ref)
+        if tb:
+            msg += "\n" + tb
+    return PluginError(ref.spec, msg)
+
+
+def _file_module_name(path: Path) -> str:
+    digest = hashlib.sha1(str(path).encode()).hexdigest()[:12]
+    return f"fragscope_plugin_{path.stem}_{digest}"
+
+
+def _load_file(ref: PluginRef) -> Any:
+    name = _file_module_name(Path(ref.file))
+    mod = sys.modules.get(name)
+    if mod is not None:
+        return mod
+    spec = importlib.util.spec_from_file_location(name, ref.file)
+    if spec is None or spec.loader is None:
+        raise failure(ref, "cannot be loaded as a Python file")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod          # before exec: dataclasses and pickling look it up
+    try:
+        spec.loader.exec_module(mod)
+    except BaseException as exc:     # noqa: BLE001 - any error in the user's module is bad input
+        del sys.modules[name]
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        raise failure(ref, "importing the file failed", exc) from None
+    return mod
+
+
+class Registry:
+    """The one registry of one kind of plug-in (placements or policies)."""
+
+    def __init__(self, kind: str, group: str, required: str) -> None:
+        self.kind, self.group, self.required = kind, group, required
+        self._classes: dict[PluginRef, type] = {}
+
+    # ------------------------------------------------------------------ names
+    def _entry_points(self) -> dict[str, Any]:
+        return {ep.name: ep for ep in entry_points(group=self.group)}
+
+    def names(self) -> tuple[str, ...]:
+        """Every registered name (built-ins and installed packages), sorted."""
+        return tuple(sorted(self._entry_points()))
+
+    def _aliases(self) -> dict[str, str]:
+        """Alternative spellings the registered classes declare (``aliases = (...)``)."""
+        out: dict[str, str] = {}
+        for name, ep in self._entry_points().items():
+            try:
+                cls = ep.load()
+            except Exception:  # noqa: BLE001 - a broken third-party entry point is reported when named
+                continue
+            for alias in getattr(cls, "aliases", ()):
+                out[str(alias).lower()] = name
+        return out
+
+    # ------------------------------------------------------------------ resolve
+    def resolve(self, spec: str, base: Path | None = None, where: str = "") -> PluginRef:
+        """The plug-in a name means (see the module docstring), or a PluginError."""
+        if not isinstance(spec, str) or not spec.strip():
+            raise InputError(where or self.kind, f"expected a {self.kind} name, got {spec!r}")
+        text = spec.strip()
+        if ":" in text:
+            target, _, cls = text.rpartition(":")
+            if not cls.isidentifier():
+                raise InputError(where or text, f"{text!r}: expected FILE.py:ClassName or module:ClassName")
+            if target.endswith(".py") or "/" in target or "\\" in target:
+                path = Path(target).expanduser()
+                if not path.is_absolute():
+                    path = (base or Path.cwd()) / path
+                path = path.resolve()
+                ref = PluginRef(self.kind, text, "", str(path), cls)
+                if not path.is_file():
+                    raise failure(ref, "file not found")
+                return ref
+            return PluginRef(self.kind, text, target, "", cls)
+        eps = self._entry_points()
+        name = text if text in eps else self._aliases().get(text.lower(), text.lower())
+        ep = eps.get(name)
+        if ep is None:
+            near = difflib.get_close_matches(text, list(eps), n=3, cutoff=0.5)
+            hint = f"; did you mean {', '.join(near)}?" if near else ""
+            raise InputError(where or self.kind, f"unknown {self.kind} {text!r}{hint} (registered: "
+                             f"{', '.join(sorted(eps))}; or FILE.py:ClassName, module:ClassName)")
+        module, _, cls = ep.value.partition(":")
+        return PluginRef(self.kind, text, module.strip(), "", cls.strip(), entry=name)
+
+    def load(self, ref: PluginRef) -> type:
+        """The class a reference names, checked for the required method."""
+        cls = self._classes.get(ref)
+        if cls is not None:
+            return cls
+        if ref.file:
+            mod = _load_file(ref)
+        else:
+            try:
+                mod = importlib.import_module(ref.module)
+            except BaseException as exc:  # noqa: BLE001
+                if isinstance(exc, KeyboardInterrupt):
+                    raise
+                if isinstance(exc, ModuleNotFoundError) and exc.name and ref.module.startswith(exc.name):
+                    raise failure(ref, f"no module named {exc.name!r}") from None
+                raise failure(ref, "importing the module failed", exc) from None
+        cls = getattr(mod, ref.cls, None)
+        if cls is None:
+            found = sorted(n for n, v in vars(mod).items() if inspect.isclass(v) and hasattr(v, self.required)
+                           and getattr(v, "__module__", "") == mod.__name__)
+            hint = f" (classes with {self.required}(): {', '.join(found)})" if found else ""
+            raise failure(ref, f"no class {ref.cls!r} in {ref.file or ref.module}{hint}")
+        if not inspect.isclass(cls):
+            raise failure(ref, f"{ref.cls!r} is not a class")
+        if not callable(getattr(cls, self.required, None)):
+            raise failure(ref, f"class {ref.cls} has no {self.required}() method")
+        self._classes[ref] = cls
+        return cls
+
+    def create(self, ref: PluginRef, params: dict | None = None) -> Any:
+        """An instance, built with the scenario's keyword parameters."""
+        cls = self.load(ref)
+        params = dict(params or {})
+        try:
+            sig = inspect.signature(cls)
+            sig.bind(**params)
+        except TypeError as exc:
+            raise failure(ref, f"bad parameters {params!r} for {cls.__name__}{_signature(cls)}: {exc}") from None
+        except ValueError:
+            pass   # no signature to check (a C type): let the call decide
+        try:
+            return cls(**params)
+        except BaseException as exc:  # noqa: BLE001
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            raise failure(ref, f"{cls.__name__}(**{params!r}) raised", exc) from None
+
+    def display_name(self, ref: PluginRef, obj: Any = None) -> str:
+        """What the UI and outputs call it: the class's ``name``, else the entry or class name."""
+        name = getattr(obj if obj is not None else self.load(ref), "name", None)
+        if isinstance(name, str) and name:
+            return name
+        return ref.entry or ref.cls
+
+
+def _signature(cls: type) -> str:
+    try:
+        return str(inspect.signature(cls))
+    except (TypeError, ValueError):
+        return "(...)"
