@@ -18,13 +18,14 @@ Layout (each folder one concern; the core at the bottom, experiments and reports
 from .core.builtin import ShippedScenario, builtin_names, find_scenario, shipped_scenarios
 from .core.report import RoundReport
 from .core.results import summary, write_run_outputs
-from .core.scenario import PLACEMENTS, ScenarioConfig, load_scenario
+from .core.scenario import ScenarioConfig, load_scenario
+from .placement.registry import placement_names
 from .core.simulation import Simulation, Snapshot
 from .errors import InputError, SimulationError
 from .policies import POLICY_NAMES
 
 __version__ = "0.2.0"
 
-__all__ = ["InputError", "PLACEMENTS", "POLICY_NAMES", "RoundReport", "ScenarioConfig", "ShippedScenario",
+__all__ = ["InputError", "placement_names", "POLICY_NAMES", "RoundReport", "ScenarioConfig", "ShippedScenario",
            "Simulation", "SimulationError", "Snapshot", "builtin_names", "find_scenario", "load_scenario",
            "shipped_scenarios", "summary", "write_run_outputs", "__version__"]

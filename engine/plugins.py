@@ -120,10 +120,15 @@ class Registry:
     def __init__(self, kind: str, group: str, required: str) -> None:
         self.kind, self.group, self.required = kind, group, required
         self._classes: dict[PluginRef, type] = {}
+        self._eps: dict[str, Any] | None = None
+        self._alias_map: dict[str, str] | None = None
 
     # ------------------------------------------------------------------ names
     def _entry_points(self) -> dict[str, Any]:
-        return {ep.name: ep for ep in entry_points(group=self.group)}
+        # read once per process: installed packages do not change while it runs
+        if self._eps is None:
+            self._eps = {ep.name: ep for ep in entry_points(group=self.group)}
+        return self._eps
 
     def names(self) -> tuple[str, ...]:
         """Every registered name (built-ins and installed packages), sorted."""
@@ -131,6 +136,8 @@ class Registry:
 
     def _aliases(self) -> dict[str, str]:
         """Alternative spellings the registered classes declare (``aliases = (...)``)."""
+        if self._alias_map is not None:
+            return self._alias_map
         out: dict[str, str] = {}
         for name, ep in self._entry_points().items():
             try:
@@ -139,6 +146,7 @@ class Registry:
                 continue
             for alias in getattr(cls, "aliases", ()):
                 out[str(alias).lower()] = name
+        self._alias_map = out
         return out
 
     # ------------------------------------------------------------------ resolve

@@ -11,10 +11,12 @@ value checker and path rules), ``scenario_cluster`` (cluster, aliases, hostabili
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
+from ..placement.registry import REGISTRY as PLACEMENT_REGISTRY
+from ..plugins import PluginRef
 from ..policies import POLICY_NAMES, SOLVERS
 from .builtin import find_scenario
 from .cluster import Cluster
@@ -25,9 +27,9 @@ from .scenario_workload import (GeneratedWorkload, TraceWorkload, generated_work
 from .throughputs import ThroughputTable, load_throughputs
 from .yaml_io import parse_scalar, read_yaml
 
-PLACEMENTS = ("gavel", "random", "bestfit", "dotprod", "packing", "clustering", "fgd")
 _TOP_KEYS = ("name", "description", "seed", "round_seconds", "reset_interval_seconds",
-             "cluster", "throughputs", "workload", "policy", "solver", "placement", "sharing",
+             "cluster", "throughputs", "workload", "policy", "solver", "placement", "placement_params",
+             "sharing",
              "fgd", "interference", "metrics", "max_sim_time_s")
 
 
@@ -59,6 +61,13 @@ class ScenarioConfig:
     # Simulated-time cap: a run whose measured jobs are not all done by then is
     # *saturated* (reported as such, never averaged as if finished).  None = no cap.
     max_sim_time: float | None = None
+    # The placement as resolved at load (a registered name, file.py:Class or module:Class;
+    # ``placement`` above is its registered name, or the spec as written for a plug-in of
+    # the user's own), its keyword parameters, and whether it asks for Gavel's exclusive
+    # assignment when sharing is off (``gavel_exclusive``, Gavel's first fit).
+    placement_ref: PluginRef | None = None
+    placement_params: dict = field(default_factory=dict)
+    placement_exclusive: bool = True
 
 
 # ---------------------------------------------------------------- overrides
@@ -115,7 +124,9 @@ def _build(data: dict, v: Checker) -> ScenarioConfig:
     reset_interval = v.number(data.get("reset_interval_seconds", 1920), "reset_interval_seconds", 0)
     policy = v.choice(data.get("policy", "max_min_fairness_perf"), "policy", POLICY_NAMES)
     solver = v.choice(data.get("solver", "ECOS"), "solver", SOLVERS)
-    placement = v.choice(data.get("placement", "gavel"), "placement", PLACEMENTS)
+    placement_ref, placement_params = v.plugin(PLACEMENT_REGISTRY, data, "placement", "gavel")
+    placement = placement_ref.entry or placement_ref.spec
+    exclusive = bool(getattr(PLACEMENT_REGISTRY.load(placement_ref), "gavel_exclusive", False))
     sharing = v.boolean(data.get("sharing", False), "sharing")
 
     if "cluster" not in data:
@@ -141,7 +152,7 @@ def _build(data: dict, v: Checker) -> ScenarioConfig:
     workload: TraceWorkload | GeneratedWorkload
     skipped = None
     if "trace" in wl:
-        workload = trace_workload(wl, v, table, cluster, single_server=sharing or placement != "gavel")
+        workload = trace_workload(wl, v, table, cluster, single_server=sharing or not exclusive)
     elif "pods" in wl:
         workload, skipped = pod_workload(wl, v, table, cluster, seed)
     else:
@@ -164,7 +175,7 @@ def _build(data: dict, v: Checker) -> ScenarioConfig:
     met = v.mapping(data.get("metrics", {}) or {}, "metrics", ("fragmentation",))
     frag = met.get("fragmentation", "auto")
     if frag == "auto":
-        frag = sharing or placement != "gavel" or cluster.has_resources
+        frag = sharing or not exclusive or cluster.has_resources
     frag = v.boolean(frag, "metrics.fragmentation")
     cap = data.get("max_sim_time_s")
     if cap is not None:
@@ -185,13 +196,13 @@ def _build(data: dict, v: Checker) -> ScenarioConfig:
     for key, value in (("fgd", {"scoring": scoring, "threshold_pct": threshold,
                                 "include_cpu_only": include_cpu}),
                        ("interference", list(interference)), ("metrics", {"fragmentation": frag}),
-                       ("max_sim_time_s", cap)):
+                       ("max_sim_time_s", cap), ("placement_params", placement_params)):
         if key in data:
             effective[key] = value
     return ScenarioConfig(v.source, name, description, seed, round_seconds, reset_interval,
                           cluster, counts, table, workload, policy, solver, placement, sharing,
                           effective, scoring, float(threshold), include_cpu, tuple(interference),
-                          frag, skipped, cap)
+                          frag, skipped, cap, placement_ref, placement_params, exclusive)
 
 
 def _effective_workload(wl: dict, workload: TraceWorkload | GeneratedWorkload) -> dict:

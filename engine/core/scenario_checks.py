@@ -94,6 +94,20 @@ class Checker:
         p = Path(text).expanduser()
         return p if p.is_absolute() else base / p
 
+    def plugin(self, registry: Any, data: dict, key: str, default: str) -> tuple[Any, dict]:
+        """A plug-in key (``placement``/``policy``) and its ``<key>_params`` mapping: the
+        resolved reference (file specs relative to the scenario's folder, or to the
+        current folder when set by ``--set``) and the parameters, checked by building
+        one instance now so a bad parameter is reported at load."""
+        spec = self.string(data.get(key, default), key)
+        params = data.get(f"{key}_params", {}) or {}
+        if not isinstance(params, dict):
+            raise self.err(f"{key}_params", f"expected a mapping of keyword parameters, got {params!r}")
+        base = Path.cwd() if key in self.touched else self.base
+        ref = registry.resolve(spec, base, f"{self.source}: key '{key}'")
+        registry.create(ref, params)
+        return ref, dict(params)
+
     def types_spec(self, value: Any, key: str, allow_int: bool) -> dict[str, int]:
         """'V:P:K' for v100:p100:k80 (or a single int for every type)."""
         if allow_int and isinstance(value, int) and not isinstance(value, bool):

@@ -138,10 +138,13 @@ class Simulation:
         return self.state.policy_name or self.config.policy
 
     def set_placement(self, name: str) -> None:
-        """Switch the placement strategy (e.g. on a fork); from the next round."""
-        from .scenario import PLACEMENTS
-        if name not in PLACEMENTS:
-            raise InputError("placement", f"{name!r} is not allowed (allowed: {', '.join(PLACEMENTS)})")
+        """Switch the placement (e.g. on a fork); from the next round.  ``name`` is a
+        registered placement or a plug-in (``file.py:Class`` relative to the current
+        folder, ``module:Class``); the scenario's parameters go with its own plug-in."""
+        from ..placement.registry import REGISTRY, canonical_spec
+        ref = REGISTRY.resolve(name, where="placement")
+        REGISTRY.load(ref)
+        name = canonical_spec(ref)
         if name != self.placement:
             self.state.placement = name
             self.state.placer = None  # rebuilt with the new strategy on next use
@@ -338,9 +341,27 @@ class Simulation:
         if s.placer is None:
             from ..placement.round import RoundPlacer
             cfg = self.config
-            s.placer = RoundPlacer(self.mech.cluster, self.placement, self.target_workload(),
-                                   cfg.seed, cfg.fgd_scoring)
+            ref, params = self._placement_ref()
+            s.placer = RoundPlacer(self.mech.cluster, ref, self.target_workload(), cfg.seed,
+                                   cfg.fgd_scoring, params)
         return s.placer
+
+    def _placement_ref(self):
+        """The current placement's plug-in reference and parameters (the scenario's own,
+        unless a fork switched to another)."""
+        from ..placement.registry import REGISTRY
+        cfg = self.config
+        if self.state.placement is None and cfg.placement_ref is not None:
+            return cfg.placement_ref, cfg.placement_params
+        ref = REGISTRY.resolve(self.placement, where="placement")
+        return ref, (cfg.placement_params if ref == cfg.placement_ref else {})
+
+    def _exclusive(self) -> bool:
+        """Whether the placement asks for Gavel's exclusive assignment with sharing off."""
+        if self.state.placement is None:
+            return self.config.placement_exclusive
+        from ..placement.registry import is_exclusive
+        return is_exclusive(self.state.placement)
 
     def target_workload(self):
         """FGD's target workload M (fgd.md §2.4), built from this scenario's jobs."""
@@ -425,7 +446,7 @@ class Simulation:
 
     def _single_server(self) -> bool:
         """Jobs must fit on one server: everywhere but Gavel's exclusive placement."""
-        return self.state.sharing or self.placement != "gavel"
+        return self.state.sharing or not self._exclusive()
 
     def _job_throughputs(self, job: Job) -> dict[str, float]:
         """The job's throughput per GPU type in the current mode.
@@ -644,7 +665,7 @@ class Simulation:
         name = s.policy.gavel_name
         if "Perf" not in name and "Packing" not in name:
             s.shuffle_rng.shuffle(types)
-        exact = not s.sharing and self.placement == "gavel"
+        exact = not s.sharing and self._exclusive()
         s.exact_round = exact
         if exact:  # Gavel's own mechanism, bit for bit
             new = assign_gpus(s, mech, types, select_jobs(s, mech, types, name, cols))

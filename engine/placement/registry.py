@@ -8,7 +8,9 @@ adding a built-in is one module plus one line there.  A user's class is named by
 
 from __future__ import annotations
 
-from ..plugins import Registry
+from functools import lru_cache
+
+from ..plugins import PluginRef, Registry
 
 GROUP = "fragscope.placements"
 REGISTRY = Registry("placement", GROUP, required="score")
@@ -23,3 +25,16 @@ def canonical_name(spec: str) -> str:
     """A registered placement's entry name for any of its spellings (``GpuPacking`` →
     ``packing``); unknown names raise InputError."""
     return REGISTRY.resolve(spec, where="placement").entry or spec
+
+
+def canonical_spec(ref: PluginRef) -> str:
+    """A spelling of the plug-in that resolves to the same class from any folder: the
+    registered name, or ``/abs/path/file.py:Class``, or ``module:Class``."""
+    return ref.entry or f"{ref.file or ref.module}:{ref.cls}"
+
+
+@lru_cache(maxsize=64)
+def is_exclusive(spec: str) -> bool:
+    """Whether a placement (by canonical spelling) asks for Gavel's exclusive GPU
+    assignment when sharing is off (``gavel_exclusive = True``: Gavel's first fit)."""
+    return bool(getattr(REGISTRY.load(REGISTRY.resolve(spec, where="placement")), "gavel_exclusive", False))

@@ -25,7 +25,9 @@ from ..workload.alibaba import NodeList
 from ..core.cluster import Cluster
 from ..core.cluster_state import ClusterState
 from ..core.fragmentation import Task, TargetWorkload, TaskType
+from ..plugins import PluginRef
 from .decision import Decision
+from .registry import REGISTRY
 from .placer import Placer, node_tie_rank
 
 UNLIMITED = 1 << 40  # CPU / memory of servers that do not model them (Gavel clusters)
@@ -53,9 +55,9 @@ class RoundPlacer:
     """Occupancy of the round being scheduled plus one placement strategy."""
 
     def __init__(self, cluster: Cluster, placement: Any, workload: TargetWorkload, seed: int,
-                 fgd_scoring: str = "integer") -> None:
-        """``placement``: a placement object or a resolved plug-in reference (see
-        :class:`~fragscope.placement.placer.Placer`)."""
+                 fgd_scoring: str = "integer", params: dict | None = None) -> None:
+        """``placement``: a registered name or a resolved plug-in reference, built with
+        ``params`` (see :class:`~fragscope.placement.placer.Placer`)."""
         self.cluster = cluster
         servers = cluster.servers
         nodes = NodeList(
@@ -69,8 +71,9 @@ class RoundPlacer:
         self._initial = {k: copy.copy(v) for k, v in vars(self.state).items()
                          if isinstance(v, (np.ndarray, int, float)) and not isinstance(v, bool)}
         rng = np.random.default_rng(seed + 11)
-        self.placer = Placer(self.state, placement, node_tie_rank(len(servers), rng), rng=rng,
-                             fgd_scoring=fgd_scoring)
+        ref = placement if isinstance(placement, PluginRef) else REGISTRY.resolve(placement, where="placement")
+        self.placer = Placer(self.state, REGISTRY.create(ref, params), node_tie_rank(len(servers), rng), rng=rng,
+                             fgd_scoring=fgd_scoring, ref=ref)
         self.strategy = self.placer.name
         self.first_gpu = [s.gpu_ids[0] for s in servers]   # plain lists: read per placement
         self.server_of = cluster.server_of
