@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from fragscope import InputError, Simulation
-from fragscope.core.scenario import PLACEMENTS
+from fragscope import placement_names
 
 MODELS = ["v100", "p100", "k80", "T4", "G2"]
 
@@ -45,7 +45,7 @@ def scenarios(draw, tmp_dir):
                                   "mix": "openb:" + _pods_csv(tmp_dir / f"pods{idx}.csv", pods),
                                   "unhostable": "skip"}},
         "policy": draw(st.sampled_from(["max_min_fairness", "max_min_fairness_perf", "fifo"])),
-        "placement": draw(st.sampled_from(PLACEMENTS)),
+        "placement": draw(st.sampled_from(placement_names())),
         "sharing": draw(st.booleans()),
         "interference": draw(st.sampled_from([[], [0.9, 0.8]])),
     }
