@@ -25,7 +25,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
-from fragscope.experiments.sweep import SweepSpec, load_sweep, results_equal_ignoring_wall, run_sweep  # noqa: E402
+from fragscope.experiments.sweep.results import results_equal_ignoring_wall  # noqa: E402
+from fragscope.experiments.sweep.run import run_sweep  # noqa: E402
+from fragscope.experiments.sweep.spec import SweepSpec, load_sweep  # noqa: E402
 
 SWEEP = REPO / "scenarios" / "sweeps" / "sharing-ab.yaml"
 

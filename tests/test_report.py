@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from conftest import alibaba, reference_path, run_cli
-from fragscope.reports.sweep_report import t_interval
+from fragscope.reports.stats import t_interval
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -11,7 +11,9 @@ import pandas as pd
 import pytest
 
 from conftest import REPO
-from fragscope.experiments.sweep import SUMMARY_COLUMNS, WINDOW_COLUMNS, load_sweep, run_point
+from fragscope.experiments.sweep.point import run_point
+from fragscope.experiments.sweep.results import SUMMARY_COLUMNS, WINDOW_COLUMNS
+from fragscope.experiments.sweep.spec import load_sweep
 
 # Two of the cheapest points (about a second each): one round-mode run with sharing
 # on, one with sharing off and FGD.

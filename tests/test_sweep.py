@@ -19,7 +19,8 @@ from conftest import REPO, run_cli
 from fragscope import Simulation, load_scenario
 from fragscope.experiments.measure import run_capped, window_figures
 from fragscope.core.results import summary, write_run_outputs
-from fragscope.experiments.sweep import load_sweep, results_equal_ignoring_wall
+from fragscope.experiments.sweep.results import results_equal_ignoring_wall
+from fragscope.experiments.sweep.spec import load_sweep
 
 # 12 GPUs (one 8-GPU G2 node, two 2-GPU T4 nodes), fractional jobs, 1 h jobs: a point
 # runs in a fraction of a second.  lam 2000 finishes; lam 200 overloads the cluster
@@ -109,7 +110,7 @@ def test_rerun_skips_finished_points_and_is_byte_identical(local_sweep, capsys):
     assert (out / "results.parquet").read_bytes() == before
 
 
-@pytest.mark.skipif(not __import__("fragscope.experiments.sweep", fromlist=["x"]).ray_available(),
+@pytest.mark.skipif(not __import__("fragscope.experiments.sweep.backends", fromlist=["x"]).ray_available(),
                     reason="Ray is not installed (pip install 'fragscope[ray]')")
 def test_ray_backend_gives_identical_results(local_sweep, tmp_path):
     sweep, out = local_sweep
@@ -191,8 +192,8 @@ def test_bad_sweep_file_is_one_clear_line(tmp_path, capsys, text, expected):
 
 
 def test_ray_missing_is_one_clear_line(tmp_path, capsys, monkeypatch):
-    import fragscope.experiments.sweep
-    monkeypatch.setattr(fragscope.experiments.sweep, "ray_available", lambda: False)
+    import fragscope.experiments.sweep.backends
+    monkeypatch.setattr(fragscope.experiments.sweep.backends, "ray_available", lambda: False)
     sweep = _write(tmp_path)
     assert run_cli(["sweep", str(sweep), "--out", str(tmp_path / "out"), "--backend", "ray"]) == 2
     err = capsys.readouterr().err

@@ -1,6 +1,6 @@
 """``fragscope sweep`` and ``fragscope report``: experiments over a grid, and their plots.
 
-The engine does the work (``engine.sweep``, ``engine.sweep_report``); this module
+The engine does the work (``fragscope.experiments.sweep``, ``fragscope.reports``); this module
 only parses flags, draws the progress bar and prints a short summary.
 """
 
@@ -19,7 +19,9 @@ RAY_MISSING = ("the Ray backend needs Ray: pip install 'fragscope[ray]' "
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from fragscope.experiments.sweep import load_sweep, ray_available, run_sweep
+    from fragscope.experiments.sweep.backends import ray_available
+    from fragscope.experiments.sweep.run import run_sweep
+    from fragscope.experiments.sweep.spec import load_sweep
 
     spec = load_sweep(args.sweep)
     if args.backend == "ray" and not ray_available():
@@ -53,7 +55,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from fragscope.reports.sweep_report import make_report
+    from fragscope.reports.report import make_report
 
     written = make_report(Path(args.dir), Path(args.out), reference=args.reference,
                           reference_workload=args.reference_workload)

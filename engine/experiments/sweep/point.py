@@ -1,0 +1,56 @@
+"""One point of a sweep: run it headless and hand back its row and its files' texts.
+
+:func:`run_point` is what every backend executes, in a pool process or a Ray worker,
+so it must stay a top-level function of an importable module (both pickle it by its
+module path) and must return texts, never write files: only the driver writes.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from ...errors import InputError, SimulationError
+from .results import SUMMARY_COLUMNS
+
+#: A row's ``status``: finished, cut off by the simulated-time cap, or failed.
+STATUSES = ("ok", "saturated", "error")
+
+
+@dataclass(frozen=True)
+class PointResult:
+    """What a worker sends back: the row and the run files' texts (none on error)."""
+
+    row: dict[str, Any]
+    files: dict[str, str]
+
+
+def run_point(base: str, overrides: Sequence[str]) -> PointResult:
+    """Run one point headless, exactly as ``fragscope run`` would (plus the scenario's
+    ``max_sim_time_s`` cap).  Never raises for a bad point: the error becomes the row's
+    ``status``/``error`` so one bad point cannot stop a sweep."""
+    from ..measure import run_capped, window_figures
+    from ...core.results import run_output_texts
+    from ...core.scenario import load_scenario
+    from ...core.simulation import Simulation
+
+    t0 = time.perf_counter()
+    row: dict[str, Any] = {}
+    files: dict[str, str] = {}
+    try:
+        sim = Simulation(load_scenario(base, list(overrides)), explain=False)
+        run_capped(sim)
+        summ, files = run_output_texts(sim)
+        row.update({k: summ.get(k, 0 if k == "jobs_rejected" else None) for k in SUMMARY_COLUMNS})
+        row.update(window_figures(sim))
+        row["status"] = "saturated" if row["saturated"] else "ok"
+        row["error"] = None
+    except (InputError, SimulationError) as exc:
+        row.update({"status": "error", "error": f"{type(exc).__name__}: {exc}"})
+        files = {}
+    except Exception as exc:  # a bug must not take the other points down
+        row.update({"status": "error", "error": f"{type(exc).__name__}: {exc}"})
+        files = {}
+    row["wall_s"] = time.perf_counter() - t0
+    return PointResult(row, files)

@@ -1,0 +1,115 @@
+"""The sweep driver: run the unfinished points of a sweep and write their results.
+
+Only the driver writes files, each one atomically, and ``point.json`` last (the
+"done" marker): a re-run skips the points that have one, so a killed sweep resumes
+where it stopped, and results.parquet is rebuilt from the ``point.json`` files after
+every point (never from memory).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from ...core.atomic import atomic_write
+from ...errors import InputError
+from .backends import run_local, run_ray
+from .point import PointResult
+from .results import write_results
+from .spec import SWEEP_FORMAT, Point, SweepSpec
+
+
+@dataclass
+class SweepOutcome:
+    """What :func:`run_sweep` did: the results file, point counts and the rows (grid order)."""
+
+    results: Path
+    total: int
+    ran: int
+    skipped: int
+    failed: int
+    saturated: int
+    rows: list[dict[str, Any]]
+
+
+ProgressFn = Callable[[int, int, Point, dict[str, Any]], None]
+
+
+def _read_point(folder: Path, point: Point) -> dict[str, Any] | None:
+    """A finished point's row, or None (not run, or from another sweep)."""
+    try:
+        data = json.loads((folder / "point.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if data.get("format") != SWEEP_FORMAT or data.get("overrides") != list(point.overrides):
+        return None
+    return data
+
+
+def _write_point(out: Path, point: Point, result: PointResult) -> dict[str, Any]:
+    folder = out / "points" / point.folder
+    for name, text in result.files.items():
+        atomic_write(folder / name, text)
+    data = {"format": SWEEP_FORMAT, "point": point.folder, "index": point.index,
+            "overrides": list(point.overrides), "values": point.values, **result.row}
+    atomic_write(folder / "point.json", json.dumps(data, indent=2) + "\n")  # last: the done marker
+    return json.loads((folder / "point.json").read_text())
+
+
+def _clean_temporaries(out: Path) -> None:
+    """Temporary files a killed sweep left behind (never the real files)."""
+    for tmp in list(out.glob(".*.tmp")) + list(out.glob("points/*/.*.tmp")):
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+
+
+def run_sweep(spec: SweepSpec, out: Path, backend: str = "local", workers: int | None = None,
+              ray_address: str | None = None, retry_failed: bool = False,
+              progress: ProgressFn | None = None) -> SweepOutcome:
+    """Run every unfinished point of ``spec`` into ``out`` and write results.parquet."""
+    if backend not in ("local", "ray"):
+        raise InputError("--backend", f"{backend!r} is not allowed (allowed: local, ray)")
+    if workers is not None and workers < 1:
+        raise InputError("--workers", f"must be >= 1, got {workers}")
+    if out.exists() and not out.is_dir():
+        raise InputError(str(out), "--out must be a folder (it exists and is a file)")
+    try:
+        (out / "points").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(str(out), f"cannot create the output folder: {exc.strerror or exc}") from None
+    _clean_temporaries(out)
+    atomic_write(out / "sweep.json", json.dumps(spec.describe(), indent=2) + "\n")
+
+    rows: dict[int, dict[str, Any]] = {}
+    todo: list[Point] = []
+    for p in spec.points:
+        row = _read_point(out / "points" / p.folder, p)
+        if row is not None and not (retry_failed and row.get("status") == "error"):
+            rows[p.index] = row
+        else:
+            todo.append(p)
+    skipped = len(rows)
+    if todo:
+        from ..fill import free_cores
+        n = min(workers or free_cores(), len(todo))
+        runner = run_ray if backend == "ray" else run_local
+        done = 0
+
+        def finished(point: Point, result: PointResult) -> None:
+            nonlocal done
+            rows[point.index] = _write_point(out, point, result)
+            write_results(out, spec, list(rows.values()))
+            done += 1
+            if progress is not None:
+                progress(done, len(todo), point, rows[point.index])
+
+        runner(spec, todo, n, finished, ray_address)
+    path = write_results(out, spec, list(rows.values()))
+    ordered = [rows[i] for i in sorted(rows)]
+    return SweepOutcome(path, len(spec.points), len(todo), skipped,
+                        sum(r["status"] == "error" for r in ordered),
+                        sum(r["status"] == "saturated" for r in ordered), ordered)

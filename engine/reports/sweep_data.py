@@ -1,0 +1,92 @@
+"""A sweep's output as the sweep reports read it: results.parquet + sweep.json, and
+the axes the plots need (which grid key is the load, which keys make panels and lines).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: The grid key read as the load axis when the sweep has it (plotted as jobs per hour).
+LOAD_KEY = "workload.generate.lam"
+
+
+class SweepData:
+    """results.parquet + sweep.json, with the axes the plots need."""
+
+    def __init__(self, run_dir: Path) -> None:
+        import pandas as pd
+        try:
+            self.df = pd.read_parquet(run_dir / "results.parquet")
+        except Exception as exc:  # pyarrow raises several types for a damaged file
+            raise InputError(str(run_dir / "results.parquet"), f"cannot read ({exc})") from None
+        try:
+            self.meta = json.loads((run_dir / "sweep.json").read_text())
+        except (OSError, ValueError):
+            raise InputError(str(run_dir / "sweep.json"), "missing or unreadable "
+                             "(written by fragscope sweep)") from None
+        self.dir = run_dir
+        grid: dict[str, list] = self.meta.get("grid", {})
+        self.grid = grid
+        self.load_key = LOAD_KEY if LOAD_KEY in grid else next(
+            (k for k, v in grid.items() if k not in ("sharing", "placement", "policy")
+             and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)), None)
+        self.series_keys = [k for k in grid if k != self.load_key]
+        # Panels by placement when it varies; lines by the remaining keys.
+        self.panel_key = "placement" if "placement" in grid else None
+        self.line_keys = [k for k in self.series_keys if k != self.panel_key]
+
+    def load_x(self, value: Any) -> float:
+        """A load value on the x axis: jobs per hour for the inter-arrival time ``lam``
+        (so load grows to the right), the value itself for any other load key."""
+        if self.load_key == LOAD_KEY:
+            return 3600.0 / value if value else math.inf  # jobs per hour: load grows to the right
+        return float(value)
+
+    @property
+    def load_label(self) -> str:
+        """The x-axis title that says what :meth:`load_x` plots."""
+        if self.load_key == LOAD_KEY:
+            return "offered load (jobs/h = 3600 / workload.generate.lam)"
+        return self.load_key or ""
+
+    def loads(self) -> list[Any]:
+        """The load values in plotting order (lightest first); ``[None]`` without a load key."""
+        if self.load_key is None:
+            return [None]
+        return sorted(self.grid[self.load_key], key=self.load_x)
+
+    def combos(self, keys: list[str]) -> list[tuple]:
+        """Every combination of the grid values of ``keys``, in grid order (so series keep
+        their colours from one plot to the next); ``[()]`` without keys."""
+        import itertools
+        return list(itertools.product(*(self.grid[k] for k in keys))) if keys else [()]
+
+    def select(self, **match: Any) -> pd.DataFrame:
+        """The rows whose columns equal ``match`` (grid keys contain dots, hence ``**``)."""
+        df = self.df
+        mask = np.ones(len(df), dtype=bool)
+        for k, v in match.items():
+            mask &= (df[k] == v).to_numpy(dtype=bool)
+        return df[mask]
+
+
+def value_label(key: str, value: Any) -> str:
+    """A grid value as a legend reads it: ``sharing on``, ``placement=fgd``."""
+    if key == "sharing":
+        return f"sharing {'on' if value else 'off'}"
+    return f"{key.rsplit('.', 1)[-1]}={value}"
+
+
+def series_label(keys: list[str], combo: tuple) -> str:
+    """The legend text of one series (one value per key), ``all`` without keys."""
+    return ", ".join(value_label(k, v) for k, v in zip(keys, combo)) or "all"
