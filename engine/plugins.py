@@ -86,7 +86,7 @@ def failure(ref: PluginRef, what: str, exc: BaseException | None = None) -> Plug
         tb = own_traceback(exc, ref)
         if tb:
             msg += "\n" + tb
-    return PluginError(ref.spec, msg)
+    return PluginError("", msg)
 
 
 def _file_module_name(path: Path) -> str:

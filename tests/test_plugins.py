@@ -1,0 +1,185 @@
+"""Placement plug-ins: the contract of docs/plugins.md, held by the framework.
+
+Built-ins re-written from their formulas decide exactly like the built-ins (the
+framework's tie rule and default GPU pick are the built-ins'); a broken plug-in is one
+clear message naming it, with its own traceback lines and no fragscope-internal frames.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import REPO, run_cli
+from fragscope import InputError, load_scenario, placement_names
+from fragscope.core.cluster_state import ClusterState
+from fragscope.core.fragmentation import Task, TaskType, target_workload_from_pods
+from fragscope.experiments.fill import run_fill
+from fragscope.placement.fgd import FGD
+from fragscope.placement.placer import Placer
+from fragscope.workload.alibaba import read_node_list, read_pod_list
+
+PLUGINS = Path(__file__).parent / "plugins"
+FORMULA = PLUGINS / "formula.py"
+BROKEN = PLUGINS / "broken.py"
+
+
+def _tiny_trace(tmp_path: Path) -> tuple[Path, Path]:
+    nodes = ["sn,cpu_milli,memory_mib,gpu,model"]
+    for i in range(24):
+        g = (8, 4, 2, 1)[i % 4]
+        nodes.append(f"node-{i:02d},{g * 12000},{g * 48000},{g},{'G2' if i % 3 else 'T4'}")
+    pods = ["name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec"]
+    shapes = [(4000, 1, 250, ""), (12000, 1, 1000, ""), (8000, 1, 470, "T4"), (16000, 2, 1000, ""),
+              (6000, 0, 0, ""), (3000, 1, 810, "G2|T4"), (40000, 4, 1000, "")]
+    for i in range(90):
+        c, k, g, s = shapes[(i * 7) % len(shapes)]
+        pods.append(f"pod-{i:03d},{c},{c * 3},{k},{g},{s}")
+    n, p = tmp_path / "nodes.csv", tmp_path / "pods.csv"
+    n.write_text("\n".join(nodes) + "\n")
+    p.write_text("\n".join(pods) + "\n")
+    return n, p
+
+
+# --------------------------------------------------------------------------- registry
+def test_builtins_are_registered_like_any_plugin():
+    assert set(placement_names()) == {"bestfit", "clustering", "dotprod", "fgd", "gavel", "packing", "random"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("builtin,plugin,seeds", [("bestfit", "FormulaBestFit", "42-44"),
+                                                  ("dotprod", "FormulaDotProd", "42")])
+def test_a_builtin_rewritten_as_a_plugin_fills_byte_identically(tmp_path, builtin, plugin, seeds):
+    base = ["fill", "--trace", "default", "--seeds", seeds, "--quiet"]
+    assert run_cli(base + ["--placement", builtin, "--out", str(tmp_path / "b")]) == 0
+    assert run_cli(base + ["--placement", f"{FORMULA}:{plugin}", "--out", str(tmp_path / "p")]) == 0
+    for name in ("curves.csv", "median.csv"):
+        assert (tmp_path / "b" / name).read_bytes() == (tmp_path / "p" / name).read_bytes()
+
+
+def _run_files(out: Path) -> dict[str, bytes]:
+    return {n: (out / n).read_bytes() for n in ("jobs.csv", "rounds.csv")}
+
+
+@pytest.mark.slow
+def test_a_builtin_rewritten_as_a_plugin_runs_byte_identically_in_round_mode(tmp_path):
+    common = ["--set", "sharing=true", "--set", "workload.generate.window=[0,60]", "--quiet"]
+    assert run_cli(["run", "alibaba-ab", "--out", str(tmp_path / "b"), "--set", "placement=bestfit"] + common) == 0
+    assert run_cli(["run", "alibaba-ab", "--out", str(tmp_path / "p"),
+                    "--set", f"placement={FORMULA}:FormulaBestFit"] + common) == 0
+    assert _run_files(tmp_path / "b") == _run_files(tmp_path / "p")
+
+
+def test_fgd_generic_path_decides_like_its_fast_path(tmp_path):
+    """FGD's cached fast path and its public score() + the framework's tie rule agree."""
+    n, p = _tiny_trace(tmp_path)
+    nodes, pods = read_node_list(n), read_pod_list(p)
+
+    class PlainFGD(FGD):
+        _fast_path = None           # no caches: score() and the framework decide
+
+    rank = np.random.default_rng(5).permutation(len(nodes))
+    for mode in ("score", "exact"):
+        placer = Placer(ClusterState(nodes, target_workload_from_pods(pods)), PlainFGD(), rank, fgd_scoring=mode)
+        fast_p = Placer(ClusterState(nodes, target_workload_from_pods(pods)), "fgd", rank, fgd_scoring=mode)
+        assert placer.fast is None and fast_p.fast is not None
+        for i, task in enumerate(Task(TaskType(int(c), int(g), int(k), m)) for c, g, k, m in
+                                 zip(pods.cpu_milli[:60], pods.gpu_milli[:60], pods.num_gpu[:60], pods.gpu_spec[:60])):
+            a, b = fast_p.decide(task, False, i), placer.decide(task, False, i)
+            assert (a.node, a.gpus) == (b.node, b.gpus), f"task {i}"
+            if a.node >= 0:
+                fast_p.state.allocate(a.node, task, a.gpus)
+                placer.state.allocate(b.node, task, b.gpus)
+
+
+def test_plugin_with_params_in_a_scenario_and_by_set(tmp_path, monkeypatch, capsys):
+    scenario = REPO / "scenarios" / "plugins" / "worst-fit.yaml"
+    cfg = load_scenario(scenario)
+    assert cfg.placement == "worst_fit.py:WorstFit" and cfg.placement_params == {"cpu_weight": 0.1}
+    assert cfg.placement_ref.file == str((scenario.parent / "worst_fit.py").resolve())
+    # --set resolves the file against the current folder, where the user typed it
+    monkeypatch.chdir(PLUGINS)
+    cfg = load_scenario("teach/tiny-packing", ["placement=formula.py:FormulaBestFit"])
+    assert cfg.placement_ref.file == str(FORMULA.resolve())
+
+
+def test_plugin_scenario_runs_and_the_fork_can_switch_to_it(tmp_path):
+    from fragscope import Simulation
+    sim = Simulation.from_scenario("plugins/worst-fit")
+    for _ in range(4):
+        sim.step()
+    fork = sim.clone()
+    fork.set_placement("fgd")
+    back = fork.clone()
+    back.set_placement(f"{FORMULA}:FormulaBestFit")
+    for s in (sim, fork, back):
+        s.step()
+    assert back.placement.endswith("formula.py:FormulaBestFit") and fork.placement == "fgd"
+
+
+# --------------------------------------------------------------------------- broken plug-ins
+BROKEN_CASES = [
+    # (placement spec, params, expected text in the message, expects the plug-in's own line)
+    (f"{PLUGINS}/missing.py:Nope", None, "file not found", None),
+    (f"{PLUGINS}/import_error.py:Fine", None, "importing the file failed: IndexError", "WEIGHTS = np.array"),
+    (f"{BROKEN}:Missing", None, "no class 'Missing'", None),
+    (f"{BROKEN}:NOT_A_CLASS", None, "is not a class", None),
+    (f"{BROKEN}:NoScore", None, "has no score() method", None),
+    (f"{BROKEN}:StrictParams", {"wieght": 2}, "bad parameters", None),
+    (f"{BROKEN}:InitRaises", None, "raised: RuntimeError: cannot start", 'raise RuntimeError("cannot start")'),
+    (f"{BROKEN}:WrongLength", None, "must return one number per candidate node", None),
+    (f"{BROKEN}:NotANumber", None, "scores must be finite", None),
+    (f"{BROKEN}:Infinite", None, "scores must be finite", None),
+    (f"{BROKEN}:Raises", None, "score() raised: ValueError: my scorer gave up", 'raise ValueError("my scorer gave up")'),
+    (f"{BROKEN}:PicksFullGpu", None, "pick_gpus() returned GPU", None),
+    (f"{BROKEN}:PicksMissingGpu", None, "pick_gpus() returned GPU 100", None),
+    (f"{BROKEN}:WritesToCluster", None, "score() raised: ValueError: assignment destination is read-only", None),
+    ("no_such_module_xyz:Strategy", None, "no module named 'no_such_module_xyz'", None),
+]
+
+
+@pytest.mark.parametrize("spec,params,expected,own_line", BROKEN_CASES,
+                         ids=[c[0].rsplit(":", 1)[-1] + ("-params" if c[1] else "") for c in BROKEN_CASES])
+def test_a_broken_plugin_is_exit_2_naming_it_with_only_its_own_lines(tmp_path, capsys, spec, params, expected,
+                                                                     own_line):
+    n, p = _tiny_trace(tmp_path)
+    out = tmp_path / "out"
+    if params is None:
+        code = run_cli(["fill", "--nodes", str(n), "--pods", str(p), "--placement", spec, "--seeds", "1",
+                        "--workers", "1", "--out", str(out), "--quiet"])
+        err = capsys.readouterr().err
+    else:
+        with pytest.raises(InputError) as exc:
+            run_fill(n, p, [spec], [1], out, workers=1, params={spec: params})
+        code, err = 2, f"fragscope: error: {exc.value}\n"
+    assert code == 2
+    assert expected in err, err
+    assert spec.rsplit(":", 1)[-1] in err                  # names the class
+    assert "Traceback" not in err
+    frames = re.findall(r'File "([^"]+)"', err)
+    assert not [f for f in frames if "/engine/" in f or "/fragscope/" in f or "/tui/" in f], err
+    if own_line:
+        assert own_line in err and frames, err
+    assert not (out / "curves.csv").exists()
+
+
+def test_a_broken_plugin_in_a_scenario_names_the_scenario_key(tmp_path, capsys):
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text((REPO / "scenarios" / "plugins" / "worst-fit.yaml").read_text()
+                        .replace("worst_fit.py:WorstFit", f"{BROKEN}:StrictParams")
+                        .replace("{cpu_weight: 0.1}", "{weight: 1, extra: 2}"))
+    assert run_cli(["run", str(scenario), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "StrictParams" in err and "bad parameters" in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_plugin_failing_mid_run_is_exit_2_and_writes_nothing(tmp_path, capsys):
+    assert run_cli(["run", "teach/tiny-packing", "--set", f"placement={BROKEN}:Raises",
+                    "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "my scorer gave up" in err and 'raise ValueError("my scorer gave up")' in err
+    assert not (tmp_path / "o").exists()
