@@ -21,7 +21,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
-from fragscope import Simulation  # noqa: E402
+from fragscope import Simulation, summary  # noqa: E402
 from fragscope.policies import AllocationInputs, make_policy  # noqa: E402
 from fragscope.core.throughputs import builtin_path, load_throughputs  # noqa: E402
 from fragscope.workload.gavel_generator import GeneratorConfig, generate_job  # noqa: E402
@@ -35,10 +35,10 @@ def bench_run(policy: str, repeat: int) -> None:
                                        [f"policy={policy}"])
         sim.run_to_end()
         times.append(time.perf_counter() - t0)
-    s = sim.state
+    s = summary(sim)
     print(f"  {policy:24s} median {statistics.median(times):6.2f} s  "
-          f"(runs: {', '.join(f'{t:.2f}' for t in times)}; {s.num_rounds} rounds, "
-          f"{s.num_resets} LP solves, {len(s.arrived)} jobs arrived)")
+          f"(runs: {', '.join(f'{t:.2f}' for t in times)}; {s['num_rounds']} rounds, "
+          f"{s['num_alloc_resets']} LP solves, {s['jobs_arrived']} jobs arrived)")
 
 
 def lp_inputs(num_jobs: int, multi_gpu: bool) -> AllocationInputs:

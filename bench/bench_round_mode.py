@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 STEADY = REPO / "bench" / "alibaba-steady.yaml"
 
 from fragscope import Simulation, load_scenario  # noqa: E402
-from fragscope.core.mechanism import allocation_inputs  # noqa: E402
+from fragscope.policies import make_policy  # noqa: E402
 
 
 def main() -> None:
@@ -54,20 +54,23 @@ def main() -> None:
           f"load {time.perf_counter() - t0:.2f} s")
     t0 = time.perf_counter()
     first = sim.step()
-    print(f"first round (LP + placing {first.running} of {len(sim.state.jobs)} jobs): "
+    print(f"first round (LP + placing {first.running} of {len(sim.active_job_ids())} jobs): "
           f"{time.perf_counter() - t0:.2f} s")
     if sustained:
         t0 = time.perf_counter()
-        while len(sim.state.jobs) < args.jobs and sim.step_index < 2000:
+        while len(sim.active_job_ids()) < args.jobs and sim.step_index < 2000:
             sim.step()
-        print(f"warmed up to {len(sim.state.jobs)} active jobs in {sim.step_index} rounds "
+        print(f"warmed up to {len(sim.active_job_ids())} active jobs in {sim.step_index} rounds "
               f"({time.perf_counter() - t0:.1f} s)")
     def lp_median(label: str) -> None:
-        inputs = allocation_inputs(sim.state, sim.mech)
+        # the simulation's policy and LP inputs, solved by a policy of our own (the
+        # simulation is untouched; stateful policies such as FIFO would remember a solve)
+        inputs = sim.lp_inputs()
+        policy = make_policy(sim.policy_name, sim.config.solver, sim.config.seed)
         times = []
         for _ in range(3):
             t0 = time.perf_counter()
-            sim.state.policy.get_allocation(inputs)
+            policy.get_allocation(inputs)
             times.append(time.perf_counter() - t0)
         print(f"LP recompute {label} ({len(inputs.job_ids)} jobs x {len(inputs.worker_types)} GPU types): "
               f"median {statistics.median(times) * 1000:.0f} ms of 3; target <= 500 ms")
@@ -75,14 +78,14 @@ def main() -> None:
     lp_median("after the first round")
     no_lp, with_lp, active = [], [], []
     for _ in range(args.rounds):
-        active.append(len(sim.state.jobs))
+        active.append(len(sim.active_job_ids()))
         t0 = time.perf_counter()
         rep = sim.step()
         dt = time.perf_counter() - t0
         (with_lp if rep.allocation_recomputed else no_lp).append(dt)
-    s = sim.state
-    print(f"after {args.rounds} more rounds: {len(s.jobs)} active, {len(s.assignments)} running, "
-          f"frag rate {s.rounds[-1].frag[1]:.2f} %")
+    num_active, rounds = len(sim.active_job_ids()), sim.rounds()
+    print(f"after {args.rounds} more rounds: {num_active} active, {rounds[-1].running} running, "
+          f"frag rate {rounds[-1].frag.frag_rate_pct:.2f} %")
     print(f"active jobs at the start of the timed rounds: max {max(active)}, median "
           f"{statistics.median(active):.0f}, min {min(active)} "
           f"({'arrivals every 20 s' if sustained else 'no arrivals; completions shrink the set'})")
@@ -94,7 +97,7 @@ def main() -> None:
         t0 = time.perf_counter()
         sim.clone()
         copies.append(time.perf_counter() - t0)
-    print(f"clone / snapshot of the state ({len(s.jobs)} active jobs, {len(s.rounds)} rounds of history): "
+    print(f"clone / snapshot of the state ({num_active} active jobs, {len(rounds)} rounds of history): "
           f"median {statistics.median(copies) * 1000:.1f} ms of 5 (the UI's fork and rewind checkpoints)")
     if with_lp:
         print(f"rounds with an LP recompute: median {statistics.median(with_lp) * 1000:.0f} ms over {len(with_lp)}")

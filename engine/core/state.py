@@ -11,12 +11,36 @@ from __future__ import annotations
 import copy
 import random
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .jobs import Job
 from ..policies import Policy
 
 # A dispatched micro-task: (finish time, job id, GPU ids, steps).
 MicroTask = tuple[float, int, tuple[int, ...], float]
+
+
+class FragFigures(NamedTuple):
+    """One round's fragmentation figures (fgd.md §1.3), kept when the scenario's
+    ``metrics.fragmentation`` is on.  The field names are rounds.csv's column names;
+    :meth:`metrics` gives the shorter names of ``RoundReport.metrics``."""
+
+    frag_amount_gpus: float     # F = Σ_n F_n(M), in GPUs
+    frag_rate_pct: float        # F over the unallocated GPU capacity, %
+    frag_over_total_pct: float  # F over the whole GPU capacity, %
+    unalloc_gpu_pct: float      # unallocated share of the GPU capacity, %
+    occupied_nodes: int         # nodes holding at least one job
+    partial_gpus: int           # GPUs with 0 < free < 1000 milli
+
+    def __deepcopy__(self, memo: dict) -> "FragFigures":
+        return self  # immutable, as a plain tuple of numbers would be
+
+    def metrics(self) -> dict[str, float]:
+        """The figures under their names in ``RoundReport.metrics`` and
+        ``Simulation.live_metrics()`` (values as they are)."""
+        return {"frag_amount": self.frag_amount_gpus, "frag_rate": self.frag_rate_pct,
+                "frag_over_total": self.frag_over_total_pct, "unalloc_gpu_pct": self.unalloc_gpu_pct,
+                "occupied_nodes": self.occupied_nodes, "partial_gpus": self.partial_gpus}
 
 
 @dataclass(frozen=True)
@@ -33,11 +57,11 @@ class RoundRecord:
     busy_gpus: int
     lp_recomputed: bool
     busy_milli: int = 0
-    frag: tuple | None = None  # (frag milli, frag rate %, frag/total %, unalloc %, occupied, partial)
+    frag: FragFigures | None = None  # None when fragmentation metrics are off
 
 
 # SimState fields whose values hold only immutable leaves (numbers, None, strings, tuples,
-# Jobs, RoundRecords), by shape.  deepcopy walks every leaf through its memo; copying
+# Jobs, RoundRecords with their FragFigures), by shape.  deepcopy walks every leaf through its memo; copying
 # these by structure instead gives the same independent value several times faster
 # (the UI's checkpoint of 1 800 Alibaba jobs: ~40 ms -> ~3 ms).  Everything else is deep-copied.
 _FLAT_DICTS = frozenset(("jobs", "steps_run", "worker_time", "failures", "start_ts", "latest_ts",

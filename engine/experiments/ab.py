@@ -34,10 +34,10 @@ _PROGRESS_EVERY_S = 0.25  # how often the child arm reports its progress
 
 def _arm_figures(sim: Simulation) -> dict[str, Any]:
     summ = summary(sim)
-    start = sim.state.window_start_time or 0.0
-    rows = [r for r in sim.state.rounds if r.time >= start and r.frag is not None]
-    frag_rate = float(np.mean([r.frag[1] for r in rows])) if rows else None
-    occupied = float(np.mean([r.frag[4] for r in rows])) if rows else None
+    start = sim.window_start_time or 0.0
+    rows = [r for r in sim.rounds() if r.time >= start and r.frag is not None]
+    frag_rate = float(np.mean([r.frag.frag_rate_pct for r in rows])) if rows else None
+    occupied = float(np.mean([r.frag.occupied_nodes for r in rows])) if rows else None
     return {"sharing": sim.sharing, "avg_jct_s": summ["avg_jct_s"],
             "jobs_completed": summ["jobs_completed"], "jobs_measured": summ["jobs_measured"],
             "utilization": summ["utilization"], "mean_frag_rate_pct": frag_rate,
@@ -56,10 +56,11 @@ def _delta(a: Any, b: Any) -> dict[str, Any] | None:
 def measured_done(sim: Simulation) -> int:
     """Jobs of the measurement window (all jobs without one) completed so far."""
     window = sim.config.workload.window
+    finished = sim.finished_jcts()
     if window is None:
-        return len(sim.state.jct)
+        return len(finished)
     lo, hi = window
-    return sum(1 for j in sim.state.jct if lo <= j < hi)
+    return sum(1 for j in finished if lo <= j < hi)
 
 
 def _run_here(name: str, sim: Simulation, progress: Progress | None,

@@ -25,7 +25,7 @@ from ..core.report import RoundReport
 from ..core.results import is_saturated, measured_job_ids
 from ..core.simulation import Simulation
 
-# Per-round figures averaged over the window (round mode adds the fragmentation ones).
+# Per-round figures averaged over the window (round mode adds these FragFigures fields).
 _FRAG_FIELDS = ("frag_rate_pct", "frag_over_total_pct", "unalloc_gpu_pct", "occupied_nodes",
                 "partial_gpus")
 
@@ -52,15 +52,15 @@ def window_figures(sim: Simulation) -> dict[str, Any]:
     its reference GPU (heavy-tailed durations make the mean JCT noisy; slowdown is
     what queueing adds).
     """
-    s = sim.state
     total = sim.mech.cluster.num_gpus
-    start = s.window_start_time
+    start = sim.window_start_time
     saturated = is_saturated(sim)
     ids = measured_job_ids(sim)
-    jcts = [s.jct[j] for j in ids if s.jct.get(j) is not None]
-    durations = {job.job_id: job.duration for job in s.arrived}
-    slow = [s.jct[j] / durations[j] for j in ids
-            if s.jct.get(j) is not None and durations.get(j)]
+    jct = sim.finished_jcts()
+    jcts = [jct[j] for j in ids if jct.get(j) is not None]
+    durations = {job.job_id: job.duration for job in sim.arrived_jobs()}
+    slow = [jct[j] / durations[j] for j in ids
+            if jct.get(j) is not None and durations.get(j)]
     out: dict[str, Any] = {
         "saturated": saturated,
         "jobs_in_window": len(ids),
@@ -69,10 +69,10 @@ def window_figures(sim: Simulation) -> dict[str, Any]:
         "window_jct_p95_s": float(np.percentile(jcts, 95)) if jcts and not saturated else None,
         "window_slowdown_mean": float(np.mean(slow)) if slow and not saturated else None,
     }
-    rounds = s.rounds
+    rounds = sim.rounds()
     if start is None or not rounds or total == 0:
         return out | {"window_utilization": None, "window_busy_milli_pct": None}
-    times = np.array([r.time for r in rounds] + [s.now], dtype=np.float64)
+    times = np.array([r.time for r in rounds] + [sim.now], dtype=np.float64)
     length = np.diff(times)
     # Clip each round to [start, end]: a round that began before the window counts
     # only for its part inside it.
@@ -90,6 +90,6 @@ def window_figures(sim: Simulation) -> dict[str, Any]:
     out["window_busy_milli_pct"] = mean([100.0 * r.busy_milli / (1000 * total) for r in rounds])
     out["window_queued_mean"] = mean([r.queued for r in rounds])
     if all(r.frag is not None for r in rounds):
-        for i, key in enumerate(_FRAG_FIELDS, start=1):
-            out[f"window_{key}"] = mean([r.frag[i] for r in rounds])
+        for key in _FRAG_FIELDS:
+            out[f"window_{key}"] = mean([getattr(r.frag, key) for r in rounds])
     return out

@@ -1,0 +1,162 @@
+"""The step: Gavel's event loop (gavel.md §1.2), one iteration per ``Simulation.step()``.
+
+Advance the clock to the end of the round dispatched last step (or to the next
+arrival when nothing ran), process completions, admit arrivals, then select the
+next round's jobs, place them (Gavel's own mechanism, or round mode's placer) and
+dispatch their micro-tasks; finally decide whether the run is over.
+"""
+
+from __future__ import annotations
+
+from ..errors import SimulationError
+from .mechanism import (MechanismConfig, assign_gpus, compute_priorities, select_and_place,
+                        select_jobs)
+from .report import RoundReport
+from .scenario import ScenarioConfig, TraceWorkload
+from .state import RoundRecord, SimState
+
+_STUCK_STEPS = 4
+
+
+class StepLoop:
+    """The step of :class:`~fragscope.core.simulation.Simulation` (mixed into it).
+
+    Uses the job book (:mod:`.sim_jobs`: completions and arrivals) and round mode
+    (:mod:`.sim_round`: the placer and the fragmentation figures)."""
+
+    config: ScenarioConfig
+    mech: MechanismConfig
+    state: SimState
+    explain: bool
+
+    def step(self) -> RoundReport:
+        """One iteration of the loop; the report of the round that starts at the new clock."""
+        s, cfg = self.state, self.config
+        if s.done:
+            raise SimulationError("simulation is already complete")
+        trace = isinstance(cfg.workload, TraceWorkload)
+        if trace:
+            queue = cfg.workload.jobs
+            if s.trace_pos < len(queue):
+                s.next_arrival = queue[s.trace_pos].arrival_time
+            else:
+                s.next_arrival = None
+                if not s.dispatched:
+                    s.last_reset_time = 0  # Gavel's forced reset once the queue is empty
+        elif self._arrivals_exhausted() and not s.dispatched:
+            # Deliberate difference from Gavel: once the generator has made its last job,
+            # Gavel's clock jumps back to the stale next-arrival time and its lazy reset
+            # never comes, so a job waiting for a recompute (e.g. FIFO's queue head) hangs.
+            # Keep the clock and force the recompute, as Gavel's trace mode does.
+            s.next_arrival = None
+            s.last_reset_time = 0
+        prev_now = s.now
+        max_finish = 0
+        if s.dispatched:
+            top = max(t[0] for t in s.dispatched)
+            if top > max_finish:
+                max_finish = top
+                if s.round_end is not None:
+                    s.round_start = s.round_end
+                s.round_end = max_finish
+        if max_finish > 0:
+            s.now = max_finish
+        elif s.next_arrival is not None:
+            s.now = s.next_arrival
+        completions = self._process_completions()
+        arrivals = self._admit_arrivals(trace)
+        report = self._schedule(arrivals, completions)
+        s.num_steps += 1
+        if not s.dispatched and s.now == prev_now:
+            s.idle_steps += 1
+            if s.idle_steps >= _STUCK_STEPS:
+                stuck = ", ".join(str(j) for j in list(s.jobs)[:10])
+                raise SimulationError(
+                    f"no job can be scheduled and no arrival is pending at t={s.now:.3f} s; "
+                    f"stuck active jobs: {stuck or 'none'} (a job may need more GPUs than any "
+                    "GPU type has, or have zero throughput on every type)")
+        else:
+            s.idle_steps = 0
+        s.done = self._is_done(trace)
+        return report
+
+    def _schedule(self, arrivals: list[int], completions: list) -> RoundReport:
+        s, mech = self.state, self.mech
+        recomputed, cols = compute_priorities(s, mech)
+        types = mech.type_order()
+        name = s.policy.gavel_name
+        if "Perf" not in name and "Packing" not in name:
+            s.shuffle_rng.shuffle(types)
+        exact = not s.sharing and self._exclusive()
+        s.exact_round = exact
+        if exact:  # Gavel's own mechanism, bit for bit
+            new = assign_gpus(s, mech, types, select_jobs(s, mech, types, name, cols))
+        else:
+            new = select_and_place(s, mech, types, name, self._placer(), self.explain, cols)
+        jobs = s.jobs
+        if s.sharing:
+            s.assignment_milli = {j: jobs[j].gpu_milli for j in new}
+        else:
+            s.assignment_milli = dict.fromkeys(new, 1000)
+        s.lease_opportunities += sum(1 for j in s.assignments if j in jobs)
+        prev_of = s.assignments
+        s.lease_extensions += sum(1 for j, gpus in new.items()
+                                  if (prev := prev_of.get(j)) is not None
+                                  and (prev == gpus or set(prev) == set(gpus)))
+        s.assignments = new
+        round_seconds = mech.round_seconds
+        gpu_type_of = mech.cluster.gpu_type_of
+        slowdown = self._interference(new) if s.sharing and self.config.interference else {}
+        now, throughputs, steps_run, dispatched = s.now, s.throughputs, s.steps_run, s.dispatched
+        for j, gpus in new.items():
+            w = gpu_type_of[gpus[0]]
+            tput = throughputs[j][w] * slowdown[j] if j in slowdown else throughputs[j][w]
+            remaining = jobs[j].total_steps - steps_run[j]
+            num_steps = min(int(tput * round_seconds), remaining)
+            finish = now + num_steps / tput
+            dispatched.append((max(now, finish), j, gpus, num_steps))
+        if new:
+            s.num_rounds += 1
+        busy = len({g for gpus in new.values() for g in gpus})  # a shared GPU counts once
+        milli = s.assignment_milli
+        busy_milli = sum(len(g) * milli[j] for j, g in new.items())
+        frag = self._fragmentation(exact) if self.config.fragmentation_metrics else None
+        metrics = {} if frag is None else frag.metrics()
+        record = RoundRecord(index=s.num_steps, time=s.now, arrivals=len(arrivals),
+                             completions=len(completions), running=len(new),
+                             queued=len(s.jobs) - len(new), completed_total=len(s.jct),
+                             busy_gpus=busy, lp_recomputed=recomputed, busy_milli=busy_milli,
+                             frag=frag)
+        s.rounds.append(record)
+        return RoundReport(index=s.num_steps, time=s.now, arrivals=arrivals,
+                           completions=completions, allocation_recomputed=recomputed,
+                           allocation=s.allocation if recomputed else None,
+                           placements=dict(new), running=len(new),
+                           queued=len(s.jobs) - len(new), completed_total=len(s.jct),
+                           busy_gpus=busy, total_gpus=mech.cluster.num_gpus, metrics=metrics)
+
+    def _interference(self, new: dict[int, tuple[int, ...]]) -> dict[int, float]:
+        """Throughput factor per job from the number of jobs sharing its busiest GPU."""
+        factors = self.config.interference
+        count: dict[int, int] = {}
+        for gpus in new.values():
+            for g in gpus:
+                count[g] = count.get(g, 0) + 1
+        out = {}
+        for j, gpus in new.items():
+            n = max(count[g] for g in gpus)
+            if n >= 2:
+                out[j] = factors[min(n - 2, len(factors) - 1)]
+        return out
+
+    def _arrivals_exhausted(self) -> bool:
+        """True once a generated workload has made every job it will make."""
+        wl = self.config.workload
+        return wl.num_total_jobs is not None and self.state.num_generated >= wl.num_total_jobs
+
+    def _is_done(self, trace: bool) -> bool:
+        s, wl = self.state, self.config.workload
+        if wl.window is not None:
+            lo, hi = wl.window
+            return all(j in s.jct for j in range(lo, hi))
+        return trace and s.remaining_jobs == 0
