@@ -3,6 +3,8 @@ fill run; deterministic; saturated points shown as such; bad input is one line."
 
 from __future__ import annotations
 
+import gzip
+
 import pandas as pd
 import pytest
 
@@ -89,8 +91,8 @@ def test_fill_report_with_reference_overlay(tmp_path):
     pods = alibaba("openb_pod_list_default")
     ref = reference_path("fgd", "reference_curves.csv")
     # A small real fill run: the first 40 GPU nodes and 400 pods of the Alibaba trace.
-    (tmp_path / "nodes.csv").write_text("".join(nodes.read_text().splitlines(True)[:41]))
-    (tmp_path / "pods.csv").write_text("".join(pods.read_text().splitlines(True)[:401]))
+    (tmp_path / "nodes.csv").write_text("".join(_gunzip(nodes).splitlines(True)[:41]))
+    (tmp_path / "pods.csv").write_text("".join(_gunzip(pods).splitlines(True)[:401]))
     fill = tmp_path / "fill"
     assert run_cli(["fill", "--nodes", str(tmp_path / "nodes.csv"), "--pods", str(tmp_path / "pods.csv"),
                     "--placement", "fgd,bestfit", "--seeds", "1-3", "--out", str(fill),
@@ -119,3 +121,8 @@ def test_report_bad_input_is_one_line(tmp_path, capsys, setup, expected):
     code = run_cli(["report", str(d), "--out", str(tmp_path / "r")])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and expected in err and "Traceback" not in err
+
+
+def _gunzip(path) -> str:
+    """The text of a packaged (gzipped) Alibaba list."""
+    return gzip.decompress(path.read_bytes()).decode()
