@@ -47,8 +47,9 @@ REPO = Path(__file__).resolve().parents[1]
 from textual.screen import Screen  # noqa: E402
 
 from fragscope import Simulation  # noqa: E402
-from fragscope.tui.app import SPEEDS, FragscopeApp, make_app, tune_gc  # noqa: E402
+from fragscope.tui.app import SPEEDS, FragscopeApp, make_app  # noqa: E402
 from fragscope.tui.arm_process import PROCESSES_ENV  # noqa: E402
+from fragscope.tui.runtime import tune_gc  # noqa: E402
 from fragscope.tui.session import PLAY_RECORDS_MAX_GPUS, Session  # noqa: E402
 from fragscope.tui.widgets.gpu_grid import GpuGrid  # noqa: E402
 

@@ -31,7 +31,9 @@ from .screens.help import HelpScreen
 from .screens.inspector import InspectorScreen
 from .screens.main import MainScreen
 from .arm_process import PREFETCH_ROUNDS
-from .session import ArmFrame, Session, inspect, tune_gc
+from .frames import ArmFrame
+from .inspection import inspect
+from .session import Session
 from .widgets.gpu_grid import GpuGrid
 from .widgets.alloc_table import AllocTable
 

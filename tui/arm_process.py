@@ -4,7 +4,7 @@ Why: a round of the full Alibaba cluster is ~100 ms of Python and an LP recomput
 ~200 ms of ECOS.  In one process the arms step one after the other and the UI's
 rendering competes with them for the GIL: with the fork open the app played at about
 half the rate of one engine alone.  A :class:`RemoteArm` holds the real
-:class:`~fragscope.tui.session.Arm` in a child process and forwards the arm interface to it
+:class:`~fragscope.tui.arm.Arm` in a child process and forwards the arm interface to it
 (``step``, ``frame``, ``rewind_to``, ``checkpoint_now``, ``set_explain``, ``inspect``,
 ``job``, ``fork`` ...), so :class:`~fragscope.tui.session.Session` drives local and remote arms
 alike, and ``session.call_each`` lets every remote arm work at the same time.
@@ -37,7 +37,10 @@ from typing import Any
 
 from fragscope.core.views import ServerViewCache
 
-from .session import Arm, ArmFrame, ArmSeed, FrameWire, Inspection, RoundSummary, tune_gc
+from .arm import Arm, ArmSeed
+from .frames import ArmFrame, FrameWire, RoundSummary
+from .inspection import Inspection
+from .runtime import tune_gc
 
 #: Environment switch: "1" always runs arms in processes, "0" never, unset/"auto" decides
 #: by cluster size (PROCESS_MIN_GPUS) and the number of usable cores.

@@ -39,7 +39,8 @@ def register(sub: "argparse._SubParsersAction") -> None:
 
 
 def cmd_view(args: argparse.Namespace) -> int:
-    from .app import TEACH_DEFAULT, FragscopeApp, tune_gc
+    from .app import TEACH_DEFAULT, FragscopeApp
+    from .runtime import tune_gc
     scenario = args.scenario or TEACH_DEFAULT
     app = FragscopeApp.from_scenario(scenario, args.overrides)  # InputError before the screen opens
     tune_gc()

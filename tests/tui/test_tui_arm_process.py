@@ -9,7 +9,8 @@ import pytest
 from fragscope import InputError, Simulation
 from fragscope.tui.arm_process import PREFETCH_ROUNDS, PROCESSES_ENV, RemoteArm, RemoteArmError, crash_log, use_processes
 from fragscope.tui.screens.main import MainScreen
-from fragscope.tui.session import Session, inspect
+from fragscope.tui.inspection import inspect
+from fragscope.tui.session import Session
 from tui_helpers import (FRAG, TINY, deterministic_env, inspect_busy_gpu, settle, step,  # noqa: F401
                          tiny_app, wait_until)
 

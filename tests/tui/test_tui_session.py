@@ -11,7 +11,10 @@ import pytest
 
 from fragscope import Simulation
 import fragscope.tui.session as session_mod
-from fragscope.tui.session import Session, copy_sim, describe_round, fmt_duration
+from fragscope.tui.checkpoints import copy_sim
+from fragscope.tui.events import describe_round
+from fragscope.tui.fmt import fmt_duration
+from fragscope.tui.session import Session
 from tui_helpers import FRAG, GAVEL36, TINY
 
 

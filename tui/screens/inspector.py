@@ -1,6 +1,6 @@
 """The inspector: one job or one GPU — demand, progress, LP row, priority history, placement.
 
-Data arrives as one :class:`~fragscope.tui.session.Inspection` gathered under the session lock, so
+Data arrives as one :class:`~fragscope.tui.inspection.Inspection` gathered under the session lock, so
 the screen never touches a simulation.  The placement decision record is shown when the
 engine provides ``Simulation.placement_decision(job_id)`` (candidates, winner, rule).
 """
@@ -20,7 +20,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from ..paint import bar_segments, heat_style, job_colour, sparkline
-from ..session import Inspection, fmt_duration
+from ..fmt import fmt_duration
+from ..inspection import Inspection
 
 MAX_CANDIDATES = 12
 

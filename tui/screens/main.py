@@ -15,7 +15,9 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from ..session import FRACTION_KEYS, PERCENT_KEYS, ArmFrame, describe_round, metric_scale
+from ..events import describe_round
+from ..frames import ArmFrame
+from ..metric_keys import FRACTION_KEYS, PERCENT_KEYS, metric_scale
 from ..widgets.alloc_table import AllocTable
 from ..widgets.delta import DeltaPanel
 from ..widgets.event_log import EventLog

@@ -19,7 +19,7 @@ from textual.widgets import DataTable
 from fragscope.core.views import JobView
 
 from ..paint import heat_style
-from ..session import ArmFrame
+from ..frames import ArmFrame
 
 FIXED_COLUMNS = ("job", "type", "demand", "state")
 TAIL_COLUMNS = ("prio", "deficit")

@@ -7,7 +7,7 @@ import math
 from rich.text import Text
 from ._static import PanelStatic
 
-from ..session import fmt_duration
+from ..fmt import fmt_duration
 
 ROWS = (("avg_jct_s", "Δ avg JCT"), ("completed", "Δ completed"),
         ("utilization", "Δ utilization"), ("frag_rate", "Δ frag rate"))

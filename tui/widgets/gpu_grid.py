@@ -29,7 +29,7 @@ from textual import events
 from fragscope.core.views import ServerView
 
 from ..paint import FILL_COLOURS, _style, bar_segments
-from ..session import ArmFrame
+from ..frames import ArmFrame
 
 LABEL_WIDTH = 6          # "  123 " server id column in bars mode
 HEAT_GUTTER = 8          # heatmap: GPU model and % used in a left gutter (no header rows)

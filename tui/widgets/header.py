@@ -10,7 +10,8 @@ from rich.text import Text
 from textual.widgets import Static
 
 from ..paint import A_COLOUR, B_COLOUR
-from ..session import ArmFrame, fmt_duration
+from ..fmt import fmt_duration
+from ..frames import ArmFrame
 
 ON_STYLE = "bold #000000 on #5fd75f"
 OFF_STYLE = "bold #ffffff on #af0000"

@@ -13,8 +13,10 @@ from rich.text import Text
 from ._static import PanelStatic
 
 from ..paint import A_COLOUR, B_COLOUR, sparkline
-from ..session import FRACTION_KEYS, METRIC_KEYS, PERCENT_KEYS, ArmFrame, fmt_duration, metric_scale
-from ..session import series as series_of
+from ..fmt import fmt_duration
+from ..frames import ArmFrame
+from ..frames import series as series_of
+from ..metric_keys import FRACTION_KEYS, METRIC_KEYS, PERCENT_KEYS, metric_scale
 
 LABELS = {
     "frag_rate": "frag rate", "frag_amount": "frag amount", "frag_over_total": "frag/total",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from ._static import PanelStatic
 
-from ..session import ArmFrame, fmt_duration
+from ..fmt import fmt_duration
+from ..frames import ArmFrame
 from .alloc_table import demand_text, short_type
 
 

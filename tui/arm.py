@@ -1,0 +1,276 @@
+"""An arm: one simulation (A, or the fork B) plus what the UI remembers about its past.
+
+What it remembers: the round summaries the plots and the event log read, the per-job
+priority history the inspector shows, and the checkpoints it rewinds by
+(:mod:`fragscope.tui.checkpoints`).  :class:`~fragscope.tui.session.Session` drives an arm
+only through the arm interface (the methods under that heading below), so an arm can just
+as well live in another process (:class:`fragscope.tui.arm_process.RemoteArm`); an
+:class:`ArmSeed` is what such an arm, or a fork, is built from.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from fragscope import RoundReport, Simulation
+from fragscope.core.views import JobView, ServerView
+
+from .checkpoints import Checkpoint, CheckpointRing, copy_sim
+from .frames import ArmFrame, FrameWire, RoundSummary, round_metrics, series, sim_label
+from .inspection import Inspection, inspect_sim
+
+TRACK_JOBS_PER_ROUND = 500   # above this many active jobs, priorities are sampled sparser
+_PRIORITY_TRACK_LEN = 400     # rounds of per-job priority history kept for the inspector
+
+
+@dataclass
+class ArmSeed:
+    """Everything an :class:`Arm` is built from (picklable: a fork sent to another process)."""
+
+    label: str
+    sim: Simulation
+    ring: int
+    history: list[RoundSummary] | None = None
+    fork_step: int | None = None
+    checkpoint_every: int | None = None
+    costs: tuple[float, float, int] | None = None
+    last_placements: dict[int, tuple[int, ...]] | None = None
+    priority_track: dict[int, tuple[tuple[int, dict[str, float], dict[str, float]], ...]] | None = None
+
+
+class Arm:
+    """One simulation (A, or the fork B) plus what the UI remembers about its past."""
+
+    def __init__(self, label: str, sim: Simulation, ring: int,
+                 history: list[RoundSummary] | None = None, fork_step: int | None = None,
+                 checkpoint_every: int | None = None,
+                 costs: tuple[float, float, int] | None = None) -> None:
+        self.label = label
+        self.sim = sim
+        self.fork_step = fork_step
+        self.history: list[RoundSummary] = history if history is not None else [
+            RoundSummary(step=sim.step_index, time=sim.now, metrics=round_metrics(sim, None))]
+        self.ring = CheckpointRing(ring, checkpoint_every, costs)
+        self.priority_track: dict[int, deque[tuple[int, dict[str, float], dict[str, float]]]] = {}
+        self.last_placements: dict[int, tuple[int, ...]] = {}
+        self.track_every = 1
+        self._version = 0           # bumped whenever the simulation changes (views cache key)
+        self._views_at = -1
+        self._views: tuple[JobView, ...] = ()
+        self._frame_jobs: tuple[JobView, ...] | None = None
+        self._frame_alloc: dict[int, dict[str, float]] = {}
+        self.num_gpus = int(sim.gpu_fill().size)
+        self.ring.take(self.sim)
+        self._track_jobs()
+
+    # -------------------------------------------------------------- stepping
+    @property
+    def step_index(self) -> int:
+        return self.sim.step_index
+
+    @property
+    def done(self) -> bool:
+        return self.sim.done
+
+    def step(self) -> RoundSummary:
+        t0 = time.perf_counter()
+        report = self.sim.step()
+        self.ring.stepped(time.perf_counter() - t0)
+        self._version += 1
+        summary = self._summarise(report)
+        self.history.append(summary)
+        self._track_jobs()
+        if self.ring.due(self.sim.step_index):
+            self.ring.take(self.sim)
+        return summary
+
+    def _summarise(self, report: RoundReport) -> RoundSummary:
+        placements = {j: tuple(g) for j, g in report.placements.items()}
+        moved = tuple((j, g) for j, g in sorted(placements.items())
+                      if self.last_placements.get(j) != g)
+        self.last_placements = placements
+        return RoundSummary(step=self.sim.step_index, time=report.time,
+                            arrivals=tuple(report.arrivals),
+                            completions=tuple(report.completions),
+                            recomputed=bool(report.allocation_recomputed),
+                            placements=len(placements), moved=moved,
+                            metrics=round_metrics(self.sim, report))
+
+    def _track_jobs(self) -> None:
+        """Record each active job's priorities and time shares for the inspector.
+
+        Sampled every ``track_every`` rounds: every round up to 500 active jobs, then
+        sparser (reading 3 000 jobs' shares costs ~10 ms).  The interval depends on the job
+        count only, never on timing, so what the inspector shows is reproducible.
+        """
+        step = self.sim.step_index
+        if step % self.track_every:
+            return
+        shares = self.sim.job_shares()
+        self.track_every = max(1, math.ceil(len(shares) / TRACK_JOBS_PER_ROUND))
+        for j, (priority, allocation) in shares.items():
+            track = self.priority_track.get(j)
+            if track is None:
+                track = self.priority_track[j] = deque(maxlen=_PRIORITY_TRACK_LEN)
+            track.append((step, priority, allocation))
+
+    def costs(self) -> tuple[float, float, int]:
+        """(step seconds, checkpoint seconds, checkpoint bytes) as estimated so far."""
+        return self.ring.costs()
+
+    # -------------------------------------------------------------- the arm interface
+    # Session uses only these methods and properties (plus label, fork_step, num_gpus and
+    # history), so an arm can live in another process (fragscope.tui.arm_process.RemoteArm).
+    @property
+    def sharing(self) -> bool:
+        return bool(self.sim.sharing)
+
+    def close(self) -> None:
+        """Nothing to release (an arm in a process ends its process here)."""
+
+    def capabilities(self) -> set[str]:
+        """The engine setters a fork may use (``set_placement``, ``set_policy``)."""
+        return {name for name in ("set_placement", "set_policy") if callable(getattr(self.sim, name, None))}
+
+    def set_explain(self, explain: bool) -> None:
+        """Keep placement decision records or not (play mode on large clusters: not)."""
+        if hasattr(self.sim, "explain"):
+            self.sim.explain = explain
+
+    def job(self, job_id: int) -> JobView | None:
+        return self.sim.job(job_id)
+
+    def fork_seed(self, label: str, ring: int, checkpoint_every: int | None, sharing: bool | None = None,
+                  placement: str | None = None, policy: str | None = None) -> ArmSeed:
+        """What a fork of this arm starts from: a copy of the simulation with sharing flipped
+        (unless told otherwise) and the placement/policy changed when asked, plus this arm's
+        history and inspector tracks.  ``NotImplementedError`` when the engine lacks a setter."""
+        sim_b = copy_sim(self.sim, self.sim.active_job_ids())
+        sim_b.set_sharing((not self.sim.sharing) if sharing is None else sharing)
+        for attr, value in (("set_placement", placement), ("set_policy", policy)):
+            if value is None:
+                continue
+            setter = getattr(sim_b, attr, None)
+            if setter is None:
+                raise NotImplementedError(f"the engine has no Simulation.{attr}()")
+            setter(value)
+        return ArmSeed(label, sim_b, ring, history=list(self.history), fork_step=self.step_index,
+                       checkpoint_every=checkpoint_every, costs=self.costs(),
+                       last_placements=dict(self.last_placements),
+                       priority_track={j: tuple(t) for j, t in self.priority_track.items()})
+
+    def fork(self, label: str, ring: int, checkpoint_every: int | None, **kw: Any) -> Arm:
+        return Arm.from_seed(self.fork_seed(label, ring, checkpoint_every, **kw))
+
+    @classmethod
+    def from_seed(cls, seed: ArmSeed) -> Arm:
+        arm = cls(seed.label, seed.sim, seed.ring, history=seed.history, fork_step=seed.fork_step,
+                  checkpoint_every=seed.checkpoint_every, costs=seed.costs)
+        if seed.last_placements is not None:
+            arm.last_placements = dict(seed.last_placements)
+        if seed.priority_track is not None:
+            arm.priority_track = {j: deque(t, maxlen=_PRIORITY_TRACK_LEN) for j, t in seed.priority_track.items()}
+        return arm
+
+    def inspect(self, job_id: int | None = None, gpu_id: int | None = None) -> Inspection:
+        """A job's and/or a GPU's details in this arm now."""
+        return inspect_sim(self.label, self.sim, self.priority_track, job_id, gpu_id)
+
+    def job_views(self) -> tuple[JobView, ...]:
+        """``sim.jobs()``, computed once per round (tracking and frames share it)."""
+        if self._views_at != self._version:
+            self._views = tuple(self.sim.jobs())
+            self._views_at = self._version
+        return self._views
+
+    def checkpoint_now(self) -> bool:
+        """Checkpoint the current round unless it already is (the engine is idle)."""
+        if self.ring.holds(self.sim.step_index):
+            return False
+        self.ring.take(self.sim)
+        return True
+
+    # -------------------------------------------------------------- rewind
+    @property
+    def checkpoints(self) -> deque[tuple[int, Checkpoint]]:
+        """The saved (round, checkpoint) pairs, oldest first."""
+        return self.ring.saved
+
+    @property
+    def earliest_step(self) -> int:
+        """The oldest round this arm can rewind to."""
+        lo = self.ring.oldest
+        return max(lo, self.fork_step) if self.fork_step is not None else lo
+
+    def rewind_to(self, target: int) -> int:
+        """Restore the state at ``target`` (clamped to what the ring holds); returns the step reached."""
+        target = max(target, self.earliest_step)
+        if target >= self.step_index:
+            return self.step_index
+        explain = getattr(self.sim, "explain", None)
+        self.sim = self.ring.restore(target)  # a copy: the checkpoint itself stays untouched
+        if explain is not None:  # a checkpoint taken while playing has records off
+            self.sim.explain = explain
+        self._version += 1
+        del self.history[target + 1 - self._history_offset():]
+        while self.sim.step_index < target:
+            self.sim.step()  # deterministic replay; history for these rounds is kept
+            self._version += 1
+        self._truncate_tracks(target)
+        self.last_placements = self._placements_now()
+        return self.sim.step_index
+
+    def _history_offset(self) -> int:
+        return self.history[0].step
+
+    def _placements_now(self) -> dict[int, tuple[int, ...]]:
+        return {jv.job_id: tuple(jv.gpus) for jv in self.job_views() if jv.gpus}
+
+    def _truncate_tracks(self, target: int) -> None:
+        for j in list(self.priority_track):
+            track = self.priority_track[j]
+            while track and track[-1][0] > target:
+                track.pop()
+            if not track:
+                del self.priority_track[j]
+
+    # -------------------------------------------------------------- reading
+    def series(self, key: str) -> list[float]:
+        """One metric over every round of this arm's history (NaN where absent)."""
+        return series(self.history, key)
+
+    def frame(self, version: int, full: bool = True) -> ArmFrame:
+        """This arm now; ``full=False`` reuses the job views and allocation of the last full
+        frame (O(jobs) to build) — play mode draws those only when the table refreshes."""
+        if full or self._frame_jobs is None:
+            self._frame_jobs, self._frame_alloc = self.job_views(), self.sim.allocation()
+        return self._frame(version, tuple(self.sim.servers()), tuple(self.history))
+
+    def _frame(self, version: int, servers: tuple[ServerView, ...], history: tuple[RoundSummary, ...]) -> ArmFrame:
+        sim = self.sim
+        name, desc, policy, placement = sim_label(sim)
+        return ArmFrame(label=self.label, version=version, step=sim.step_index, now=sim.now,
+                        done=sim.done, sharing=bool(sim.sharing), name=name, description=desc,
+                        policy=policy, placement=placement, gpu_types=tuple(sim.gpu_types),
+                        servers=servers, fill=sim.gpu_fill(), jobs=self._frame_jobs,
+                        allocation=self._frame_alloc, metrics=dict(self.history[-1].metrics),
+                        summary=self.history[-1], fork_step=self.fork_step, history=history)
+
+    def frame_wire(self, version: int, full: bool = True) -> FrameWire:
+        """:meth:`frame` for another process: GPU holdings instead of server views, the job
+        views and allocation only when rebuilt, and no history (the receiver mirrors it)."""
+        fresh = full or self._frame_jobs is None
+        if fresh:
+            self._frame_jobs, self._frame_alloc = self.job_views(), self.sim.allocation()
+        frame = self._frame(version, (), ())
+        if not fresh:
+            frame = dataclasses.replace(frame, jobs=(), allocation={})
+        return FrameWire(frame, self.sim.gpu_holdings(), fresh)
+
+    def server_views(self) -> tuple[ServerView, ...]:
+        return tuple(self.sim.servers())

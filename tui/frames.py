@@ -1,0 +1,97 @@
+"""What the UI draws from: immutable values read off an arm under the session lock.
+
+Why values: the engine steps in a worker thread while the UI thread draws, so the UI never
+reads a simulation (see the threading contract in :mod:`fragscope.tui.session`).  It reads
+an :class:`ArmFrame`, everything one pane shows captured in one go, and the arm's history
+of :class:`RoundSummary` records: small and frozen, so a fork can start with its parent's
+list and an arm in another process can send them through a pipe (:class:`FrameWire`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import numpy as np
+
+from fragscope import RoundReport, Simulation
+from fragscope.core.views import JobView, ServerView
+
+
+@dataclass(frozen=True)
+class RoundSummary:
+    """What the UI keeps of one round: small, immutable, safe to share between arms."""
+
+    step: int                      # Simulation.step_index after the step (0 = initial state)
+    time: float
+    arrivals: tuple[int, ...] = ()
+    completions: tuple[tuple[int, float | None], ...] = ()
+    recomputed: bool = False
+    placements: int = 0
+    moved: tuple[tuple[int, tuple[int, ...]], ...] = ()  # newly placed or moved jobs
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ArmFrame:
+    """Everything one pane draws, captured at one instant (built under the lock)."""
+
+    label: str
+    version: int
+    step: int
+    now: float
+    done: bool
+    sharing: bool
+    name: str
+    description: str
+    policy: str
+    placement: str
+    gpu_types: tuple[str, ...]
+    servers: tuple[ServerView, ...]
+    fill: np.ndarray
+    jobs: tuple[JobView, ...]
+    allocation: dict[int, dict[str, float]]
+    metrics: dict[str, float]
+    summary: RoundSummary
+    fork_step: int | None
+    history: tuple[RoundSummary, ...] = ()
+
+    def series(self, key: str) -> list[float]:
+        """One metric over every round of this arm's history (NaN where absent)."""
+        return series(self.history, key)
+
+
+@dataclass(frozen=True)
+class FrameWire:
+    """An :class:`ArmFrame` as sent between processes (see :meth:`~fragscope.tui.arm.Arm.frame_wire`)."""
+
+    frame: ArmFrame                                # servers and history empty
+    holdings: dict[int, list[tuple[int, int]]]     # GPU id -> [(job id, milli)]
+    fresh: bool                                    # jobs/allocation rebuilt (else empty)
+
+
+def series(history: "Iterable[RoundSummary]", key: str) -> list[float]:
+    """One metric over the rounds of ``history`` (NaN where a round lacks it)."""
+    return [s.metrics.get(key, math.nan) for s in history]
+
+
+def round_metrics(sim: Simulation, report: RoundReport | None) -> dict[str, float]:
+    """live_metrics() merged with the report's metrics (fragmentation keys when present)."""
+    out = {k: float(v) for k, v in sim.live_metrics().items()}
+    if report is not None:
+        out.update({k: float(v) for k, v in (report.metrics or {}).items()})
+        out.setdefault("utilization", report.utilization)
+    return out
+
+
+def sim_label(sim: Simulation) -> tuple[str, str, str, str]:
+    """(name, description, policy, placement) of a simulation's scenario, defensively."""
+    cfg = getattr(sim, "config", None)
+    name = str(getattr(cfg, "name", "") or "scenario")
+    desc = " ".join(str(getattr(cfg, "description", "") or "").split())
+    policy = getattr(sim, "policy_name", None)
+    policy = str(policy if isinstance(policy, str) else getattr(cfg, "policy", "?"))
+    placement = getattr(sim, "placement", None)
+    placement = str(placement if isinstance(placement, str) else getattr(cfg, "placement", "?"))
+    return name, desc, policy, placement

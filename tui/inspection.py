@@ -1,0 +1,69 @@
+"""The inspector's data: one job's and/or one GPU's details in one arm, read in one go.
+
+Why one value: the inspector opens on the UI thread while the engine may be stepping, so
+everything it shows (the GPU's holders, the job, its priority history, its placement
+decision record) is gathered under the session lock into an :class:`Inspection` and the
+screen draws only that.  An arm in another process answers with the same value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterable
+
+from fragscope import Simulation
+from fragscope.core.views import JobView
+
+if TYPE_CHECKING:
+    from .session import Session
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """What the inspector shows, gathered under the lock in one go."""
+
+    arm: str
+    step: int
+    gpu_id: int | None
+    gpu_type: str | None
+    server_id: int | None
+    gpu_jobs: tuple[tuple[int, int], ...]
+    job: JobView | None
+    priority_history: tuple[tuple[int, dict[str, float], dict[str, float]], ...]
+    decision: Any  # engine placement decision record, or None when the engine has none
+
+
+def inspect(session: Session, arm_label: str, job_id: int | None = None,
+            gpu_id: int | None = None) -> Inspection:
+    """Collect a job's and/or a GPU's details from one arm."""
+    with session.lock:
+        arm = next((a for a in session.arms if a.label == arm_label), session.a)
+        return arm.inspect(job_id, gpu_id)
+
+
+def inspect_sim(label: str, sim: Simulation,
+                priority_track: Mapping[int, Iterable[tuple[int, dict[str, float], dict[str, float]]]],
+                job_id: int | None = None, gpu_id: int | None = None) -> Inspection:
+    """A job's and/or a GPU's details in arm ``label`` now (``sim`` and its priority track);
+    given only a GPU, the job is the first one on it."""
+    gpu_type = server_id = None
+    gpu_jobs: tuple[tuple[int, int], ...] = ()
+    if gpu_id is not None:
+        for srv in sim.servers():
+            for g in srv.gpus:
+                if g.gpu_id == gpu_id:
+                    gpu_type, server_id, gpu_jobs = g.gpu_type, srv.server_id, g.jobs
+        if job_id is None and gpu_jobs:
+            job_id = gpu_jobs[0][0]
+    job = sim.job(job_id) if job_id is not None else None
+    decision = None
+    getter = getattr(sim, "placement_decision", None)
+    if getter is not None and job_id is not None:
+        try:
+            decision = getter(job_id)
+        except Exception:  # an engine without a record for this job
+            decision = None
+    track = tuple(priority_track.get(job_id, ())) if job_id is not None else ()
+    return Inspection(label, sim.step_index, gpu_id, gpu_type, server_id, tuple(gpu_jobs),
+                      job, track, decision)
