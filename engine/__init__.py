@@ -22,10 +22,10 @@ from .core.scenario import ScenarioConfig, load_scenario
 from .placement.registry import placement_names
 from .core.simulation import Simulation, Snapshot
 from .errors import InputError, SimulationError
-from .policies import POLICY_NAMES
+from .policies import policy_names
 
 __version__ = "0.2.0"
 
-__all__ = ["InputError", "placement_names", "POLICY_NAMES", "RoundReport", "ScenarioConfig", "ShippedScenario",
+__all__ = ["InputError", "placement_names", "policy_names", "RoundReport", "ScenarioConfig", "ShippedScenario",
            "Simulation", "SimulationError", "Snapshot", "builtin_names", "find_scenario", "load_scenario",
            "shipped_scenarios", "summary", "write_run_outputs", "__version__"]

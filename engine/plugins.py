@@ -21,6 +21,7 @@ fragscope's.
 
 from __future__ import annotations
 
+import copyreg
 import difflib
 import hashlib
 import importlib
@@ -114,11 +115,23 @@ def _load_file(ref: PluginRef) -> Any:
     return mod
 
 
+_REGISTRIES: dict[str, "Registry"] = {}
+
+
+def _rebuild(ref: PluginRef, state: dict) -> Any:
+    """Unpickle an instance of a file plug-in: load the class from its file, restore."""
+    cls = _REGISTRIES[ref.kind].load(ref)
+    obj = cls.__new__(cls)
+    obj.__dict__.update(state)
+    return obj
+
+
 class Registry:
     """The one registry of one kind of plug-in (placements or policies)."""
 
     def __init__(self, kind: str, group: str, required: str) -> None:
         self.kind, self.group, self.required = kind, group, required
+        _REGISTRIES[kind] = self
         self._classes: dict[PluginRef, type] = {}
         self._eps: dict[str, Any] | None = None
         self._alias_map: dict[str, str] | None = None
@@ -207,7 +220,19 @@ class Registry:
         if not callable(getattr(cls, self.required, None)):
             raise failure(ref, f"class {ref.cls} has no {self.required}() method")
         self._classes[ref] = cls
+        if ref.file:
+            # A class loaded from a file has no importable module in another process (the
+            # UI's arm processes, ab's arm B, sweep workers): its instances pickle as
+            # (reference, attributes) and are rebuilt from the file there.
+            copyreg.pickle(cls, lambda obj, ref=ref: (_rebuild, (ref, vars(obj))))
         return cls
+
+    def ref_of(self, cls: type) -> PluginRef | None:
+        """The reference a loaded class came from (for messages), if it was loaded here."""
+        for ref, c in self._classes.items():
+            if c is cls:
+                return ref
+        return None
 
     def create(self, ref: PluginRef, params: dict | None = None) -> Any:
         """An instance, built with the scenario's keyword parameters."""

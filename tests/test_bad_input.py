@@ -37,7 +37,7 @@ CASES = {
                                     ["unknown key 'polcy'", "did you mean 'policy'"]),
     "wrong type": (BASE.replace("seed: 0", "seed: abc"), None, None, ["key 'seed'", "integer"]),
     "unknown policy": (BASE + "policy: fastest\n", None, None,
-                       ["key 'policy'", "'fastest' is not allowed", "max_min_fairness_perf"]),
+                       ["key 'policy'", "unknown policy 'fastest'", "max_min_fairness_perf"]),
     "bad cluster spec": (BASE.replace('"4:4:4"', '"4:4"'), None, None,
                          ["key 'cluster.gavel'", "V:P:K"]),
     "missing trace file": (BASE.replace("jobs.trace", "nope.trace"), None, None,

@@ -11,13 +11,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import chain, repeat
 from operator import itemgetter
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .cluster import GAVEL_TYPES, Cluster
 from ..errors import SimulationError
-from ..policies import AllocationInputs
+from ..policies import AllocationInputs, run_policy
 from .state import SimState
+
+if TYPE_CHECKING:
+    from ..placement.round import RoundPlacer
 
 
 @dataclass(frozen=True)
@@ -171,7 +175,7 @@ def compute_priorities(s: SimState, cfg: MechanismConfig) -> tuple[bool, JobColu
     recomputed = False
     if s.need_update and due:
         reset_time_run_so_far(s, cfg)
-        s.allocation = s.policy.get_allocation(allocation_inputs(s, cfg))
+        s.allocation = run_policy(s.policy, allocation_inputs(s, cfg))
         s.need_update = False
         s.num_resets += 1
         recomputed = True
@@ -232,13 +236,13 @@ def priority_queue(s: SimState, types: list[str], runnable: bool = False,
 
 
 def select_jobs(s: SimState, cfg: MechanismConfig, types: list[str],
-                policy_name: str, cols: JobColumns | None = None) -> dict[str, list[tuple[int, int]]]:
+                skip_zero_priority: bool, cols: JobColumns | None = None) -> dict[str, list[tuple[int, int]]]:
     """Greedy walk of the priority queue counting whole GPUs per type (Gavel's
     ``_schedule_jobs_on_workers_helper``); placement happens afterwards."""
     scheduled: dict[str, list[tuple[int, int]]] = {w: [] for w in types}
     left = {w: cfg.cluster_spec[w] for w in types}
     queue = priority_queue(s, types, cols=cols)
-    fifo = policy_name.startswith("FIFO")
+    fifo = skip_zero_priority
     taken: set[int] = set()
     for j, w, p, _, _ in queue:
         if left[w] == 0 or j in taken:
@@ -299,7 +303,7 @@ def assign_gpus(s: SimState, cfg: MechanismConfig, types: list[str],
 STARVATION_ROUNDS = 3  # failed placements in a row before a round is placed strictly by priority
 
 
-def select_and_place(s: SimState, cfg: MechanismConfig, types: list[str], policy_name: str,
+def select_and_place(s: SimState, cfg: MechanismConfig, types: list[str], skip_zero_priority: bool,
                      placer: "RoundPlacer", explain: bool = True,
                      cols: JobColumns | None = None) -> dict[int, tuple[int, ...]]:
     """Selection and placement as one decision (round mode, see placement/round.py).
@@ -320,7 +324,7 @@ def select_and_place(s: SimState, cfg: MechanismConfig, types: list[str], policy
     """
     placer.reset()
     gpu_type_of = cfg.cluster.gpu_type_of
-    fifo = policy_name.startswith("FIFO")
+    fifo = skip_zero_priority
     budget = {w: 1000 * cfg.cluster_spec[w] for w in types}
     if cols is None:
         cols = _job_columns(s, tuple(cfg.worker_types))

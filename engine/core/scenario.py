@@ -17,7 +17,8 @@ from pathlib import Path
 from ..errors import InputError
 from ..placement.registry import REGISTRY as PLACEMENT_REGISTRY
 from ..plugins import PluginRef
-from ..policies import POLICY_NAMES, SOLVERS
+from ..policies import REGISTRY as POLICY_REGISTRY
+from ..policies import SOLVERS
 from .builtin import find_scenario
 from .cluster import Cluster
 from .scenario_checks import Checker
@@ -28,7 +29,8 @@ from .throughputs import ThroughputTable, load_throughputs
 from .yaml_io import parse_scalar, read_yaml
 
 _TOP_KEYS = ("name", "description", "seed", "round_seconds", "reset_interval_seconds",
-             "cluster", "throughputs", "workload", "policy", "solver", "placement", "placement_params",
+             "cluster", "throughputs", "workload", "policy", "policy_params", "solver", "placement",
+             "placement_params",
              "sharing",
              "fgd", "interference", "metrics", "max_sim_time_s")
 
@@ -68,6 +70,8 @@ class ScenarioConfig:
     placement_ref: PluginRef | None = None
     placement_params: dict = field(default_factory=dict)
     placement_exclusive: bool = True
+    policy_ref: PluginRef | None = None
+    policy_params: dict = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------- overrides
@@ -122,7 +126,8 @@ def _build(data: dict, v: Checker) -> ScenarioConfig:
     seed = v.integer(data.get("seed", 0), "seed", 0)
     round_seconds = v.number(data.get("round_seconds", 360), "round_seconds", 0, strict=True)
     reset_interval = v.number(data.get("reset_interval_seconds", 1920), "reset_interval_seconds", 0)
-    policy = v.choice(data.get("policy", "max_min_fairness_perf"), "policy", POLICY_NAMES)
+    policy_ref, policy_params = v.plugin(POLICY_REGISTRY, data, "policy", "max_min_fairness_perf")
+    policy = policy_ref.entry or policy_ref.spec
     solver = v.choice(data.get("solver", "ECOS"), "solver", SOLVERS)
     placement_ref, placement_params = v.plugin(PLACEMENT_REGISTRY, data, "placement", "gavel")
     placement = placement_ref.entry or placement_ref.spec
@@ -196,13 +201,15 @@ def _build(data: dict, v: Checker) -> ScenarioConfig:
     for key, value in (("fgd", {"scoring": scoring, "threshold_pct": threshold,
                                 "include_cpu_only": include_cpu}),
                        ("interference", list(interference)), ("metrics", {"fragmentation": frag}),
-                       ("max_sim_time_s", cap), ("placement_params", placement_params)):
+                       ("max_sim_time_s", cap), ("placement_params", placement_params),
+                       ("policy_params", policy_params)):
         if key in data:
             effective[key] = value
     return ScenarioConfig(v.source, name, description, seed, round_seconds, reset_interval,
                           cluster, counts, table, workload, policy, solver, placement, sharing,
                           effective, scoring, float(threshold), include_cpu, tuple(interference),
-                          frag, skipped, cap, placement_ref, placement_params, exclusive)
+                          frag, skipped, cap, placement_ref, placement_params, exclusive, policy_ref,
+                          policy_params)
 
 
 def _effective_workload(wl: dict, workload: TraceWorkload | GeneratedWorkload) -> dict:

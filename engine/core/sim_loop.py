@@ -84,15 +84,15 @@ class StepLoop:
         s, mech = self.state, self.mech
         recomputed, cols = compute_priorities(s, mech)
         types = mech.type_order()
-        name = s.policy.gavel_name
-        if "Perf" not in name and "Packing" not in name:
+        if getattr(s.policy, "shuffle_gpu_types", False):   # Gavel's, for its non-"Perf" policies
             s.shuffle_rng.shuffle(types)
+        skip_zero = bool(getattr(s.policy, "skip_zero_priority", False))   # FIFO's
         exact = not s.sharing and self._exclusive()
         s.exact_round = exact
         if exact:  # Gavel's own mechanism, bit for bit
-            new = assign_gpus(s, mech, types, select_jobs(s, mech, types, name, cols))
+            new = assign_gpus(s, mech, types, select_jobs(s, mech, types, skip_zero, cols))
         else:
-            new = select_and_place(s, mech, types, name, self._placer(), self.explain, cols)
+            new = select_and_place(s, mech, types, skip_zero, self._placer(), self.explain, cols)
         jobs = s.jobs
         if s.sharing:
             s.assignment_milli = {j: jobs[j].gpu_milli for j in new}

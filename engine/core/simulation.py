@@ -24,7 +24,6 @@ import random
 from dataclasses import dataclass
 from typing import Iterator
 
-from ..errors import InputError
 from .mechanism import MechanismConfig
 from ..policies import make_policy
 from .report import RoundReport
@@ -66,7 +65,7 @@ class Simulation(StepLoop, JobBook, RoundMode, SimViews):
         s.job_rng = random.Random(seed + 2)
         s.arrival_rng = random.Random(seed + 3)
         s.shuffle_rng = random.Random(seed + 5)
-        s.policy = make_policy(config.policy, config.solver, seed)
+        s.policy = make_policy(config.policy_ref or config.policy, config.solver, seed, config.policy_params)
         s.sharing = config.sharing
         s.priorities = {w: {} for w in types}
         s.deficits = {w: {} for w in types}
@@ -165,10 +164,13 @@ class Simulation(StepLoop, JobBook, RoundMode, SimViews):
     def set_policy(self, name: str) -> None:
         """Switch the allocation policy (e.g. on a fork); the LP is recomputed at the
         next allowed reset, as after any change."""
-        from ..policies import POLICY_NAMES
-        if name not in POLICY_NAMES:
-            raise InputError("policy", f"{name!r} is not allowed (allowed: {', '.join(POLICY_NAMES)})")
+        from ..placement.registry import canonical_spec
+        from ..policies import REGISTRY
+        ref = REGISTRY.resolve(name, where="policy")
+        name = canonical_spec(ref)
         if name != self.policy_name:
-            self.state.policy = make_policy(name, self.config.solver, self.config.seed)
+            cfg = self.config
+            params = cfg.policy_params if ref == cfg.policy_ref else {}
+            self.state.policy = make_policy(ref, cfg.solver, cfg.seed, params)
             self.state.policy_name = name
             self.state.need_update = True

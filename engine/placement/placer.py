@@ -111,24 +111,13 @@ class Placer:
         return new
 
     def __getstate__(self) -> dict:
-        # Pickled to another process (the UI's arm processes, ab's arm B): a plug-in
-        # loaded from a file has no importable module there, so its instance travels
-        # as (reference, attributes) and is rebuilt from the file on arrival.
-        state = dict(vars(self))
+        state = dict(vars(self))   # bound methods and the live view are rebuilt on arrival
         state["_view"], state["fast"], state["_pick"], state["_explain"] = None, None, None, None
-        if self.ref is not None and self.ref.file:
-            state["placement"] = ("__plugin__", self.ref, vars(self.placement))
         return state
 
     def __setstate__(self, state: dict) -> None:
-        obj = state["placement"]
-        if isinstance(obj, tuple) and obj and obj[0] == "__plugin__":
-            _, ref, attrs = obj
-            cls = REGISTRY.load(ref)
-            obj = cls.__new__(cls)
-            obj.__dict__.update(attrs)
-            state["placement"] = obj
         self.__dict__.update(state)
+        obj = self.placement
         self._pick = getattr(obj, "pick_gpus", None)
         self._explain = getattr(obj, "explain", None)
         fast = getattr(obj, "_fast_path", None)

@@ -64,11 +64,30 @@ def base_constraints(cp, x, inputs: AllocationInputs) -> list:
 
 
 class Policy:
-    """Base class.  ``gavel_name`` is Gavel's class name; the mechanism reads it
-    (worker-type shuffling for names without "Perf"/"Packing", FIFO's priority-0 skip)."""
+    """Base class of the built-in policies (a user's policy needs none of it: any class
+    with ``allocate(problem)`` will do, docs/plugins.md).
+
+    The mechanism behaviour a policy needs is declared, not inferred from its name:
+    ``shuffle_gpu_types`` (Gavel shuffles the GPU-type order every round for its policies
+    whose class name lacks "Perf"/"Packing") and ``skip_zero_priority`` (FIFO never
+    schedules a job whose priority is 0).  ``gavel_name`` is Gavel's class name, for
+    reference only.  Built-ins answer through ``get_allocation`` (Gavel's dict, the exact
+    floats Gavel's arithmetic produced); ``allocate`` gives the same as an array.
+    """
 
     gavel_name = "Policy"
     solver = "ECOS"
+    shuffle_gpu_types = False
+    skip_zero_priority = False
+
+    def setup(self, run) -> None:
+        """The run's solver (scenario key ``solver``) and seed, before the first round."""
+        self.solver = run.solver
+
+    def allocate(self, problem) -> np.ndarray:
+        """The plug-in contract's form of :meth:`get_allocation`: (jobs × types) array."""
+        alloc = self.get_allocation(problem.inputs)
+        return np.array([[alloc.get(j, {}).get(w, 0.0) for w in problem.gpu_types] for j in problem.job_ids])
 
     def get_allocation(self, inputs: AllocationInputs) -> Allocation:
         raise NotImplementedError

@@ -19,11 +19,17 @@ from .base import Allocation, AllocationInputs, Policy
 
 class Fifo(Policy):
     gavel_name = "FIFO"
+    shuffle_gpu_types = True
+    skip_zero_priority = True
 
     def __init__(self, mode: str = "base", seed: int | None = None) -> None:
         self.mode = mode
         self._allocation: dict[int, str] = {}
         self._rng = random.Random(seed)
+
+    def setup(self, run) -> None:
+        super().setup(run)
+        self._rng = random.Random(run.seed)
 
     def get_allocation(self, inputs: AllocationInputs) -> Allocation:
         throughputs = inputs.throughputs
@@ -76,6 +82,7 @@ class Fifo(Policy):
 
 class FifoPerf(Fifo):
     gavel_name = "FIFO_Perf"
+    shuffle_gpu_types = False
 
     def __init__(self, seed: int | None = None) -> None:
         super().__init__(mode="perf", seed=seed)

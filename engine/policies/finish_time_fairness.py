@@ -50,6 +50,7 @@ class FinishTimeFairnessPerf(Policy):
 
 class FinishTimeFairness(FinishTimeFairnessPerf):
     gavel_name = "FinishTimeFairness"
+    shuffle_gpu_types = True
 
     def _throughputs(self, inputs: AllocationInputs) -> np.ndarray:
         ref = "v100" if "v100" in inputs.worker_types else inputs.worker_types[0]

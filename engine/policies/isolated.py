@@ -7,6 +7,7 @@ from .base import Allocation, AllocationInputs, Policy, isolated_allocation
 
 class Isolated(Policy):
     gavel_name = "Isolated"
+    shuffle_gpu_types = True
 
     def get_allocation(self, inputs: AllocationInputs) -> Allocation:
         if not inputs.job_ids:

@@ -37,6 +37,10 @@ class MaxMinFairnessPerf(Policy):
         # ``direct=False`` keeps the cvxpy formulation, used to cross-check it.
         self.direct = direct and solver == "ECOS"
 
+    def setup(self, run) -> None:
+        super().setup(run)
+        self.direct = self.direct and self.solver == "ECOS"
+
     def _throughputs(self, inputs: AllocationInputs) -> np.ndarray:
         return inputs.throughput_matrix()
 
@@ -76,6 +80,7 @@ class MaxMinFairness(MaxMinFairnessPerf):
     """Heterogeneity-agnostic: every throughput replaced by 1.0 (equal GPU-time shares)."""
 
     gavel_name = "MaxMinFairness"
+    shuffle_gpu_types = True
 
     def _throughputs(self, inputs: AllocationInputs) -> np.ndarray:
         return np.array([[1.0 for _ in inputs.worker_types] for _ in inputs.job_ids])

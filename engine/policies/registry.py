@@ -1,0 +1,39 @@
+"""The one registry of allocation policies: built-ins and users' plug-ins alike.
+
+Built-ins register in fragscope's ``pyproject.toml`` under the entry-point group
+``fragscope.policies`` (Gavel's CLI names), exactly as a third-party package would; a
+user's class is named by ``file.py:Class`` or ``module:Class`` (:mod:`fragscope.plugins`).
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from ..plugins import PluginRef, Registry
+
+GROUP = "fragscope.policies"
+REGISTRY = Registry("policy", GROUP, required="allocate")
+
+
+def policy_names() -> tuple[str, ...]:
+    """Every registered policy name (built-ins and installed packages), sorted."""
+    return REGISTRY.names()
+
+
+def make_policy(policy: str | PluginRef, solver: str = "ECOS", seed: int = 0,
+                params: dict | None = None) -> Any:
+    """A ready policy: built from its name or reference with ``params``, then given the
+    run's solver and seed through its optional ``setup(run)``."""
+    ref = policy if isinstance(policy, PluginRef) else REGISTRY.resolve(policy, where="policy")
+    obj = REGISTRY.create(ref, params)
+    setup = getattr(obj, "setup", None)
+    if callable(setup):
+        from ..plugins import PluginError, failure
+        try:
+            setup(SimpleNamespace(solver=solver, seed=seed))
+        except PluginError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise failure(ref, "setup() raised", exc) from None
+    return obj
