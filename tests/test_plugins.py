@@ -183,3 +183,44 @@ def test_a_plugin_failing_mid_run_is_exit_2_and_writes_nothing(tmp_path, capsys)
     err = capsys.readouterr().err
     assert "my scorer gave up" in err and 'raise ValueError("my scorer gave up")' in err
     assert not (tmp_path / "o").exists()
+
+
+# --------------------------------------------------------------------------- policies
+BROKEN_POLICIES = PLUGINS / "broken_policies.py"
+POLICY_CASES = [
+    ("WrongShape", "returned shape"),
+    ("NegativeShare", "must be >= 0"),
+    ("RowOverOne", "summing to"),
+    ("OverCapacity", "GPUs of type"),
+    ("NotFinite", "must be finite"),
+    ("Raises", "allocate() raised: ZeroDivisionError"),
+]
+
+
+@pytest.mark.parametrize("cls,expected", POLICY_CASES, ids=[c[0] for c in POLICY_CASES])
+def test_a_policy_breaking_the_contract_is_exit_2_naming_it(tmp_path, capsys, cls, expected):
+    # tiny-packing's first arrivals oversubscribe nothing, so OverCapacity piles every job onto one type
+    code = run_cli(["run", "teach/tiny-packing", "--set", f"policy={BROKEN_POLICIES}:{cls}",
+                    "--set", "workload.generate.lam=0", "--out", str(tmp_path / "o"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and expected in err and f"policy plug-in {BROKEN_POLICIES}:{cls}" in err, err
+    assert "Traceback" not in err and not (tmp_path / "o").exists()
+    frames = re.findall(r'File "([^"]+)"', err)
+    assert all(f.endswith("broken_policies.py") for f in frames), err
+
+
+def test_policy_plugin_scenario_runs_and_differs_from_the_lp(tmp_path):
+    assert run_cli(["run", "plugins/proportional", "--out", str(tmp_path / "p"), "--quiet"]) == 0
+    assert run_cli(["run", "plugins/proportional", "--set", "policy=max_min_fairness_perf",
+                    "--out", str(tmp_path / "m"), "--quiet"]) == 0
+    assert (tmp_path / "p" / "jobs.csv").read_bytes() != (tmp_path / "m" / "jobs.csv").read_bytes()
+
+
+def test_builtin_policies_are_registered_and_declare_their_mechanism_needs():
+    from fragscope.policies import REGISTRY, policy_names
+    assert "max_min_fairness_perf" in policy_names() and "fifo" in policy_names()
+    for name in policy_names():
+        cls = REGISTRY.load(REGISTRY.resolve(name))
+        # Gavel's rule, now declared: its policies whose class name lacks Perf/Packing shuffle types
+        assert cls.shuffle_gpu_types == ("Perf" not in cls.gavel_name and "Packing" not in cls.gavel_name)
+        assert cls.skip_zero_priority == cls.gavel_name.startswith("FIFO")
