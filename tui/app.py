@@ -26,7 +26,7 @@ import fragscope
 from fragscope import InputError, Simulation
 
 from . import keymap
-from .commands import DEFAULT_PLACEMENTS, DEFAULT_POLICIES, JobProvider, system_commands
+from .commands import JobProvider, system_commands
 from .screens.help import HelpScreen
 from .screens.inspector import InspectorScreen
 from .screens.main import MainScreen
@@ -68,6 +68,8 @@ class FragscopeApp(App[None]):
         self._table_pending = False
         self._table_interval = TABLE_INTERVAL
         self.last_error: Exception | None = None
+        # the scenario's own plug-ins, offered by the palette beside the registered names
+        self.own_plugins: dict[str, tuple[tuple[str, str], ...]] = {}
         self.last_notice = ""
         self._ops: deque[tuple[str, int, dict | None]] = deque()
         self._ops_lock = threading.Lock()
@@ -75,7 +77,10 @@ class FragscopeApp(App[None]):
 
     @classmethod
     def from_scenario(cls, scenario: Any, overrides: list[str] | None = None, **kw: Any) -> "FragscopeApp":
-        return cls(Session(Simulation.from_scenario(scenario, overrides or [])), **kw)
+        sim = Simulation.from_scenario(scenario, overrides or [])
+        app = cls(Session(sim), **kw)
+        app.own_plugins = own_plugins(sim)
+        return app
 
     def on_unmount(self) -> None:
         """End the arms' processes (if the session uses any) with the app."""
@@ -160,7 +165,8 @@ class FragscopeApp(App[None]):
                 session.close_fork()
             elif op == "play":
                 self._play_loop(session)
-        except (NotImplementedError, InputError) as exc:
+        except (NotImplementedError, InputError) as exc:   # incl. a plug-in that failed
+            self.playing = False
             self._notify_threadsafe(str(exc), "warning")
         except Exception as exc:  # an engine error must not kill the UI
             self.last_error = exc
@@ -394,11 +400,36 @@ class FragscopeApp(App[None]):
     def fork_capabilities(self) -> set[str]:
         return self.session.a.capabilities()
 
-    def placement_names(self) -> tuple[str, ...]:
-        return tuple(getattr(fragscope, "PLACEMENTS", DEFAULT_PLACEMENTS))
+    def placement_choices(self) -> tuple[tuple[str, str], ...]:
+        """(label, name to fork with) for every registered placement and the scenario's own
+        plug-in (by its canonical spelling, so the fork finds it from any folder)."""
+        return tuple((n, n) for n in fragscope.placement_names()) + self.own_plugins.get("placement", ())
 
-    def policy_names(self) -> tuple[str, ...]:
-        return tuple(getattr(fragscope, "POLICY_NAMES", DEFAULT_POLICIES))
+    def policy_choices(self) -> tuple[tuple[str, str], ...]:
+        """(label, name) for every registered policy and the scenario's own plug-in."""
+        return tuple((n, n) for n in fragscope.policy_names()) + self.own_plugins.get("policy", ())
+
+    def action_fork_fgd(self) -> None:
+        """One key to put the run's placement (say, your plug-in) beside FGD."""
+        if "set_placement" not in self.fork_capabilities():
+            self.notify("this engine cannot switch placement on a fork", timeout=2)
+        elif self.frames and self.frames[0].placement == "fgd":
+            self.notify("A already uses fgd: ctrl+p offers a fork with any other placement", timeout=3)
+        else:
+            self.action_fork(placement="fgd")
+
+
+def own_plugins(sim: Simulation) -> dict[str, tuple[tuple[str, str], ...]]:
+    """The scenario's placement and policy when they are plug-ins of the user's own (not
+    registered names): (label, canonical spelling) for the palette's fork entries."""
+    from fragscope.placement.registry import canonical_spec
+    cfg = sim.config
+    out: dict[str, tuple[tuple[str, str], ...]] = {}
+    for kind, ref, label in (("placement", cfg.placement_ref, sim.placement_label),
+                             ("policy", cfg.policy_ref, sim.policy_label)):
+        if ref is not None and not ref.entry:
+            out[kind] = ((f"{label} ({ref.spec})", canonical_spec(ref)),)
+    return out
 
 
 def make_app(scenario: Any, overrides: list[str] | None = None, *, speed_index: int = 2) -> FragscopeApp:

@@ -16,13 +16,6 @@ from textual.app import SystemCommand
 if TYPE_CHECKING:
     from .app import FragscopeApp
 
-#: product.md's placement strategies (engine.PLACEMENTS wins when the engine exports it).
-DEFAULT_PLACEMENTS = ("gavel", "random", "bestfit", "dotprod", "packing", "clustering", "fgd")
-#: README's policy names (engine.POLICY_NAMES wins when the engine exports it).
-DEFAULT_POLICIES = ("max_min_fairness", "max_min_fairness_perf", "fifo", "fifo_perf", "isolated",
-                    "max_sum_throughput_perf", "finish_time_fairness", "finish_time_fairness_perf")
-
-
 class JobProvider(Provider):
     """``job 42``: jump the grid cursor to a job's GPU and open its inspector."""
 
@@ -55,10 +48,10 @@ def system_commands(app: "FragscopeApp") -> Iterable[SystemCommand]:
                         app.action_save_screenshot)
     sim_api = app.fork_capabilities()
     if "set_placement" in sim_api:
-        for name in app.placement_names():
-            yield SystemCommand(f"Fork with placement {name}", f"clone A; B uses placement {name}",
-                                partial(app.action_fork, placement=name))
+        for label, spec in app.placement_choices():
+            yield SystemCommand(f"Fork with placement {label}", f"clone A; B uses placement {spec}",
+                                partial(app.action_fork, placement=spec))
     if "set_policy" in sim_api:
-        for name in app.policy_names():
-            yield SystemCommand(f"Fork with policy {name}", f"clone A; B uses policy {name}",
-                                partial(app.action_fork, policy=name))
+        for label, spec in app.policy_choices():
+            yield SystemCommand(f"Fork with policy {label}", f"clone A; B uses policy {spec}",
+                                partial(app.action_fork, policy=spec))

@@ -90,8 +90,8 @@ def sim_label(sim: Simulation) -> tuple[str, str, str, str]:
     cfg = getattr(sim, "config", None)
     name = str(getattr(cfg, "name", "") or "scenario")
     desc = " ".join(str(getattr(cfg, "description", "") or "").split())
-    policy = getattr(sim, "policy_name", None)
+    policy = getattr(sim, "policy_label", None)
     policy = str(policy if isinstance(policy, str) else getattr(cfg, "policy", "?"))
-    placement = getattr(sim, "placement", None)
+    placement = getattr(sim, "placement_label", None)   # a plug-in's own name, e.g. worst-fit
     placement = str(placement if isinstance(placement, str) else getattr(cfg, "placement", "?"))
     return name, desc, policy, placement

@@ -161,6 +161,21 @@ class Simulation(StepLoop, JobBook, RoundMode, SimViews):
     def policy_name(self) -> str:
         return self.state.policy_name or self.config.policy
 
+    @property
+    def placement_label(self) -> str:
+        """What the UI calls the current placement: its class's ``name`` (``worst-fit``),
+        else its registered or class name."""
+        from ..placement.registry import REGISTRY
+        ref, _ = self._placement_ref()
+        return REGISTRY.display_name(ref)
+
+    @property
+    def policy_label(self) -> str:
+        """What the UI calls the current policy (its class's ``name``, else its name)."""
+        from ..policies import REGISTRY
+        ref = REGISTRY.ref_of(type(self.state.policy))
+        return REGISTRY.display_name(ref, self.state.policy) if ref is not None else self.policy_name
+
     def set_policy(self, name: str) -> None:
         """Switch the allocation policy (e.g. on a fork); the LP is recomputed at the
         next allowed reset, as after any change."""

@@ -46,6 +46,8 @@ class PlacementRecord:
     rule: str
     strategy: str
     candidates: tuple[tuple[int, int, float, float | None], ...]  # (server, gpu, score, delta)
+    extra_columns: tuple[str, ...] = ()        # the placement's own ``explain`` columns ...
+    extra: tuple[tuple[float, ...], ...] = ()  # ... their values, one tuple per candidate
 
     def __deepcopy__(self, memo: dict) -> "PlacementRecord":
         return self  # immutable (tuples of numbers): forks share records
@@ -200,11 +202,15 @@ class RoundPlacer:
 def _record(job_id: int, round_index: int, gpu_type: str, d: Decision, gpus: tuple[int, ...],
             first_gpu: list[int], limit: int = 200) -> PlacementRecord:
     cands: list[tuple[int, int, int, float | None]] = []
+    extra_cols: tuple[str, ...] = tuple(d.extra) if d.extra else ()
+    extra: list[tuple[float, ...]] = []
     if d.cand_nodes is not None:
         order = np.argsort(-np.asarray(d.cand_scores), kind="stable")[:limit]
+        extra = [tuple(d.extra[c][i].item() for c in extra_cols) for i in order] if extra_cols else []
         for i in order:
             n = int(d.cand_nodes[i])
             g = int(d.cand_gpus[i]) if d.cand_gpus is not None else -1
             delta = float(d.cand_deltas[i]) if d.cand_deltas is not None else None
             cands.append((n, int(first_gpu[n] + g) if g >= 0 else -1, d.cand_scores[i].item(), delta))
-    return PlacementRecord(job_id, round_index, gpu_type, d.node, gpus, d.rule, d.placement, tuple(cands))
+    return PlacementRecord(job_id, round_index, gpu_type, d.node, gpus, d.rule, d.placement, tuple(cands),
+                           extra_cols, tuple(extra))

@@ -123,3 +123,18 @@ def test_fork_with_another_placement(snap_compare):
         await step(pilot, 20)
 
     assert snap_compare(make_app(FRAG), terminal_size=WIDE, run_before=run_before)
+
+
+def test_inspector_on_a_plugin_placement_decision(snap_compare):
+    """A user's placement (scenarios/plugins/worst_fit.py): its scores for every candidate
+    node, its own explain() columns, the winner and the tie rule."""
+    from tui_helpers import WORST_FIT
+
+    async def run_before(pilot):
+        await step(pilot, 8)
+        job = next(j for j in pilot.app.frames[0].jobs if j.gpus)
+        pilot.app.open_inspector("A", job_id=job.job_id)
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, InspectorScreen))
+        assert pilot.app.screen.inspection.decision is not None
+
+    assert snap_compare(make_app(WORST_FIT), terminal_size=WIDE, run_before=run_before)

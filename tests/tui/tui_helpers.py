@@ -19,6 +19,7 @@ GAVEL36 = REPO / "scenarios" / "teach" / "gavel-36.yaml"
 BIG = REPO / "bench" / "big-cluster.yaml"
 FRAG = REPO / "scenarios" / "teach" / "frag-demo.yaml"
 ALIBABA = REPO / "scenarios" / "teach" / "alibaba-1213.yaml"
+WORST_FIT = REPO / "scenarios" / "plugins" / "worst-fit.yaml"
 
 
 @pytest.fixture(autouse=True)

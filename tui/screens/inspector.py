@@ -141,15 +141,18 @@ def decision_section(ins: Inspection) -> Group:
         head.append("this is an earlier placement: the job has moved since, while playing a large "
                     "cluster (no records then); step with n to record decisions\n", style="yellow")
     table = Table(box=None, padding=(0, 1))
-    for col in ("server/node", "GPU", "score", "Δ frag"):
+    extra_cols = tuple(_field(d, "extra_columns") or ())     # a placement's own explain() columns
+    extra = list(_field(d, "extra") or ())
+    for col in ("server/node", "GPU", "score", "Δ frag") + extra_cols:
         table.add_column(col, justify="right")
     cands = list(_field(d, "candidates") or ())
-    for c in cands[:MAX_CANDIDATES]:
+    for i, c in enumerate(cands[:MAX_CANDIDATES]):
         node, choice, score, delta = (_field(c, n, i) for i, n in
                                       enumerate(("node", "gpus", "score", "delta")))
         won = (node == server and (gpus is None or choice in gpus or choice == -1)) or c == winner
+        more_cells = [_fmtnum(v) for v in extra[i]] if i < len(extra) else []
         table.add_row(str(node), "—" if choice in (None, -1) else str(choice), _fmtnum(score),
-                      _fmtnum(delta), style="bold #5fd75f" if won else "")
+                      _fmtnum(delta), *more_cells, style="bold #5fd75f" if won else "")
     more = Text(f"… {len(cands) - MAX_CANDIDATES} more candidates", style="dim") \
         if len(cands) > MAX_CANDIDATES else Text("")
     return Group(head, table, more)
