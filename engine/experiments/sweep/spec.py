@@ -72,8 +72,16 @@ def _yaml_text(value: Any, source: str, key: str) -> str:
 
 
 def _resolve_path_value(key: str, value: Any, folder: Path) -> Any:
+    """Paths in a sweep file are relative to it: data paths, and the file of a plug-in
+    named ``file.py:Class`` (``placement`` / ``policy``)."""
     if not isinstance(value, str):
         return value
+    if key in ("placement", "policy") and ":" in value:
+        target, _, cls = value.rpartition(":")
+        if not target.endswith(".py"):
+            return value
+        p = Path(target).expanduser()
+        return f"{p if p.is_absolute() else (folder / p).resolve()}:{cls}"
     prefix = ""
     if key == "workload.generate.mix" and value.startswith("openb:"):
         prefix, value = "openb:", value[len("openb:"):]
