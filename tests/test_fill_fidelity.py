@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import tiny_trace
 from fragscope.errors import InputError
 from fragscope.experiments.fill import run_fill
 
@@ -62,25 +63,8 @@ def test_other_traces_fgd_within_half_a_point_and_order(fidelity, trace):
 
 # --------------------------------------------------------------------------- determinism
 
-def _tiny_trace(tmp_path: Path) -> tuple[Path, Path]:
-    nodes = ["sn,cpu_milli,memory_mib,gpu,model"]
-    for i in range(24):
-        g = (8, 4, 2, 1)[i % 4]
-        nodes.append(f"node-{i:02d},{g * 12000},{g * 48000},{g},{'G2' if i % 3 else 'T4'}")
-    pods = ["name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec"]
-    shapes = [(4000, 1, 250, ""), (12000, 1, 1000, ""), (8000, 1, 470, "T4"), (16000, 2, 1000, ""),
-              (6000, 0, 0, ""), (3000, 1, 810, "G2|T4"), (40000, 4, 1000, "")]
-    for i in range(90):
-        c, k, g, s = shapes[(i * 7) % len(shapes)]
-        pods.append(f"pod-{i:03d},{c},{c * 3},{k},{g},{s}")
-    n, p = tmp_path / "nodes.csv", tmp_path / "pods.csv"
-    n.write_text("\n".join(nodes) + "\n")
-    p.write_text("\n".join(pods) + "\n")
-    return n, p
-
-
 def test_outputs_are_byte_identical_across_worker_counts(tmp_path):
-    n, p = _tiny_trace(tmp_path)
+    n, p = tiny_trace(tmp_path)
     a = run_fill(n, p, ["fgd", "random", "packing"], [1, 2], tmp_path / "a", workers=1)
     b = run_fill(n, p, ["fgd", "random", "packing"], [1, 2], tmp_path / "b", workers=2)
     c = run_fill(n, p, ["fgd", "random", "packing"], [1, 2], tmp_path / "c", workers=1)
@@ -95,7 +79,7 @@ def test_outputs_are_byte_identical_across_worker_counts(tmp_path):
 
 
 def test_bad_arguments_are_input_errors(tmp_path):
-    n, p = _tiny_trace(tmp_path)
+    n, p = tiny_trace(tmp_path)
     with pytest.raises(InputError, match="unknown placement"):
         run_fill(n, p, ["worstfit"], [1], tmp_path / "o", workers=1)
     with pytest.raises(InputError, match="seeds"):

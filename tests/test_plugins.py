@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import REPO, run_cli
+from conftest import REPO, run_cli, tiny_trace
 from fragscope import InputError, load_scenario, placement_names
 from fragscope.core.cluster_state import ClusterState
 from fragscope.core.fragmentation import Task, TaskType, target_workload_from_pods
@@ -25,23 +25,6 @@ from fragscope.workload.alibaba import read_node_list, read_pod_list
 PLUGINS = Path(__file__).parent / "plugins"
 FORMULA = PLUGINS / "formula.py"
 BROKEN = PLUGINS / "broken.py"
-
-
-def _tiny_trace(tmp_path: Path) -> tuple[Path, Path]:
-    nodes = ["sn,cpu_milli,memory_mib,gpu,model"]
-    for i in range(24):
-        g = (8, 4, 2, 1)[i % 4]
-        nodes.append(f"node-{i:02d},{g * 12000},{g * 48000},{g},{'G2' if i % 3 else 'T4'}")
-    pods = ["name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec"]
-    shapes = [(4000, 1, 250, ""), (12000, 1, 1000, ""), (8000, 1, 470, "T4"), (16000, 2, 1000, ""),
-              (6000, 0, 0, ""), (3000, 1, 810, "G2|T4"), (40000, 4, 1000, "")]
-    for i in range(90):
-        c, k, g, s = shapes[(i * 7) % len(shapes)]
-        pods.append(f"pod-{i:03d},{c},{c * 3},{k},{g},{s}")
-    n, p = tmp_path / "nodes.csv", tmp_path / "pods.csv"
-    n.write_text("\n".join(nodes) + "\n")
-    p.write_text("\n".join(pods) + "\n")
-    return n, p
 
 
 # --------------------------------------------------------------------------- registry
@@ -75,7 +58,7 @@ def test_a_builtin_rewritten_as_a_plugin_runs_byte_identically_in_round_mode(tmp
 
 def test_fgd_generic_path_decides_like_its_fast_path(tmp_path):
     """FGD's cached fast path and its public score() + the framework's tie rule agree."""
-    n, p = _tiny_trace(tmp_path)
+    n, p = tiny_trace(tmp_path)
     nodes, pods = read_node_list(n), read_pod_list(p)
 
     class PlainFGD(FGD):
@@ -145,7 +128,7 @@ BROKEN_CASES = [
                          ids=[c[0].rsplit(":", 1)[-1] + ("-params" if c[1] else "") for c in BROKEN_CASES])
 def test_a_broken_plugin_is_exit_2_naming_it_with_only_its_own_lines(tmp_path, capsys, spec, params, expected,
                                                                      own_line):
-    n, p = _tiny_trace(tmp_path)
+    n, p = tiny_trace(tmp_path)
     out = tmp_path / "out"
     if params is None:
         code = run_cli(["fill", "--nodes", str(n), "--pods", str(p), "--placement", spec, "--seeds", "1",
