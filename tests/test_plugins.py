@@ -207,3 +207,19 @@ def test_builtin_policies_are_registered_and_declare_their_mechanism_needs():
         # Gavel's rule, now declared: its policies whose class name lacks Perf/Packing shuffle types
         assert cls.shuffle_gpu_types == ("Perf" not in cls.gavel_name and "Packing" not in cls.gavel_name)
         assert cls.skip_zero_priority == cls.gavel_name.startswith("FIFO")
+
+
+def test_a_sweep_grid_names_a_plugin_relative_to_the_sweep_file(tmp_path):
+    from fragscope.experiments.sweep import load_sweep, run_sweep
+    (tmp_path / "strategies").mkdir()
+    (tmp_path / "strategies" / "mine.py").write_text(FORMULA.read_text())
+    (tmp_path / "sweep.yaml").write_text(
+        f"name: plug\nbase: {REPO / 'scenarios' / 'teach' / 'tiny-packing.yaml'}\n"
+        "grid:\n  placement: [bestfit, strategies/mine.py:FormulaBestFit]\nseeds: [1]\n"
+        "set: {workload.generate.window: [0, 12]}\n")
+    spec = load_sweep(tmp_path / "sweep.yaml")
+    mine = f"{tmp_path / 'strategies' / 'mine.py'}:FormulaBestFit"
+    assert any(o.endswith(mine) for o in spec.points[1].overrides)
+    run_sweep(spec, tmp_path / "out", workers=1)
+    a, b = (tmp_path / "out" / "points" / p.folder for p in spec.points)
+    assert (a / "jobs.csv").read_bytes() == (b / "jobs.csv").read_bytes()   # same decisions as the built-in
