@@ -323,11 +323,13 @@ class FragscopeApp(App[None]):
         self.speed_index = max(0, self.speed_index - 1)
         self._refresh_header()
 
-    def action_fork(self, placement: str | None = None, policy: str | None = None) -> None:
+    def action_fork(self, placement: str | None = None, policy: str | None = None,
+                    lp_capacity: str | None = None) -> None:
         if self.session.forked:
             self.notify("a fork is already open (x closes it)", timeout=2)
             return
-        kw = {k: v for k, v in (("placement", placement), ("policy", policy)) if v is not None}
+        kw = {k: v for k, v in (("placement", placement), ("policy", policy), ("lp_capacity", lp_capacity))
+              if v is not None}
         if kw:  # a placement/policy variant keeps A's sharing setting: one change at a time
             kw["sharing"] = self.session.a.sharing
         self.run_engine("fork", fork_kw=kw)

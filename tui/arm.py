@@ -134,8 +134,9 @@ class Arm:
         """Nothing to release (an arm in a process ends its process here)."""
 
     def capabilities(self) -> set[str]:
-        """The engine setters a fork may use (``set_placement``, ``set_policy``)."""
-        return {name for name in ("set_placement", "set_policy") if callable(getattr(self.sim, name, None))}
+        """The engine setters a fork may use (``set_placement``, ``set_policy``, ``set_lp_capacity``)."""
+        return {name for name in ("set_placement", "set_policy", "set_lp_capacity")
+                if callable(getattr(self.sim, name, None))}
 
     def set_explain(self, explain: bool) -> None:
         """Keep placement decision records or not (play mode on large clusters: not)."""
@@ -146,13 +147,15 @@ class Arm:
         return self.sim.job(job_id)
 
     def fork_seed(self, label: str, ring: int, checkpoint_every: int | None, sharing: bool | None = None,
-                  placement: str | None = None, policy: str | None = None) -> ArmSeed:
+                  placement: str | None = None, policy: str | None = None,
+                  lp_capacity: str | None = None) -> ArmSeed:
         """What a fork of this arm starts from: a copy of the simulation with sharing flipped
         (unless told otherwise) and the placement/policy changed when asked, plus this arm's
         history and inspector tracks.  ``NotImplementedError`` when the engine lacks a setter."""
         sim_b = copy_sim(self.sim, self.sim.active_job_ids())
         sim_b.set_sharing((not self.sim.sharing) if sharing is None else sharing)
-        for attr, value in (("set_placement", placement), ("set_policy", policy)):
+        for attr, value in (("set_placement", placement), ("set_policy", policy),
+                            ("set_lp_capacity", lp_capacity)):
             if value is None:
                 continue
             setter = getattr(sim_b, attr, None)

@@ -51,6 +51,14 @@ def system_commands(app: "FragscopeApp") -> Iterable[SystemCommand]:
         for label, spec in app.placement_choices():
             yield SystemCommand(f"Fork with placement {label}", f"clone A; B uses placement {spec}",
                                 partial(app.action_fork, placement=spec))
+    if "set_lp_capacity" in sim_api:
+        # the Gavel fork's lesson: with sharing on, an LP that still counts each job's scale
+        # factor leaves the shared capacity unused; B keeps A's sharing and changes only this
+        for value, what in (("scale_factor", "scale factor (the Gavel fork's first attempt)"),
+                            ("demand", "GPU demand (fractional-aware)")):
+            yield SystemCommand(f"Fork with LP capacity = {what}",
+                                f"clone A; B's LP counts each job's {value.replace('_', ' ')}",
+                                partial(app.action_fork, lp_capacity=value))
     if "set_policy" in sim_api:
         for label, spec in app.policy_choices():
             yield SystemCommand(f"Fork with policy {label}", f"clone A; B uses policy {spec}",

@@ -138,7 +138,7 @@ class Session:
             return self.step_index > max(arm.earliest_step for arm in self.arms)
 
     def fork(self, sharing: bool | None = None, placement: str | None = None,
-             policy: str | None = None) -> Any:
+             policy: str | None = None, lp_capacity: str | None = None) -> Any:
         """Clone A into B; B flips sharing (unless told otherwise) from the next round.
 
         ``placement``/``policy`` use the engine's ``set_placement``/``set_policy`` when the
@@ -148,7 +148,7 @@ class Session:
             if self.forked:
                 raise RuntimeError("a fork is already open; close it first")
             b = self.a.fork("B", self.ring, self.checkpoint_every, sharing=sharing,
-                            placement=placement, policy=policy)
+                            placement=placement, policy=policy, lp_capacity=lp_capacity)
             self.arms.append(b)
             self.version += 1
             return b

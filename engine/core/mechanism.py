@@ -54,7 +54,7 @@ class MechanismConfig:
 def allocation_inputs(s: SimState, cfg: MechanismConfig) -> AllocationInputs:
     job_ids = sorted(s.jobs)
     demands = None
-    if s.sharing:
+    if s.sharing and s.lp_capacity == "demand":
         demands = {j: s.jobs[j].scale_factor * s.jobs[j].gpu_milli / 1000 for j in job_ids}
     return AllocationInputs(
         job_ids=job_ids,

@@ -28,9 +28,10 @@ from .scenario_workload import (GeneratedWorkload, TraceWorkload, generated_work
 from .throughputs import ThroughputTable, load_throughputs
 from .yaml_io import parse_scalar, read_yaml
 
+LP_CAPACITIES = ("demand", "scale_factor")
 _TOP_KEYS = ("name", "description", "seed", "round_seconds", "reset_interval_seconds",
              "cluster", "throughputs", "workload", "policy", "policy_params", "solver", "placement",
-             "placement_params",
+             "placement_params", "lp_capacity",
              "sharing",
              "fgd", "interference", "metrics", "max_sim_time_s")
 
@@ -72,6 +73,7 @@ class ScenarioConfig:
     placement_exclusive: bool = True
     policy_ref: PluginRef | None = None
     policy_params: dict = field(default_factory=dict)
+    lp_capacity: str = "demand"   # see SimState.lp_capacity
 
 
 # ---------------------------------------------------------------- overrides
@@ -133,6 +135,7 @@ def _build(data: dict, v: Checker) -> ScenarioConfig:
     placement = placement_ref.entry or placement_ref.spec
     exclusive = bool(getattr(PLACEMENT_REGISTRY.load(placement_ref), "gavel_exclusive", False))
     sharing = v.boolean(data.get("sharing", False), "sharing")
+    lp_capacity = v.choice(data.get("lp_capacity", "demand"), "lp_capacity", LP_CAPACITIES)
 
     if "cluster" not in data:
         raise v.err("cluster", "missing (e.g. cluster: {gavel: '36:36:36', gpus_per_server: 1})")
@@ -202,14 +205,14 @@ def _build(data: dict, v: Checker) -> ScenarioConfig:
                                 "include_cpu_only": include_cpu}),
                        ("interference", list(interference)), ("metrics", {"fragmentation": frag}),
                        ("max_sim_time_s", cap), ("placement_params", placement_params),
-                       ("policy_params", policy_params)):
+                       ("policy_params", policy_params), ("lp_capacity", lp_capacity)):
         if key in data:
             effective[key] = value
     return ScenarioConfig(v.source, name, description, seed, round_seconds, reset_interval,
                           cluster, counts, table, workload, policy, solver, placement, sharing,
                           effective, scoring, float(threshold), include_cpu, tuple(interference),
                           frag, skipped, cap, placement_ref, placement_params, exclusive, policy_ref,
-                          policy_params)
+                          policy_params, lp_capacity)
 
 
 def _effective_workload(wl: dict, workload: TraceWorkload | GeneratedWorkload) -> dict:

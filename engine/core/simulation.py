@@ -25,9 +25,10 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from .mechanism import MechanismConfig
+from ..errors import InputError
 from ..policies import make_policy
 from .report import RoundReport
-from .scenario import ScenarioConfig, TraceWorkload
+from .scenario import LP_CAPACITIES, ScenarioConfig, TraceWorkload
 from .sim_jobs import JobBook
 from .sim_loop import StepLoop
 from .sim_round import RoundMode
@@ -67,6 +68,7 @@ class Simulation(StepLoop, JobBook, RoundMode, SimViews):
         s.shuffle_rng = random.Random(seed + 5)
         s.policy = make_policy(config.policy_ref or config.policy, config.solver, seed, config.policy_params)
         s.sharing = config.sharing
+        s.lp_capacity = config.lp_capacity
         s.priorities = {w: {} for w in types}
         s.deficits = {w: {} for w in types}
         s.worker_time = {w: 0.0 for w in types}
@@ -139,6 +141,21 @@ class Simulation(StepLoop, JobBook, RoundMode, SimViews):
             self.state.sharing = enabled
             self.state.need_update = True
             self._refit_jobs()
+
+    @property
+    def lp_capacity(self) -> str:
+        """What the LP's capacity constraint counts with sharing on: ``demand`` or ``scale_factor``."""
+        return self.state.lp_capacity
+
+    def set_lp_capacity(self, value: str) -> None:
+        """Switch the LP's capacity rule (e.g. on a fork: the Gavel fork's first attempt,
+        ``scale_factor``, beside the fractional-aware ``demand``); the LP is recomputed at
+        the next allowed reset."""
+        if value not in LP_CAPACITIES:
+            raise InputError("lp_capacity", f"{value!r} is not allowed (allowed: {', '.join(LP_CAPACITIES)})")
+        if value != self.state.lp_capacity:
+            self.state.lp_capacity = value
+            self.state.need_update = True
 
     @property
     def placement(self) -> str:

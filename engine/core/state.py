@@ -99,6 +99,11 @@ class SimState:
     assignment_milli: dict[int, int] = field(default_factory=dict)  # milli held per GPU
     placer: object | None = None  # RoundPlacer, created when round mode is first needed
     placement: str | None = None     # set when a fork switches strategy
+    # What the LP's capacity constraint counts per job with sharing on: "demand"
+    # (num_gpus × milli/1000, the fractional-aware LP) or "scale_factor" (the Gavel fork's
+    # first attempt: a 0.25-GPU job still counts as a whole GPU).  Same either way with
+    # sharing off.
+    lp_capacity: str = "demand"
     policy_name: str | None = None   # set when a fork switches policy
     lease_extensions: int = 0
     lease_opportunities: int = 0
