@@ -98,6 +98,7 @@ class Arm:
                             arrivals=tuple(report.arrivals),
                             completions=tuple(report.completions),
                             recomputed=bool(report.allocation_recomputed),
+                            lp_note=getattr(report, "lp_note", ""),
                             placements=len(placements), moved=moved,
                             metrics=round_metrics(self.sim, report))
 
@@ -262,7 +263,8 @@ class Arm:
                         policy=policy, placement=placement, gpu_types=tuple(sim.gpu_types),
                         servers=servers, fill=sim.gpu_fill(), jobs=self._frame_jobs,
                         allocation=self._frame_alloc, metrics=dict(self.history[-1].metrics),
-                        summary=self.history[-1], fork_step=self.fork_step, history=history)
+                        summary=self.history[-1], fork_step=self.fork_step, history=history,
+                        lp_note=next((h.lp_note for h in reversed(self.history) if h.recomputed), ""))
 
     def frame_wire(self, version: int, full: bool = True) -> FrameWire:
         """:meth:`frame` for another process: GPU holdings instead of server views, the job

@@ -46,7 +46,7 @@ def describe_round(s: RoundSummary, prev: RoundSummary | None = None) -> Iterabl
         yield r, "completion", (f"job {j} done, JCT {fmt_duration(jct)}" if jct is not None
                                 else f"job {j} dropped (failed)")
     if s.recomputed:
-        yield r, "lp", "LP allocation recomputed"
+        yield r, "lp", "LP allocation recomputed" + (f" (solver: {s.lp_note})" if s.lp_note else "")
     if s.moved:
         shown = s.moved[:_EVENT_PLACEMENTS_SHOWN]
         text = "; ".join(f"{j}→{_gpus(g)}" for j, g in shown)

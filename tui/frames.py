@@ -30,6 +30,7 @@ class RoundSummary:
     recomputed: bool = False
     placements: int = 0
     moved: tuple[tuple[int, tuple[int, ...]], ...] = ()  # newly placed or moved jobs
+    lp_note: str = ""              # the LP's answer came from a fallback solver or is inaccurate
     metrics: dict[str, float] = field(default_factory=dict)
 
 
@@ -56,6 +57,7 @@ class ArmFrame:
     summary: RoundSummary
     fork_step: int | None
     history: tuple[RoundSummary, ...] = ()
+    lp_note: str = ""    # the latest LP came from a fallback solver or is inaccurate (else "")
 
     def series(self, key: str) -> list[float]:
         """One metric over every round of this arm's history (NaN where absent)."""

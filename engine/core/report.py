@@ -28,6 +28,9 @@ class RoundReport:
     busy_gpus: int      # distinct GPUs holding at least one job (a shared GPU counts once)
     total_gpus: int
     metrics: dict[str, float] = field(default_factory=dict)
+    # When the LP recomputed this round and its answer was not a plain optimal solve: how it
+    # was found, e.g. "ECOS optimal_inaccurate -> CLARABEL optimal" (policies/solve.py)
+    lp_note: str = ""
 
     @property
     def utilization(self) -> float:

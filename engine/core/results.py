@@ -58,6 +58,11 @@ def summary(sim: Simulation) -> dict[str, Any]:
         "num_rounds": s.num_rounds,
         "num_steps": s.num_steps,
         "num_alloc_resets": s.num_resets,
+        # every allocation LP: how many, how many ended non-optimal, which solver answered
+        # (policies/solve.py: a non-optimal status is retried with a fallback solver)
+        "lp_solves": s.lp_solves,
+        "lp_non_optimal": s.lp_non_optimal,
+        "lp_solvers": dict(sorted(s.lp_solvers.items())),
         "jobs_arrived": len(s.arrived),
         "jobs_completed": sum(1 for v in s.jct.values() if v is not None),
         "jobs_failed": sum(1 for v in s.jct.values() if v is None) - s.rejected,

@@ -82,12 +82,13 @@ class StepLoop:
 
     def _schedule(self, arrivals: list[int], completions: list) -> RoundReport:
         s, mech = self.state, self.mech
+        s.exact_mode = not s.sharing and self._exclusive()
         recomputed, cols = compute_priorities(s, mech)
         types = mech.type_order()
         if getattr(s.policy, "shuffle_gpu_types", False):   # Gavel's, for its non-"Perf" policies
             s.shuffle_rng.shuffle(types)
         skip_zero = bool(getattr(s.policy, "skip_zero_priority", False))   # FIFO's
-        exact = not s.sharing and self._exclusive()
+        exact = s.exact_mode
         s.exact_round = exact
         if exact:  # Gavel's own mechanism, bit for bit
             new = assign_gpus(s, mech, types, select_jobs(s, mech, types, skip_zero, cols))
@@ -133,7 +134,8 @@ class StepLoop:
                            allocation=s.allocation if recomputed else None,
                            placements=dict(new), running=len(new),
                            queued=len(s.jobs) - len(new), completed_total=len(s.jct),
-                           busy_gpus=busy, total_gpus=mech.cluster.num_gpus, metrics=metrics)
+                           busy_gpus=busy, total_gpus=mech.cluster.num_gpus, metrics=metrics,
+                           lp_note=s.lp_note if recomputed else "")
 
     def _interference(self, new: dict[int, tuple[int, ...]]) -> dict[int, float]:
         """Throughput factor per job from the number of jobs sharing its busiest GPU."""

@@ -112,6 +112,11 @@ class SimState:
     num_resets: int = 0
     unplaced_streak: dict[int, int] = field(default_factory=dict)  # rounds selected but unplaceable
     exact_round: bool = True  # the last dispatched round used Gavel's own mechanism
+    exact_mode: bool = True   # the round being scheduled uses it (no LP solver retries then)
+    lp_solves: int = 0        # allocation LPs solved, of which ...
+    lp_non_optimal: int = 0   # ... answered with a non-optimal status in the end
+    lp_solvers: dict = field(default_factory=dict)   # solver -> LPs it answered
+    lp_note: str = ""         # how the latest LP was solved, when not plainly optimal
     rejected: int = 0  # generated jobs no GPU type could ever host (round mode)
     remaining_jobs: int = 0
     # Arrival sources.

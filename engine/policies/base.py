@@ -79,6 +79,10 @@ class Policy:
     solver = "ECOS"
     shuffle_gpu_types = False
     skip_zero_priority = False
+    # Retry a non-optimal LP status with another solver (policies/solve.py); the
+    # simulation turns it off in Gavel's own mode, where Gavel's answers are reproduced.
+    fallback = True
+    last_solve = None   # SolveInfo of the latest LP, for the simulation's counters
 
     def setup(self, run) -> None:
         """The run's solver (scenario key ``solver``) and seed, before the first round."""

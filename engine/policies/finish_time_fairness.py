@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Allocation, AllocationInputs, Policy, base_constraints, isolated_allocation
-from .max_min_fairness import solve_or_warn
+from .max_min_fairness import solve_cvxpy
 
 
 class FinishTimeFairnessPerf(Policy):
@@ -44,8 +44,7 @@ class FinishTimeFairnessPerf(Policy):
         objective = cp.Minimize(fractions[0] if len(fractions) == 1 else cp.maximum(*fractions))
         constraints = base_constraints(cp, x, inputs)
         problem = cp.Problem(objective, constraints)
-        solve_or_warn(problem, self.solver)
-        return self.unflatten(x.value.clip(min=0.0).clip(max=1.0), inputs)
+        return self.unflatten(solve_cvxpy(self, problem, x).clip(min=0.0).clip(max=1.0), inputs)
 
 
 class FinishTimeFairness(FinishTimeFairnessPerf):

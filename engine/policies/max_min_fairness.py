@@ -8,22 +8,23 @@ results.  Do not "simplify" the expressions below.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from ..errors import SimulationError
 from .base import Allocation, AllocationInputs, Policy, base_constraints, proportional_allocation
 from .mmf_ecos import solve_max_min
+from .solve import cvxpy_solve, solve_checked
 
 
-def solve_or_warn(problem, solver: str) -> None:
-    """Solve; like Gavel, a non-optimal status is a warning, not an error."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        problem.solve(solver=solver)
-    if problem.status != "optimal":
-        warnings.warn(f"allocation LP status {problem.status!r} (not optimal)", RuntimeWarning)
+def solve_cvxpy(policy: Policy, problem, x) -> np.ndarray:
+    """Solve a cvxpy LP with the policy's solver, retrying a non-optimal status with the
+    fallback solvers unless the policy is in Gavel's exact mode (:mod:`.solve`)."""
+    retry = (lambda other: cvxpy_solve(problem, x, other)) if policy.fallback else None
+    value, policy.last_solve = solve_checked((policy.solver, lambda: cvxpy_solve(problem, x, policy.solver)),
+                                             retry)
+    if value is None:
+        raise SimulationError(f"allocation LP: no solver found an answer ({policy.last_solve.note})")
+    return value
 
 
 class MaxMinFairnessPerf(Policy):
@@ -62,18 +63,23 @@ class MaxMinFairnessPerf(Policy):
         coefficients = np.multiply(throughputs * priority_weights.reshape((m, 1)),
                                    scale_factors_array)
         if self.direct:
-            value, status = solve_max_min(coefficients, inputs.capacity_matrix(), inputs.num_workers())
-            if status != "optimal":
-                warnings.warn(f"allocation LP status {status!r} (not optimal)", RuntimeWarning)
+            def retry(other: str):
+                problem, x = self._cvxpy_problem(coefficients, inputs)
+                return cvxpy_solve(problem, x, other)
+            value, self.last_solve = solve_checked(
+                ("ECOS", lambda: solve_max_min(coefficients, inputs.capacity_matrix(), inputs.num_workers())),
+                retry if self.fallback else None)
             return self.unflatten(value.clip(min=0.0).clip(max=1.0), inputs)
+        problem, x = self._cvxpy_problem(coefficients, inputs)
+        return self.unflatten(solve_cvxpy(self, problem, x).clip(min=0.0).clip(max=1.0), inputs)
+
+    @staticmethod
+    def _cvxpy_problem(coefficients: np.ndarray, inputs: AllocationInputs):
         import cvxpy as cp  # imported lazily: slow to import, unused on the direct ECOS path
 
-        x = cp.Variable(throughputs.shape)
+        x = cp.Variable(coefficients.shape)
         objective = cp.Maximize(cp.min(cp.sum(cp.multiply(coefficients, x), axis=1)))
-        constraints = base_constraints(cp, x, inputs)
-        problem = cp.Problem(objective, constraints)
-        solve_or_warn(problem, self.solver)
-        return self.unflatten(x.value.clip(min=0.0).clip(max=1.0), inputs)
+        return cp.Problem(objective, base_constraints(cp, x, inputs)), x
 
 
 class MaxMinFairness(MaxMinFairnessPerf):

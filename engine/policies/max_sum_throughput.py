@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Allocation, AllocationInputs, Policy, base_constraints
-from .max_min_fairness import solve_or_warn
+from .max_min_fairness import solve_cvxpy
 
 
 class MaxSumThroughputPerf(Policy):
@@ -26,5 +26,4 @@ class MaxSumThroughputPerf(Policy):
         objective = cp.Maximize(cp.sum(cp.sum(cp.multiply(throughputs / costs, x), axis=1)))
         constraints = base_constraints(cp, x, inputs)
         problem = cp.Problem(objective, constraints)
-        solve_or_warn(problem, self.solver)
-        return self.unflatten(x.value.clip(min=0.0).clip(max=1.0), inputs)
+        return self.unflatten(solve_cvxpy(self, problem, x).clip(min=0.0).clip(max=1.0), inputs)

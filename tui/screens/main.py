@@ -166,7 +166,8 @@ class MainScreen(Screen):
         table.show(frame, self.matched)
         shown = (f" · first {table.row_count} of {table.total_rows} (sorted; / filters)"
                  if table.total_rows > table.row_count else "")
-        table.border_title = f"LP allocation · {frame.label} · {len(frame.jobs)} active jobs{shown}"
+        solver = f" · solver: {frame.lp_note}" if frame.lp_note else ""   # fallback or inaccurate
+        table.border_title = f"LP allocation · {frame.label} · {len(frame.jobs)} active jobs{shown}{solver}"
 
     def _show_ab(self, frames: list[ArmFrame]) -> None:
         ab = self.query_one("#ab")
