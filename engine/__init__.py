@@ -15,9 +15,10 @@ Layout (each folder one concern; the core at the bottom, experiments and reports
 * ``tui/``         the Textual app and the command line (``fragscope.tui``)
 """
 
+from .core.backlog import BacklogMonitor, BacklogStatus, default_bound
 from .core.builtin import ShippedScenario, builtin_names, find_scenario, shipped_scenarios
 from .core.report import RoundReport
-from .core.results import summary, write_run_outputs
+from .core.results import measured_job_ids, summary, write_run_outputs
 from .core.scenario import ScenarioConfig, load_scenario
 from .placement.registry import placement_names
 from .core.simulation import Simulation, Snapshot
@@ -26,6 +27,6 @@ from .policies import policy_names
 
 __version__ = "0.2.0"
 
-__all__ = ["InputError", "placement_names", "policy_names", "RoundReport", "ScenarioConfig", "ShippedScenario",
+__all__ = ["BacklogMonitor", "BacklogStatus", "default_bound", "measured_job_ids", "InputError", "placement_names", "policy_names", "RoundReport", "ScenarioConfig", "ShippedScenario",
            "Simulation", "SimulationError", "Snapshot", "builtin_names", "find_scenario", "load_scenario",
            "shipped_scenarios", "summary", "write_run_outputs", "__version__"]

@@ -17,7 +17,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from fragscope import RoundReport, Simulation
+from fragscope import BacklogMonitor, RoundReport, Simulation, measured_job_ids
 from fragscope.core.views import JobView, ServerView
 
 from .checkpoints import Checkpoint, CheckpointRing, copy_sim
@@ -65,6 +65,7 @@ class Arm:
         self._frame_jobs: tuple[JobView, ...] | None = None
         self._frame_alloc: dict[int, dict[str, float]] = {}
         self.num_gpus = int(sim.gpu_fill().size)
+        self.backlog = self._new_backlog()   # "overloaded: queue +N jobs/h" for the header
         self.ring.take(self.sim)
         self._track_jobs()
 
@@ -84,6 +85,7 @@ class Arm:
         self._version += 1
         summary = self._summarise(report)
         self.history.append(summary)
+        self.backlog.observe(self.sim)
         self._track_jobs()
         if self.ring.due(self.sim.step_index):
             self.ring.take(self.sim)
@@ -227,7 +229,11 @@ class Arm:
             self._version += 1
         self._truncate_tracks(target)
         self.last_placements = self._placements_now()
+        self.backlog = self._new_backlog()   # its window restarts at the rewound round
         return self.sim.step_index
+
+    def _new_backlog(self) -> BacklogMonitor:
+        return BacklogMonitor(self.sim, measured_job_ids(self.sim))
 
     def _history_offset(self) -> int:
         return self.history[0].step
@@ -264,7 +270,8 @@ class Arm:
                         servers=servers, fill=sim.gpu_fill(), jobs=self._frame_jobs,
                         allocation=self._frame_alloc, metrics=dict(self.history[-1].metrics),
                         summary=self.history[-1], fork_step=self.fork_step, history=history,
-                        lp_note=next((h.lp_note for h in reversed(self.history) if h.recomputed), ""))
+                        lp_note=next((h.lp_note for h in reversed(self.history) if h.recomputed), ""),
+                        overload=self.backlog.status.label)
 
     def frame_wire(self, version: int, full: bool = True) -> FrameWire:
         """:meth:`frame` for another process: GPU holdings instead of server views, the job

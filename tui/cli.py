@@ -38,21 +38,30 @@ def cmd_run(args: argparse.Namespace) -> int:
     progress = Progress.for_terminal(total, "run", args.quiet)
     window = set(measured) if wl.window is not None else None
     done = 0
+    overload = ""
+
+    def on_status(status) -> None:
+        nonlocal overload
+        overload = f"  {status.label}" if status.overloaded else ""
 
     def on_step(report) -> None:
         nonlocal done
         for j, _ in report.completions:
             if window is None or j in window:
                 done += 1
-        progress.update(done, f"jobs, t={report.time / 3600:.1f} h")
+        progress.update(done, f"jobs, t={report.time / 3600:.1f} h{overload}")
 
-    run_capped(sim, on_step)  # to completion, or to the scenario's max_sim_time_s
+    # to completion, or to the scenario's max_sim_time_s / the default bound, or until a
+    # hopeless overload (engine/core/backlog.py)
+    run_capped(sim, on_step, on_status)
     progress.update(done, "jobs", force=True)
     progress.close()
     summ = write_run_outputs(sim, out)
     if not args.quiet:
         avg = summ["avg_jct_s"]
-        if summ.get("saturated"):
+        if summ.get("saturation_reason"):
+            print(f"SATURATED    {summ['saturation_reason']}: no average JCT")
+        elif summ.get("saturated"):
             print(f"SATURATED    measured jobs not all done by max_sim_time_s = "
                   f"{summ['max_sim_time_s']:g} s: no average JCT")
         print(f"average JCT  {avg:.3f} s ({avg / 3600:.2f} h)" if avg is not None else "average JCT  n/a")

@@ -58,6 +58,7 @@ class ArmFrame:
     fork_step: int | None
     history: tuple[RoundSummary, ...] = ()
     lp_note: str = ""    # the latest LP came from a fallback solver or is inaccurate (else "")
+    overload: str = ""   # "overloaded: queue +N jobs/h" while the backlog keeps growing (core/backlog.py)
 
     def series(self, key: str) -> list[float]:
         """One metric over every round of this arm's history (NaN where absent)."""

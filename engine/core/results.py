@@ -36,7 +36,7 @@ def is_saturated(sim: Simulation) -> bool:
     running are the slow ones, so averaging the finished ones would understate it
     (the Gavel fork's truncated-JCT mistake, sharing.md §6)."""
     cap = sim.config.max_sim_time
-    return cap is not None and (not sim.state.done or sim.state.now > cap)
+    return bool(sim.state.saturation) or (cap is not None and (not sim.state.done or sim.state.now > cap))
 
 
 def summary(sim: Simulation) -> dict[str, Any]:
@@ -75,6 +75,10 @@ def summary(sim: Simulation) -> dict[str, Any]:
         **({"pods_skipped": sim.config.skipped_jobs} if sim.config.skipped_jobs else {}),
         # Only with a cap, so summaries of uncapped scenarios keep their format.
         **({"max_sim_time_s": cap, "saturated": saturated} if cap is not None else {}),
+        # a run a driver ended early (core/backlog.py: the default bound, or an overload)
+        **({"saturated": True, "saturation_reason": s.saturation} if s.saturation else {}),
+        **({"queue_growth_per_h": s.queue_growth_per_h} if s.saturation and s.queue_growth_per_h is not None
+           else {}),
         "scenario": sim.config.effective,
     }
     return out

@@ -126,6 +126,12 @@ class Simulation(StepLoop, JobBook, RoundMode, SimViews):
             yield self.step()
             n += 1
 
+    def mark_saturated(self, reason: str, queue_growth_per_h: float | None = None) -> None:
+        """A driver ends the run before its measured jobs are done (a time bound, an
+        overload): the summary reports it saturated with ``reason``, never an average JCT."""
+        self.state.saturation = reason
+        self.state.queue_growth_per_h = queue_growth_per_h
+
     def run_to_end(self) -> None:
         for _ in self.run():
             pass

@@ -117,6 +117,8 @@ class SimState:
     lp_non_optimal: int = 0   # ... answered with a non-optimal status in the end
     lp_solvers: dict = field(default_factory=dict)   # solver -> LPs it answered
     lp_note: str = ""         # how the latest LP was solved, when not plainly optimal
+    saturation: str = ""      # why a driver ended the run before its measured jobs were done
+    queue_growth_per_h: float | None = None   # the backlog monitor's last figure (core/backlog.py)
     rejected: int = 0  # generated jobs no GPU type could ever host (round mode)
     remaining_jobs: int = 0
     # Arrival sources.

@@ -23,6 +23,7 @@ import numpy as np
 from ..core.atomic import atomic_write
 from ..errors import InputError, SimulationError
 from .fill import free_cores
+from .measure import run_bounded
 from ..core.results import summary, to_json, write_run_outputs
 from ..core.scenario import ScenarioConfig
 from ..core.simulation import Simulation
@@ -65,7 +66,8 @@ def measured_done(sim: Simulation) -> int:
 
 def _run_here(name: str, sim: Simulation, progress: Progress | None,
               max_steps: int | None = None, between: Callable[[], None] | None = None) -> None:
-    for _ in sim.run(max_steps=max_steps):
+    steps = sim.run(max_steps=max_steps) if max_steps is not None else run_bounded(sim)
+    for _ in steps:
         if progress:
             progress(name, measured_done(sim), sim.now)
         if between:
@@ -76,7 +78,7 @@ def _arm_process(conn: Connection, sim: Simulation) -> None:
     """Child: step ``sim`` to the end, reporting progress; send the finished simulation."""
     try:
         last = 0.0
-        for _ in sim.run():
+        for _ in run_bounded(sim):   # the bound and the overload rule, as in the parent
             now = time.monotonic()
             if now - last >= _PROGRESS_EVERY_S:
                 conn.send(("progress", measured_done(sim), sim.now))
@@ -143,6 +145,8 @@ def run_ab(config: ScenarioConfig, out_dir: Path, fork_at: int | None = None,
 
     ``workers``: None = the two arms in parallel when two cores are free; 1 = one after
     the other in this process."""
+    if fork_at is not None and (isinstance(fork_at, bool) or not isinstance(fork_at, int) or fork_at < 0):
+        raise InputError("--fork-at", f"must be a round number >= 0, got {fork_at!r}")
     a = Simulation(config, explain=False)
     a.set_sharing(False)
     if fork_at is None:

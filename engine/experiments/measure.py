@@ -17,10 +17,11 @@ step loop — and every uncapped run — is unchanged.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from ..core.backlog import BacklogMonitor, BacklogStatus
 from ..core.report import RoundReport
 from ..core.results import is_saturated, measured_job_ids
 from ..core.simulation import Simulation
@@ -30,12 +31,36 @@ _FRAG_FIELDS = ("frag_rate_pct", "frag_over_total_pct", "unalloc_gpu_pct", "occu
                 "partial_gpus")
 
 
-def run_capped(sim: Simulation, on_step: Callable[[RoundReport], None] | None = None) -> bool:
-    """Step until the run is done or its clock reaches the scenario's
-    ``max_sim_time_s`` (no cap: to completion).  Returns True when saturated."""
-    cap = sim.config.max_sim_time
-    while not sim.done and (cap is None or sim.now < cap):
+def run_bounded(sim: Simulation) -> Iterator[tuple[RoundReport, BacklogStatus]]:
+    """Step until the run is done, reaches its simulated-time bound, or is hopelessly
+    overloaded (:mod:`fragscope.core.backlog`), yielding each round's report and the
+    backlog status.  A run ended early is marked saturated (with the reason).
+
+    With an explicit ``max_sim_time_s`` the run goes to that cap, as it always did (an
+    overload is still reported); without one, the default bound applies and a hopeless
+    overload ends the run at once."""
+    monitor = BacklogMonitor(sim, measured_job_ids(sim))
+    explicit = sim.config.max_sim_time is not None
+    status = monitor.status
+    while not sim.done and sim.now < monitor.bound:
         report = sim.step()
+        status = monitor.observe(sim)
+        yield report, status
+        if status.hopeless and not explicit:
+            sim.mark_saturated(status.reason, status.growth_per_h)
+            return
+    if not sim.done and not explicit:
+        sim.mark_saturated(f"reached the default simulated-time bound of {monitor.bound:.0f} s "
+                           "(set max_sim_time_s to choose another)", status.growth_per_h)
+
+
+def run_capped(sim: Simulation, on_step: Callable[[RoundReport], None] | None = None,
+               on_status: Callable[[BacklogStatus], None] | None = None) -> bool:
+    """:func:`run_bounded` to its end, calling ``on_step`` with each report (and
+    ``on_status`` with the backlog status).  Returns True when saturated."""
+    for report, status in run_bounded(sim):
+        if on_status is not None:
+            on_status(status)
         if on_step is not None:
             on_step(report)
     return is_saturated(sim)

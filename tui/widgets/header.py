@@ -50,6 +50,10 @@ class SimHeader(Static):
                 t.append(" ")
             t.append(f"fork@{frames[1].fork_step}")
         t.append(" │ ")
+        overload = "/".join(dict.fromkeys(f.overload for f in frames if f.overload))
+        if overload:
+            t.append(f"{overload} ", style="bold #ff5f5f")
+            t.append("│ ")
         if all(f.done for f in frames):
             t.append("■ done", style="bold")
         else:
