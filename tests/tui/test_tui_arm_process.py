@@ -83,7 +83,7 @@ def test_an_error_in_an_arm_process_reaches_the_caller_and_the_arm_stays_usable(
         with pytest.raises(TypeError):
             remote.a.rewind_to("not a round")
         assert remote.step()[0].step == 1
-        with pytest.raises(InputError, match="placement: 'nope' is not allowed"):  # raised in A's process
+        with pytest.raises(InputError, match="placement: unknown placement 'nope'"):  # raised in A's process
             remote.fork(placement="nope")
         assert not remote.forked
         assert remote.step()[0].step == 2
