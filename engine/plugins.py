@@ -111,6 +111,10 @@ def _load_file(ref: PluginRef) -> Any:
         del sys.modules[name]
         if isinstance(exc, KeyboardInterrupt):
             raise
+        if isinstance(exc, SyntaxError):   # its traceback has no frame of the file: show the line
+            where = f'  File "{exc.filename}", line {exc.lineno}\n    {(exc.text or "").strip()}'
+            raise PluginError("", f"{ref.kind} plug-in {ref.where}: importing the file failed: "
+                                  f"SyntaxError: {exc.msg}\n{where}") from None
         raise failure(ref, "importing the file failed", exc) from None
     return mod
 

@@ -146,7 +146,43 @@ def test_a_broken_plugin_is_exit_2_naming_it_with_only_its_own_lines(tmp_path, c
     assert not [f for f in frames if "/engine/" in f or "/fragscope/" in f or "/tui/" in f], err
     if own_line:
         assert own_line in err and frames, err
-    assert not (out / "curves.csv").exists()
+    assert not out.exists()                                 # nothing half-written, not even the folder
+
+
+def test_a_syntax_error_in_a_plugin_file_shows_its_line(tmp_path, capsys):
+    (tmp_path / "syntax.py").write_text("class Bad:\n    def score(self, task, cluster, nodes)\n        return 0\n")
+    assert run_cli(["run", "teach/tiny-packing", "--set", f"placement={tmp_path / 'syntax.py'}:Bad",
+                    "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "SyntaxError" in err and f'File "{tmp_path / "syntax.py"}", line 2' in err
+    assert "def score(self, task, cluster, nodes)" in err
+
+
+def test_switching_placement_by_set_drops_the_files_params(tmp_path):
+    """placement_params belong to the scenario's own placement: --set placement=fgd on a
+    scenario whose params are WorstFit's runs FGD with none (unless params are set too)."""
+    cfg = load_scenario("plugins/worst-fit", ["placement=fgd"])
+    assert cfg.placement == "fgd" and cfg.placement_params == {}
+    cfg = load_scenario("plugins/worst-fit", [f"placement={REPO / 'scenarios' / 'plugins' / 'worst_fit.py'}:WorstFit",
+                                              "placement_params.cpu_weight=0.5"])
+    assert cfg.placement_params == {"cpu_weight": 0.5}
+
+
+def test_a_plugin_failing_during_snapshot_is_exit_2_with_its_message(tmp_path, capsys):
+    code = run_cli(["snapshot", "plugins/worst-fit", "--rounds", "20", "--fork-at", "5",
+                    "--fork-placement", f"{BROKEN}:Raises", "--out", str(tmp_path / "s.txt")])
+    err = capsys.readouterr().err
+    assert code == 2 and "my scorer gave up" in err and not (tmp_path / "s.txt").exists()
+
+
+def test_output_files_get_the_usual_permissions(tmp_path):
+    import os
+    old = os.umask(0o022)
+    try:
+        assert run_cli(["run", "gavel/t1-mmf", "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    finally:
+        os.umask(old)
+    assert (tmp_path / "o" / "summary.json").stat().st_mode & 0o777 == 0o644
 
 
 def test_a_broken_plugin_in_a_scenario_names_the_scenario_key(tmp_path, capsys):

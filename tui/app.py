@@ -68,6 +68,7 @@ class FragscopeApp(App[None]):
         self._table_pending = False
         self._table_interval = TABLE_INTERVAL
         self.last_error: Exception | None = None
+        self.last_input_error: Exception | None = None
         # the scenario's own plug-ins, offered by the palette beside the registered names
         self.own_plugins: dict[str, tuple[tuple[str, str], ...]] = {}
         self.last_notice = ""
@@ -167,6 +168,7 @@ class FragscopeApp(App[None]):
                 self._play_loop(session)
         except (NotImplementedError, InputError) as exc:   # incl. a plug-in that failed
             self.playing = False
+            self.last_input_error = exc   # headless drivers (snapshot) turn it into exit 2
             self._notify_threadsafe(str(exc), "warning")
         except Exception as exc:  # an engine error must not kill the UI
             self.last_error = exc

@@ -79,6 +79,11 @@ async def drive(pilot, req: SnapshotRequest) -> None:
     async def settle() -> None:
         await app.wait_for_engine()
         await pilot.pause()
+        # a plug-in (or any input) that failed while stepping is this command's error:
+        # exit 2 with the message, never a screenshot of the half-way state
+        for exc in (app.last_input_error, app.last_error):
+            if exc is not None:
+                raise exc if isinstance(exc, (InputError, SimulationError)) else SimulationError(str(exc))
 
     await settle()
     first = req.fork_at if req.fork_at is not None else req.rounds

@@ -89,8 +89,8 @@ def register(sub: "argparse._SubParsersAction") -> None:
     p.add_argument("dir", help="a sweep's --out folder, or a fill's --out folder")
     p.add_argument("--out", required=True, help="report folder (PNG files and report.md)")
     p.add_argument("--reference", default=None, metavar="CSV",
-                   help="fill only: reference curves to overlay (e.g. "
-                        "../shared/reference/fgd/reference_curves.csv)")
+                   help="fill only: reference curves to overlay (in a clone of the repository: "
+                        "tests/reference/fgd/reference_curves.csv, the FGD simulator's own)")
     p.add_argument("--reference-workload", default="openb_pod_list_default", metavar="NAME",
                    help="fill only: which workload's reference curves (the pod list the fill "
                         "ran on; default openb_pod_list_default)")

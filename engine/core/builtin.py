@@ -65,6 +65,8 @@ def _names(kind: str) -> list[str]:
 
 def builtin_names(kind: str) -> list[str]:
     """Every ``builtin:`` name of one kind of data (``throughputs``, ``trace``, ``nodes``, ``pods``)."""
+    if kind not in _DATA_KINDS:
+        raise InputError("kind", f"unknown kind of packaged data {kind!r} (allowed: {', '.join(_DATA_KINDS)})")
     return [PREFIX + n for n in _names(kind)]
 
 

@@ -101,6 +101,8 @@ class Checker:
         one instance now so a bad parameter is reported at load."""
         spec = self.string(data.get(key, default), key)
         params = data.get(f"{key}_params", {}) or {}
+        if key in self.touched and not any(t.startswith(f"{key}_params") for t in self.touched):
+            params = {}   # --set placement=OTHER: the file's params were for the file's placement
         if not isinstance(params, dict):
             raise self.err(f"{key}_params", f"expected a mapping of keyword parameters, got {params!r}")
         base = Path.cwd() if key in self.touched else self.base

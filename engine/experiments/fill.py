@@ -235,7 +235,11 @@ def run_fill(nodes_csv: str | Path, pods_csv: str | Path, placements: Sequence[s
     objs = [REGISTRY.create(r, params.get(r.spec)) for r in refs]   # bad params fail here, once
     labels = [REGISTRY.display_name(r, o) for r, o in zip(refs, objs)]
     if len(set(labels)) != len(labels):
-        raise InputError("--placement", "a placement is listed twice")
+        dup = next(x for x in labels if labels.count(x) > 1)
+        specs = [r.spec for r, x in zip(refs, labels) if x == dup]
+        raise InputError("--placement", f"{' and '.join(specs)} are both named {dup!r}: a placement is "
+                         "listed twice, or two plug-ins share a name (curves.csv tells placements "
+                         "apart by name)")
     try:
         seed_list = [int(s) for s in seeds]
     except (TypeError, ValueError):
@@ -253,10 +257,8 @@ def run_fill(nodes_csv: str | Path, pods_csv: str | Path, placements: Sequence[s
     if pods.total_gpu_milli == 0:
         raise InputError(pods.source, "the pod list requests no GPU; the fill-up experiment needs GPU pods")
     out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(str(out), f"cannot create the output folder: {exc.strerror or exc}") from None
+    if out.exists() and not out.is_dir():
+        raise InputError(str(out), "the output folder is a file")
     workload = target_workload_from_pods(pods)
     jobs = [(nodes, pods, workload, r, params.get(r.spec), s, fgd_mode, memory_filter, float(tune_ratio))
             for r in refs for s in seed_list]
@@ -277,6 +279,10 @@ def run_fill(nodes_csv: str | Path, pods_csv: str | Path, placements: Sequence[s
                 done += 1
                 if progress:
                     progress(done, len(jobs), labels[i // len(seed_list)], jobs[i][5])
+    try:   # created only now: a run that failed leaves no folder behind
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(str(out), f"cannot create the output folder: {exc.strerror or exc}") from None
     curves_csv, median_csv = out / "curves.csv", out / "median.csv"
     _write_atomic(curves_csv, curves_text(runs))
     _write_atomic(median_csv, median_text(runs))
