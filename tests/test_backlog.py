@@ -14,20 +14,7 @@ from fragscope.core.backlog import BacklogMonitor, default_bound
 from fragscope.core.results import measured_job_ids
 from fragscope.experiments.measure import run_bounded
 
-OVERLOADED = """\
-name: overloaded-40
-seed: 0
-round_seconds: 600
-cluster:
-  servers:
-    - {model: G2, count: 4, gpus: 8}
-    - {model: T4, count: 4, gpus: 2}
-workload:
-  generate: {lam: 300, window: [0, 20], mix: alibaba-fork}
-policy: max_min_fairness_perf
-placement: fgd
-sharing: true
-"""
+OVERLOADED = "teach/overloaded"   # 40 GPUs at 12 jobs/h: the queue grows without end
 
 
 def _summary(out):
@@ -35,19 +22,17 @@ def _summary(out):
 
 
 def test_an_overloaded_run_ends_saturated_with_the_reason(tmp_path, capsys):
-    (tmp_path / "s.yaml").write_text(OVERLOADED)
-    assert run_cli(["run", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "o")]) == 0
+    assert run_cli(["run", OVERLOADED, "--out", str(tmp_path / "o")]) == 0
     s = _summary(tmp_path / "o")
     assert s["saturated"] is True and s["avg_jct_s"] is None
     assert s["saturation_reason"].startswith("overloaded: the queue grows by")
     assert s["queue_growth_per_h"] > 1
-    assert s["makespan_s"] < default_bound(Simulation.from_scenario(tmp_path / "s.yaml")) / 10
+    assert s["makespan_s"] < default_bound(Simulation.from_scenario(OVERLOADED)) / 10
     assert "SATURATED    overloaded" in capsys.readouterr().out
 
 
 def test_an_explicit_cap_still_runs_to_the_cap_and_reports_the_overload(tmp_path):
-    (tmp_path / "s.yaml").write_text(OVERLOADED + "max_sim_time_s: 400000\n")
-    sim = Simulation.from_scenario(tmp_path / "s.yaml")
+    sim = Simulation.from_scenario(OVERLOADED, ["max_sim_time_s=400000"])
     statuses = [st for _, st in run_bounded(sim)]
     assert sim.now >= 400000 and any(st.overloaded for st in statuses)
     assert "overloaded: queue +" in next(st.label for st in statuses if st.overloaded)

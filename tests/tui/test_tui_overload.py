@@ -8,25 +8,10 @@ from fragscope.tui.session import Session
 from fragscope.tui.widgets.header import SimHeader
 from tui_helpers import deterministic_env, settle, wait_until  # noqa: F401
 
-OVERLOADED = """\
-name: overloaded-40
-seed: 0
-round_seconds: 600
-cluster:
-  servers:
-    - {model: G2, count: 4, gpus: 8}
-    - {model: T4, count: 4, gpus: 2}
-workload:
-  generate: {lam: 300, window: [0, 20], mix: alibaba-fork}
-policy: max_min_fairness_perf
-placement: fgd
-sharing: true
-"""
 
 
 async def test_the_header_shows_an_overload(tmp_path):
-    (tmp_path / "s.yaml").write_text(OVERLOADED)
-    session = Session(Simulation.from_scenario(tmp_path / "s.yaml"), processes=False)
+    session = Session(Simulation.from_scenario("teach/overloaded"), processes=False)
     for _ in range(400):                 # two simulated days and more of a growing queue
         session.step()
     frame = session.frames()[0]
