@@ -18,6 +18,7 @@ MAX_SPEC_GPU = 8000
 
 class BestFit:
     name = "bestfit"
+    _trusted = True   # a built-in: the framework does not re-check its answers
     aliases = ("best-fit",)
 
     def score(self, task: TaskView, cluster: ClusterView, nodes: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ from .contract import ClusterView, TaskView
 
 class GpuClustering:
     name = "clustering"
+    _trusted = True   # a built-in: the framework does not re-check its answers
     aliases = ("gpuclustering",)
 
     def score(self, task: TaskView, cluster: ClusterView, nodes: np.ndarray) -> np.ndarray:

@@ -8,8 +8,8 @@ objects it receives are read-only: :class:`TaskView` (the task) and :class:`Clus
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
 
 import numpy as np
 
@@ -19,8 +19,7 @@ if TYPE_CHECKING:
     from ..core.cluster_state import ClusterState
 
 
-@dataclass(frozen=True, slots=True)
-class TaskView:
+class TaskView(NamedTuple):
     """One task to place, as a plug-in sees it.
 
     ``num_gpus`` is 0 for a CPU-only task; ``gpu_milli`` is per GPU (1..1000; 1000 for
@@ -38,11 +37,16 @@ class TaskView:
 
     @staticmethod
     def of(task: Task, job_id: int) -> "TaskView":
+        # (a NamedTuple: one is built per decision, so it must be cheap to make)
         t = task.type
-        cpu_only = t.shape == "cpu"
-        models = tuple(m for m in t.models.split("|") if m) if t.models else None
-        return TaskView(0 if cpu_only else t.num_gpu, 0 if cpu_only else min(t.gpu_milli, MILLI),
-                        t.cpu_milli, task.memory_mib, models, job_id)
+        if t.shape == "cpu":
+            return TaskView(0, 0, t.cpu_milli, task.memory_mib, _models(t.models), job_id)
+        return TaskView(t.num_gpu, min(t.gpu_milli, MILLI), t.cpu_milli, task.memory_mib, _models(t.models), job_id)
+
+
+@lru_cache(maxsize=4096)
+def _models(spec: str) -> tuple[str, ...] | None:
+    return tuple(m for m in spec.split("|") if m) if spec else None
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@ from .contract import ClusterView, TaskView
 
 class DotProd:
     name = "dotprod"
+    _trusted = True   # a built-in: the framework does not re-check its answers
     aliases = ("dotproduct", "dot-product")
 
     def score(self, task: TaskView, cluster: ClusterView, nodes: np.ndarray) -> np.ndarray:

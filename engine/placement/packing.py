@@ -13,6 +13,7 @@ from .contract import ClusterView, TaskView
 
 class GpuPacking:
     name = "packing"
+    _trusted = True   # a built-in: the framework does not re-check its answers
     aliases = ("gpupacking",)
 
     def score(self, task: TaskView, cluster: ClusterView, nodes: np.ndarray) -> np.ndarray:

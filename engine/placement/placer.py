@@ -36,6 +36,7 @@ from .fgd.delta import node_deltas
 from .registry import REGISTRY
 
 FGD_SCORINGS = {"integer": "integer", "score": "integer", "exact": "exact"}
+_INT_KEY_LIMIT = 1 << 62
 
 
 def node_tie_rank(n_nodes: int, rng: np.random.Generator) -> np.ndarray:
@@ -85,6 +86,10 @@ class Placer:
         self.lower = np.tri(state.slots, k=-1, dtype=bool)  # [i, j] = j < i
         self._view: ClusterView | None = None
         self.rule = getattr(placement, "rule", None)
+        # built-ins are trusted (their results are not re-checked) and may pick the winner
+        # directly (``_choose``: Random's draw) when no decision record is asked for
+        self._trusted = bool(getattr(placement, "_trusted", False))
+        self._choose = getattr(placement, "_choose", None)
         self._pick = getattr(placement, "pick_gpus", None)
         self._explain = getattr(placement, "explain", None)
         setup = getattr(placement, "setup", None)
@@ -106,13 +111,14 @@ class Placer:
             setattr(new, k, v)
         new._pick = getattr(new.placement, "pick_gpus", None)
         new._explain = getattr(new.placement, "explain", None)
+        new._choose = getattr(new.placement, "_choose", None)
         if self.fast is not None:
             new.fast = self.fast.fork(new)
         return new
 
     def __getstate__(self) -> dict:
         state = dict(vars(self))   # bound methods and the live view are rebuilt on arrival
-        state["_view"], state["fast"], state["_pick"], state["_explain"] = None, None, None, None
+        state["_view"], state["fast"], state["_pick"], state["_explain"], state["_choose"] = (None,) * 5
         return state
 
     def __setstate__(self, state: dict) -> None:
@@ -120,6 +126,7 @@ class Placer:
         obj = self.placement
         self._pick = getattr(obj, "pick_gpus", None)
         self._explain = getattr(obj, "explain", None)
+        self._choose = getattr(obj, "_choose", None)
         fast = getattr(obj, "_fast_path", None)
         self.fast = fast(self) if callable(fast) else None
 
@@ -205,6 +212,8 @@ class Placer:
     def _gpus(self, task: Task, view: TaskView | None, node: int) -> tuple[int, ...]:
         if self._pick is None:
             return self.default_gpus(node, task.type)
+        if self._trusted:
+            return self._pick(view, self.cluster, node)
         got = self._call(self._pick, "pick_gpus", view, self.cluster, node)
         return _checked_gpus(self, task, node, got)
 
@@ -217,16 +226,33 @@ class Placer:
         if idx.size == 0:
             return Decision(self.name, task, -1, (), "no feasible node: task fails", n_feasible=0)
         view = TaskView.of(task, job_id)
-        scores = _checked_scores(self, self._call(self.placement.score, "score", view, self.cluster, idx), idx.size)
-        best = scores.max()
-        tied = np.flatnonzero(scores == best)
-        w = int(tied[self.tie_bonus[idx[tied]].argmax()]) if tied.size > 1 else int(tied[0])
+        if self._choose is not None and not explain:   # a built-in's draw, no scores needed
+            node = int(idx[self._choose(idx)])
+            return Decision(self.name, task, node, self._gpus(task, view, node), "", n_feasible=int(idx.size))
+        if self._trusted:
+            scores = self.placement.score(view, self.cluster, idx)
+        else:
+            scores = _checked_scores(self, self._call(self.placement.score, "score", view, self.cluster, idx),
+                                     idx.size)
+        bonus = self.tie_bonus[idx]                       # larger = earlier in the run's node order
+        width = self.state.n_nodes + 1
+        if scores.dtype.kind == "i" and (self._trusted or int(np.abs(scores).max()) < _INT_KEY_LIMIT // width):
+            # integer scores: one argmax over (score, tie order) packed into one key
+            keys = (scores if scores.dtype == np.int64 else scores.astype(np.int64)) * width + bonus
+            w = int(keys.argmax())
+            best = scores[w]
+            n_tied = int((scores == best).sum()) if explain else 0
+        else:
+            best = scores.max()
+            tied = np.flatnonzero(scores == best)
+            w = int(tied[bonus[tied].argmax()]) if tied.size > 1 else int(tied[0])
+            n_tied = int(tied.size)
         node = int(idx[w])
         rule = ""
         if explain:
             rule = self.rule or f"highest {self.name} score {_fmt(best)}"
-            if tied.size > 1:
-                rule += f"; {tied.size} nodes tied, the earliest in the run's node order wins"
+            if n_tied > 1:
+                rule += f"; {n_tied} nodes tied, the earliest in the run's node order wins"
         d = Decision(self.name, task, node, self._gpus(task, view, node), rule, score=best.item(),
                      n_feasible=int(idx.size))
         if explain:
@@ -264,17 +290,20 @@ def _type_of(task: TaskView) -> TaskType:
 
 
 def _checked_scores(p: Placer, scores: Any, n: int) -> np.ndarray:
-    try:
-        arr = np.asarray(scores)
-    except Exception:  # noqa: BLE001
-        arr = np.asarray(None)
-    if arr.shape != (n,) or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
-                                 or arr.dtype == bool):
-        what = f"shape {arr.shape}, dtype {arr.dtype}" if arr.dtype != object else repr(scores)[:80]
+    if type(scores) is np.ndarray:
+        arr = scores
+    else:
+        try:
+            arr = np.asarray(scores)
+        except Exception:  # noqa: BLE001
+            arr = np.asarray(None)
+    kind = arr.dtype.kind
+    if arr.shape != (n,) or kind not in "iufb":
+        what = f"shape {arr.shape}, dtype {arr.dtype}" if kind != "O" else repr(scores)[:80]
         raise failure(p._ref(), f"score() must return one number per candidate node ({n}), got {what}")
-    if arr.dtype == bool:
+    if kind == "b":
         arr = arr.astype(np.int64)
-    if np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).all():
+    if kind == "f" and not np.isfinite(arr).all():
         bad = int(np.flatnonzero(~np.isfinite(arr))[0])
         raise failure(p._ref(), f"score() returned {arr[bad]} for candidate {bad}: scores must be finite")
     return arr
@@ -288,7 +317,7 @@ def _checked_gpus(p: Placer, task: Task, node: int, got: Any) -> tuple[int, ...]
     except Exception:  # noqa: BLE001
         raise failure(p._ref(), f"pick_gpus() must return a sequence of GPU indices, got {got!r}") from None
     count = int(p.state.gpu_count[node])
-    row = p.state.free_gpu[node]
+    row = p.state.free_gpu[node].tolist()
     need = min(t.gpu_milli, MILLI)
     if len(gpus) != want or len(set(gpus)) != len(gpus):
         raise failure(p._ref(), f"pick_gpus() returned {list(gpus)} for node {node}: the task needs "

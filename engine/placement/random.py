@@ -13,6 +13,7 @@ from .contract import ClusterView, TaskView
 
 class RandomFit:
     name = "random"
+    _trusted = True   # a built-in: the framework does not re-check its answers
     aliases = ("randomfit", "random-fit")
     rule = "uniformly random feasible node"
 
@@ -21,13 +22,17 @@ class RandomFit:
 
     def score(self, task: TaskView, cluster: ClusterView, nodes: np.ndarray) -> np.ndarray:
         s = np.zeros(nodes.size, np.int64)
-        s[self.rng.integers(nodes.size)] = 100   # the drawn node is the one highest score
+        s[self._choose(nodes)] = 100   # the drawn node is the one highest score
         return s
 
+    def _choose(self, nodes: np.ndarray) -> int:
+        """The framework's shortcut when no decision record is asked for: the same draw."""
+        return int(self.rng.integers(nodes.size))
+
     def pick_gpus(self, task: TaskView, cluster: ClusterView, node: int) -> tuple[int, ...]:
-        row = cluster.free_gpu_milli[node]
         if task.num_gpus == 0:
             return ()
+        row = cluster.free_gpu_milli[node]
         if task.gpu_milli >= MILLI:
             return tuple([i for i, v in enumerate(row.tolist()) if v == MILLI][:task.num_gpus])
         fit = np.flatnonzero(row >= task.gpu_milli)

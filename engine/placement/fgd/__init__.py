@@ -26,6 +26,7 @@ SCORINGS = ("integer", "exact")
 
 class FGD:
     name = "fgd"
+    _trusted = True   # a built-in: the framework does not re-check its answers
 
     def __init__(self, scoring: str | None = None) -> None:
         """``scoring``: ``integer`` (the FGD simulator's ⌊100·σ(−Δ/1000)⌋, ties to the
