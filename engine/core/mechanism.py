@@ -69,17 +69,6 @@ def allocation_inputs(s: SimState, cfg: MechanismConfig) -> AllocationInputs:
     )
 
 
-def _count_solve(s: SimState, info) -> None:
-    """The simulation's LP counters (summary.json) and the note the event log shows."""
-    s.lp_note = ""
-    if info is None:          # a policy without an LP (FIFO, isolated, a plug-in)
-        return
-    s.lp_solves += 1
-    s.lp_non_optimal += 0 if info.optimal else 1
-    s.lp_solvers[info.solver] = s.lp_solvers.get(info.solver, 0) + 1
-    s.lp_note = info.note
-
-
 def reset_time_run_so_far(s: SimState, cfg: MechanismConfig) -> None:
     """Fold time received since the last reset into the (lifelong) deficits.
 
@@ -192,7 +181,7 @@ def compute_priorities(s: SimState, cfg: MechanismConfig) -> tuple[bool, JobColu
         if hasattr(policy, "last_solve"):
             policy.last_solve = None
         s.allocation = run_policy(policy, allocation_inputs(s, cfg))
-        _count_solve(s, getattr(policy, "last_solve", None))
+        s.record_solve(getattr(policy, "last_solve", None))
         s.need_update = False
         s.num_resets += 1
         recomputed = True

@@ -137,6 +137,17 @@ class SimState:
     idle_steps: int = 0
     rounds: list[RoundRecord] = field(default_factory=list)
 
+    def record_solve(self, info) -> None:
+        """Count one allocation LP (``policies/solve.py``'s SolveInfo; None: no LP, e.g.
+        FIFO or a plug-in) for summary.json, and keep the note the event log shows."""
+        self.lp_note = ""
+        if info is None:
+            return
+        self.lp_solves += 1
+        self.lp_non_optimal += 0 if info.optimal else 1
+        self.lp_solvers[info.solver] = self.lp_solvers.get(info.solver, 0) + 1
+        self.lp_note = info.note
+
     def __deepcopy__(self, memo: dict) -> "SimState":
         """An independent copy (see _FLAT_DICTS).  Copied containers and rows are entered
         in ``memo``, so an object also reachable from a deep-copied field (the policy, the
