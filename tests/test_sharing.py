@@ -168,6 +168,10 @@ def test_ab_child_arm_errors_reach_the_parent_with_their_type():
             raise self.exc
             yield  # a generator, like Simulation.run
 
+        @property
+        def config(self):   # the arm steps under run_bounded, which reads the scenario first
+            raise self.exc
+
     sent = []
     for exc in (InputError("x.yaml: key", "bad value"), ValueError("boom")):
         r, w = Pipe(duplex=False)

@@ -176,8 +176,8 @@ def compute_priorities(s: SimState, cfg: MechanismConfig) -> tuple[bool, JobColu
     if s.need_update and due:
         reset_time_run_so_far(s, cfg)
         policy = s.policy
-        if hasattr(policy, "fallback"):   # no solver retry in Gavel's own mode (policies/solve.py)
-            policy.fallback = not s.exact_mode
+        if hasattr(policy, "gavel_exact"):   # Gavel's own mode: Gavel's LP, bit for bit
+            policy.gavel_exact = s.exact_mode
         if hasattr(policy, "last_solve"):
             policy.last_solve = None
         s.allocation = run_policy(policy, allocation_inputs(s, cfg))

@@ -32,35 +32,37 @@ class AllocationInputs:
         return np.array([[self.throughputs[j][w] for w in self.worker_types] for j in self.job_ids])
 
     def scale_factor_matrix(self) -> np.ndarray:
-        m, n = len(self.job_ids), len(self.worker_types)
-        out = np.zeros((m, n))
-        for i, j in enumerate(self.job_ids):
-            out[i, :] = self.scale_factors[j]
-        return out
+        return self._per_job_rows(self.scale_factors)
+
+    def _per_job_rows(self, value: dict) -> np.ndarray:
+        """(jobs × types), every row the job's value (the same doubles a loop would store)."""
+        col = np.array([value[j] for j in self.job_ids], dtype=np.float64)
+        return np.repeat(col[:, None], len(self.worker_types), axis=1)
 
     def capacity_matrix(self) -> np.ndarray:
         """Per-job GPU demand for the capacity constraint: scale factor, or the
         fractional demand when sharing is on."""
         if self.gpu_demands is None:
             return self.scale_factor_matrix()
-        m, n = len(self.job_ids), len(self.worker_types)
-        out = np.zeros((m, n))
-        for i, j in enumerate(self.job_ids):
-            out[i, :] = self.gpu_demands[j]
-        return out
+        return self._per_job_rows(self.gpu_demands)
 
     def num_workers(self) -> list[int]:
         return [self.cluster_spec[w] for w in self.worker_types]
 
 
-def base_constraints(cp, x, inputs: AllocationInputs) -> list:
+def lp_constraints(cp, x, capacity, workers) -> list:
     """Gavel's base constraints, in Gavel's order (the order shapes the conic form):
     x >= 0; per GPU type sum_i demand_i x_ik <= N_k; per job sum_k x_ik <= 1."""
     return [
         x >= 0,
-        cp.sum(cp.multiply(inputs.capacity_matrix(), x), axis=0) <= inputs.num_workers(),
+        cp.sum(cp.multiply(capacity, x), axis=0) <= workers,
         cp.sum(x, axis=1) <= 1,
     ]
+
+
+def base_constraints(cp, x, inputs: AllocationInputs) -> list:
+    """:func:`lp_constraints` for every active job (the per-job LP)."""
+    return lp_constraints(cp, x, inputs.capacity_matrix(), inputs.num_workers())
 
 
 class Policy:
@@ -79,9 +81,10 @@ class Policy:
     solver = "ECOS"
     shuffle_gpu_types = False
     skip_zero_priority = False
-    # Retry a non-optimal LP status with another solver (policies/solve.py); the
-    # simulation turns it off in Gavel's own mode, where Gavel's answers are reproduced.
-    fallback = True
+    # Set by the mechanism before every LP: True in Gavel's own mode (sharing off, Gavel's
+    # placement), where Gavel's answers are reproduced bit for bit; otherwise an LP policy
+    # may solve over job classes (classes.py) and retries a non-optimal status (solve.py).
+    gavel_exact = True
     last_solve = None   # SolveInfo of the latest LP, for the simulation's counters
 
     def setup(self, run) -> None:
@@ -104,10 +107,19 @@ class Policy:
             out[j] = {w: row[k] for k, w in enumerate(inputs.worker_types)}
         return out
 
+    @staticmethod
+    def unflatten_floats(x: np.ndarray, inputs: AllocationInputs) -> Allocation:
+        """:meth:`unflatten` with Python floats (the same doubles; several times faster
+        at thousands of jobs) — for round mode, whose LP is not Gavel's to the bit anyway."""
+        types = inputs.worker_types
+        return {j: dict(zip(types, row)) for j, row in zip(inputs.job_ids, x.tolist())}
+
 
 def proportional_allocation(inputs: AllocationInputs, m: int) -> np.ndarray:
-    """Gavel's equal-share split: N_k/m per cell, divided by the largest row sum."""
-    x = np.array([[inputs.cluster_spec[w] / m for w in inputs.worker_types] for _ in range(m)])
+    """Gavel's equal-share split: N_k/m per cell, divided by the largest row sum (every row
+    is the same, so one row is computed and repeated: the same doubles)."""
+    row = np.array([inputs.cluster_spec[w] / m for w in inputs.worker_types])
+    x = np.repeat(row[None, :], m, axis=0)
     return x / np.sum(x, axis=1).max()
 
 

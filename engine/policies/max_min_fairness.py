@@ -11,15 +11,16 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import SimulationError
-from .base import Allocation, AllocationInputs, Policy, base_constraints, proportional_allocation
+from .base import Allocation, AllocationInputs, Policy, lp_constraints, proportional_allocation
 from .mmf_ecos import solve_max_min
+from .classes import CLASS_LP_MIN_JOBS, reduce_to_classes
 from .solve import cvxpy_solve, solve_checked
 
 
 def solve_cvxpy(policy: Policy, problem, x) -> np.ndarray:
     """Solve a cvxpy LP with the policy's solver, retrying a non-optimal status with the
     fallback solvers unless the policy is in Gavel's exact mode (:mod:`.solve`)."""
-    retry = (lambda other: cvxpy_solve(problem, x, other)) if policy.fallback else None
+    retry = (lambda other: cvxpy_solve(problem, x, other)) if not policy.gavel_exact else None
     value, policy.last_solve = solve_checked((policy.solver, lambda: cvxpy_solve(problem, x, policy.solver)),
                                              retry)
     if value is None:
@@ -62,24 +63,33 @@ class MaxMinFairnessPerf(Policy):
                                        1.0 / proportional.reshape((m, 1)))
         coefficients = np.multiply(throughputs * priority_weights.reshape((m, 1)),
                                    scale_factors_array)
+        capacity, workers = inputs.capacity_matrix(), inputs.num_workers()
+        job_class = None
+        if not self.gavel_exact and m >= CLASS_LP_MIN_JOBS:   # round mode at scale: one row per class
+            coefficients, capacity, job_class = reduce_to_classes(coefficients, capacity)
+
+        def cvxpy_with(solver: str):
+            problem, x = self._cvxpy_problem(coefficients, capacity, workers)
+            return cvxpy_solve(problem, x, solver)
+        retry = None if self.gavel_exact else cvxpy_with
         if self.direct:
-            def retry(other: str):
-                problem, x = self._cvxpy_problem(coefficients, inputs)
-                return cvxpy_solve(problem, x, other)
             value, self.last_solve = solve_checked(
-                ("ECOS", lambda: solve_max_min(coefficients, inputs.capacity_matrix(), inputs.num_workers())),
-                retry if self.fallback else None)
-            return self.unflatten(value.clip(min=0.0).clip(max=1.0), inputs)
-        problem, x = self._cvxpy_problem(coefficients, inputs)
-        return self.unflatten(solve_cvxpy(self, problem, x).clip(min=0.0).clip(max=1.0), inputs)
+                ("ECOS", lambda: solve_max_min(coefficients, capacity, workers)), retry)
+        else:
+            value, self.last_solve = solve_checked((self.solver, lambda: cvxpy_with(self.solver)), retry)
+        if value is None:
+            raise SimulationError(f"allocation LP: no solver found an answer ({self.last_solve.note})")
+        if job_class is not None:
+            return self.unflatten_floats(value.clip(min=0.0).clip(max=1.0)[job_class], inputs)
+        return self.unflatten(value.clip(min=0.0).clip(max=1.0), inputs)
 
     @staticmethod
-    def _cvxpy_problem(coefficients: np.ndarray, inputs: AllocationInputs):
+    def _cvxpy_problem(coefficients: np.ndarray, capacity: np.ndarray, workers: list[int]):
         import cvxpy as cp  # imported lazily: slow to import, unused on the direct ECOS path
 
         x = cp.Variable(coefficients.shape)
         objective = cp.Maximize(cp.min(cp.sum(cp.multiply(coefficients, x), axis=1)))
-        return cp.Problem(objective, base_constraints(cp, x, inputs)), x
+        return cp.Problem(objective, lp_constraints(cp, x, capacity, workers)), x
 
 
 class MaxMinFairness(MaxMinFairnessPerf):
