@@ -19,7 +19,7 @@ import time
 
 from fragscope import load_scenario
 from fragscope.policies import AllocationInputs, make_policy
-from fragscope.workload.gavel_generator import GeneratorConfig, generate_job
+from fragscope.workload.gavel_generator import generate_job
 
 TYPES = {"G2": 4392, "T4": 840, "G3": 312, "P100": 264, "V100M32": 200, "V100M16": 192}
 

@@ -1,0 +1,56 @@
+"""Round mode at the Gavel fork's full scale with a long queue (prints figures; never asserts).
+
+The case of issue 12: 15 000 jobs arriving at t = 0 on the fork's 6 200-GPU cluster (G2
+4 392, T4 840, G3 312, P100 264, V100M32 200, V100M16 192; 8 GPUs per server), the
+fork's Alibaba size mix, FGD placement, sharing off, decision records off, run for
+12 000 simulated seconds.  Prints the wall time of the whole run, and the median time of
+rounds with and without an LP recompute (targets: the run <= 5 s, a round without an LP
+<= 50 ms at 15 000 active jobs).
+
+Usage: python bench/bench_scale.py [--jobs 15000] [--seconds 12000] [--sharing]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from fragscope import Simulation, load_scenario
+
+TYPES = {"G2": 4392, "T4": 840, "G3": 312, "P100": 264, "V100M32": 200, "V100M16": 192}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--jobs", type=int, default=15000)
+    ap.add_argument("--seconds", type=float, default=12000)
+    ap.add_argument("--sharing", action="store_true")
+    args = ap.parse_args()
+    scenario = {"seed": 0, "round_seconds": 600,
+                "cluster": {"servers": [{"model": m, "count": n // 8, "gpus": 8} for m, n in TYPES.items()]},
+                "workload": {"generate": {"lam": 0, "window": [0, args.jobs], "mix": "alibaba-fork"}},
+                "policy": "max_min_fairness_perf", "placement": "fgd", "sharing": args.sharing,
+                "max_sim_time_s": args.seconds}
+    t0 = time.perf_counter()
+    sim = Simulation(load_scenario(scenario), explain=False)
+    build = time.perf_counter() - t0
+    lp, plain = [], []
+    while not sim.done and sim.now < args.seconds:
+        t = time.perf_counter()
+        report = sim.step()
+        (lp if report.allocation_recomputed else plain).append(time.perf_counter() - t)
+    total = time.perf_counter() - t0
+    active = len(sim.active_job_ids())
+    print(f"{args.jobs} jobs at t=0, {sum(TYPES.values())} GPUs, FGD, sharing {'on' if args.sharing else 'off'}, "
+          f"to {args.seconds:g} simulated s:")
+    print(f"  whole run {total:6.2f} s (building {build:.2f} s), {len(lp) + len(plain)} rounds, "
+          f"{active} jobs still active")
+    if lp:
+        print(f"  rounds with an LP recompute:    median {statistics.median(lp) * 1000:7.1f} ms ({len(lp)})")
+    if plain:
+        print(f"  rounds without an LP recompute: median {statistics.median(plain) * 1000:7.1f} ms ({len(plain)})")
+
+
+if __name__ == "__main__":
+    main()
