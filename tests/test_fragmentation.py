@@ -20,7 +20,6 @@ same weight structure gives the same numbers, as it must.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 
 from fragscope import load_scenario
 from fragscope.core.scenario import TraceWorkload
