@@ -59,6 +59,12 @@ class PluginRef:
     def builtin(self) -> bool:
         return self.module.startswith("fragscope.")
 
+    @property
+    def canonical(self) -> str:
+        """A spelling that resolves to the same class from any folder: the registered
+        name, or ``/abs/path/file.py:Class``, or ``module:Class``."""
+        return self.entry or f"{self.file or self.module}:{self.cls}"
+
 
 class PluginError(InputError):
     """A plug-in that cannot be loaded or that failed: the message names it."""
@@ -237,6 +243,12 @@ class Registry:
             if c is cls:
                 return ref
         return None
+
+    def ref_for(self, obj: Any) -> PluginRef:
+        """How messages name an instance: the reference its class was loaded from, else
+        its module and class (an object built directly, e.g. in a test)."""
+        cls = type(obj)
+        return self.ref_of(cls) or PluginRef(self.kind, cls.__name__, cls.__module__, "", cls.__name__)
 
     def create(self, ref: PluginRef, params: dict | None = None) -> Any:
         """An instance, built with the scenario's keyword parameters."""

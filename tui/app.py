@@ -426,13 +426,12 @@ class FragscopeApp(App[None]):
 def own_plugins(sim: Simulation) -> dict[str, tuple[tuple[str, str], ...]]:
     """The scenario's placement and policy when they are plug-ins of the user's own (not
     registered names): (label, canonical spelling) for the palette's fork entries."""
-    from fragscope.placement.registry import canonical_spec
     cfg = sim.config
     out: dict[str, tuple[tuple[str, str], ...]] = {}
     for kind, ref, label in (("placement", cfg.placement_ref, sim.placement_label),
                              ("policy", cfg.policy_ref, sim.policy_label)):
         if ref is not None and not ref.entry:
-            out[kind] = ((f"{label} ({ref.spec})", canonical_spec(ref)),)
+            out[kind] = ((f"{label} ({ref.spec})", ref.canonical),)
     return out
 
 

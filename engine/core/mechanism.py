@@ -175,13 +175,9 @@ def compute_priorities(s: SimState, cfg: MechanismConfig) -> tuple[bool, JobColu
     recomputed = False
     if s.need_update and due:
         reset_time_run_so_far(s, cfg)
-        policy = s.policy
-        if hasattr(policy, "gavel_exact"):   # Gavel's own mode: Gavel's LP, bit for bit
-            policy.gavel_exact = s.exact_mode
-        if hasattr(policy, "last_solve"):
-            policy.last_solve = None
-        s.allocation = run_policy(policy, allocation_inputs(s, cfg))
-        s.record_solve(getattr(policy, "last_solve", None))
+        # in Gavel's own mode Gavel's LP, bit for bit (policies/contract.py)
+        s.allocation, solve = run_policy(s.policy, allocation_inputs(s, cfg), gavel_exact=s.exact_mode)
+        s.record_solve(solve)
         s.need_update = False
         s.num_resets += 1
         recomputed = True

@@ -171,10 +171,10 @@ class Simulation(StepLoop, JobBook, RoundMode, SimViews):
         """Switch the placement (e.g. on a fork); from the next round.  ``name`` is a
         registered placement or a plug-in (``file.py:Class`` relative to the current
         folder, ``module:Class``); the scenario's parameters go with its own plug-in."""
-        from ..placement.registry import REGISTRY, canonical_spec
+        from ..placement.registry import REGISTRY
         ref = REGISTRY.resolve(name, where="placement")
         REGISTRY.load(ref)
-        name = canonical_spec(ref)
+        name = ref.canonical
         if name != self.placement:
             self.state.placement = name
             self.state.placer = None  # rebuilt with the new strategy on next use
@@ -202,10 +202,9 @@ class Simulation(StepLoop, JobBook, RoundMode, SimViews):
     def set_policy(self, name: str) -> None:
         """Switch the allocation policy (e.g. on a fork); the LP is recomputed at the
         next allowed reset, as after any change."""
-        from ..placement.registry import canonical_spec
         from ..policies import REGISTRY
         ref = REGISTRY.resolve(name, where="policy")
-        name = canonical_spec(ref)
+        name = ref.canonical
         if name != self.policy_name:
             cfg = self.config
             params = cfg.policy_params if ref == cfg.policy_ref else {}

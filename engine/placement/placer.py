@@ -89,14 +89,22 @@ class Placer:
         # built-ins are trusted (their results are not re-checked) and may pick the winner
         # directly (``_choose``: Random's draw) when no decision record is asked for
         self._trusted = bool(getattr(placement, "_trusted", False))
-        self._choose = getattr(placement, "_choose", None)
-        self._pick = getattr(placement, "pick_gpus", None)
-        self._explain = getattr(placement, "explain", None)
         setup = getattr(placement, "setup", None)
         if callable(setup):
             self._call(setup, "setup", SimpleNamespace(rng=self.rng, n_nodes=n))
-        fast = getattr(placement, "_fast_path", None)
-        self.fast = fast(self) if callable(fast) else None
+        self._bind()
+
+    def _bind(self, fast: Any = None) -> None:
+        """The placement's optional methods, looked up once (after a copy or a pickle
+        too: bound methods belong to one instance); FGD's caches, forked or new."""
+        obj = self.placement
+        self._choose = getattr(obj, "_choose", None)
+        self._pick = getattr(obj, "pick_gpus", None)
+        self._explain = getattr(obj, "explain", None)
+        if fast is None:
+            make = getattr(obj, "_fast_path", None)
+            fast = make(self) if callable(make) else None
+        self.fast = fast
 
     def __deepcopy__(self, memo: dict) -> "Placer":
         # The tie order, model masks and FGD's pure memos are shared; the cluster view
@@ -109,11 +117,7 @@ class Placer:
             elif k not in ("_model_masks", "lower", "tie_rank", "tie_bonus", "tie_bonus_list", "rule", "ref"):
                 v = copy.deepcopy(v, memo)
             setattr(new, k, v)
-        new._pick = getattr(new.placement, "pick_gpus", None)
-        new._explain = getattr(new.placement, "explain", None)
-        new._choose = getattr(new.placement, "_choose", None)
-        if self.fast is not None:
-            new.fast = self.fast.fork(new)
+        new._bind(self.fast.fork(new) if self.fast is not None else None)
         return new
 
     def __getstate__(self) -> dict:
@@ -123,19 +127,11 @@ class Placer:
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
-        obj = self.placement
-        self._pick = getattr(obj, "pick_gpus", None)
-        self._explain = getattr(obj, "explain", None)
-        self._choose = getattr(obj, "_choose", None)
-        fast = getattr(obj, "_fast_path", None)
-        self.fast = fast(self) if callable(fast) else None
+        self._bind()
 
     # ------------------------------------------------------------------ plug-in calls
     def _ref(self) -> PluginRef:
-        if self.ref is not None:
-            return self.ref
-        cls = type(self.placement)
-        return PluginRef("placement", self.name, cls.__module__, "", cls.__name__)
+        return self.ref if self.ref is not None else REGISTRY.ref_for(self.placement)
 
     def _call(self, fn: Any, what: str, *args: Any) -> Any:
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ..plugins import PluginRef, Registry
+from ..plugins import Registry
 
 GROUP = "fragscope.placements"
 REGISTRY = Registry("placement", GROUP, required="score")
@@ -25,12 +25,6 @@ def canonical_name(spec: str) -> str:
     """A registered placement's entry name for any of its spellings (``GpuPacking`` →
     ``packing``); unknown names raise InputError."""
     return REGISTRY.resolve(spec, where="placement").entry or spec
-
-
-def canonical_spec(ref: PluginRef) -> str:
-    """A spelling of the plug-in that resolves to the same class from any folder: the
-    registered name, or ``/abs/path/file.py:Class``, or ``module:Class``."""
-    return ref.entry or f"{ref.file or ref.module}:{ref.cls}"
 
 
 @lru_cache(maxsize=64)

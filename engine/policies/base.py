@@ -81,9 +81,9 @@ class Policy:
     solver = "ECOS"
     shuffle_gpu_types = False
     skip_zero_priority = False
-    # Set by the mechanism before every LP: True in Gavel's own mode (sharing off, Gavel's
-    # placement), where Gavel's answers are reproduced bit for bit; otherwise an LP policy
-    # may solve over job classes (classes.py) and retries a non-optimal status (solve.py).
+    # Set by run_policy (contract.py) before every LP: True in Gavel's own mode (sharing off,
+    # Gavel's placement), where Gavel's answers are reproduced bit for bit; otherwise an LP
+    # policy may solve over job classes (classes.py) and retries a non-optimal status (solve.py).
     gavel_exact = True
     last_solve = None   # SolveInfo of the latest LP, for the simulation's counters
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..plugins import PluginError, PluginRef, failure
 from .base import Allocation, AllocationInputs
+from .solve import SolveInfo
 
 TOLERANCE = 1e-6   # slack on the constraints, for solvers' round-off
 
@@ -90,16 +91,22 @@ def checked_allocation(ref: PluginRef, x: Any, problem: AllocationProblem) -> np
     return arr
 
 
-def run_policy(policy: Any, inputs: AllocationInputs, ref: PluginRef | None = None) -> Allocation:
-    """One allocation from ``policy`` (built-in fast path, or the checked plug-in contract)."""
+def run_policy(policy: Any, inputs: AllocationInputs, gavel_exact: bool = True,
+               ref: PluginRef | None = None) -> tuple[Allocation, SolveInfo | None]:
+    """One allocation from ``policy`` and how its LP was solved (None: no LP).
+
+    Built-ins answer through their fast path, told whether this is Gavel's own mode
+    (``gavel_exact``: Gavel's per-job LP, no solver retry) or round mode (job classes,
+    retries); a plug-in answers through the checked ``allocate`` contract."""
     fast = getattr(policy, "get_allocation", None)
     if fast is not None:
-        return fast(inputs)
+        policy.gavel_exact, policy.last_solve = gavel_exact, None
+        alloc = fast(inputs)
+        return alloc, policy.last_solve
     if not inputs.job_ids or not inputs.worker_types:
-        return {}
+        return {}, None
     from .registry import REGISTRY
-    ref = ref or REGISTRY.ref_of(type(policy)) or PluginRef(
-        "policy", type(policy).__name__, type(policy).__module__, "", type(policy).__name__)
+    ref = ref or REGISTRY.ref_for(policy)
     problem = AllocationProblem.of(inputs)
     try:
         x = policy.allocate(problem)
@@ -109,4 +116,4 @@ def run_policy(policy: Any, inputs: AllocationInputs, ref: PluginRef | None = No
         raise failure(ref, "allocate() raised", exc) from None
     arr = checked_allocation(ref, x, problem)
     return {j: {w: float(arr[i, k]) for k, w in enumerate(problem.gpu_types)}
-            for i, j in enumerate(problem.job_ids)}
+            for i, j in enumerate(problem.job_ids)}, None

@@ -68,17 +68,13 @@ class MaxMinFairnessPerf(Policy):
         if not self.gavel_exact and m >= CLASS_LP_MIN_JOBS:   # round mode at scale: one row per class
             coefficients, capacity, job_class = reduce_to_classes(coefficients, capacity)
 
-        def cvxpy_with(solver: str):
-            problem, x = self._cvxpy_problem(coefficients, capacity, workers)
-            return cvxpy_solve(problem, x, solver)
-        retry = None if self.gavel_exact else cvxpy_with
         if self.direct:
+            def retry(other: str):   # the same LP through cvxpy, for a fallback solver
+                return cvxpy_solve(*self._cvxpy_problem(coefficients, capacity, workers), other)
             value, self.last_solve = solve_checked(
-                ("ECOS", lambda: solve_max_min(coefficients, capacity, workers)), retry)
+                ("ECOS", lambda: solve_max_min(coefficients, capacity, workers)), None if self.gavel_exact else retry)
         else:
-            value, self.last_solve = solve_checked((self.solver, lambda: cvxpy_with(self.solver)), retry)
-        if value is None:
-            raise SimulationError(f"allocation LP: no solver found an answer ({self.last_solve.note})")
+            value = solve_cvxpy(self, *self._cvxpy_problem(coefficients, capacity, workers))
         if job_class is not None:
             return self.unflatten_floats(value.clip(min=0.0).clip(max=1.0)[job_class], inputs)
         return self.unflatten(value.clip(min=0.0).clip(max=1.0), inputs)
