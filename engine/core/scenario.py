@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..placement.registry import REGISTRY as PLACEMENT_REGISTRY
+from ..placement.registry import asks_exclusive
 from ..plugins import PluginRef
 from ..policies import REGISTRY as POLICY_REGISTRY
 from ..policies import SOLVERS
@@ -66,11 +67,9 @@ class ScenarioConfig:
     max_sim_time: float | None = None
     # The placement as resolved at load (a registered name, file.py:Class or module:Class;
     # ``placement`` above is its registered name, or the spec as written for a plug-in of
-    # the user's own), its keyword parameters, and whether it asks for Gavel's exclusive
-    # assignment when sharing is off (``gavel_exclusive``, Gavel's first fit).
+    # the user's own) and its keyword parameters.
     placement_ref: PluginRef | None = None
     placement_params: dict = field(default_factory=dict)
-    placement_exclusive: bool = True
     policy_ref: PluginRef | None = None
     policy_params: dict = field(default_factory=dict)
     lp_capacity: str = "demand"   # see SimState.lp_capacity
@@ -133,7 +132,7 @@ def _build(data: dict, v: Checker) -> ScenarioConfig:
     solver = v.choice(data.get("solver", "ECOS"), "solver", SOLVERS)
     placement_ref, placement_params = v.plugin(PLACEMENT_REGISTRY, data, "placement", "gavel")
     placement = placement_ref.entry or placement_ref.spec
-    exclusive = bool(getattr(PLACEMENT_REGISTRY.load(placement_ref), "gavel_exclusive", False))
+    exclusive = asks_exclusive(placement_ref)   # Gavel's exclusive assignment with sharing off
     sharing = v.boolean(data.get("sharing", False), "sharing")
     lp_capacity = v.choice(data.get("lp_capacity", "demand"), "lp_capacity", LP_CAPACITIES)
 
@@ -211,7 +210,7 @@ def _build(data: dict, v: Checker) -> ScenarioConfig:
     return ScenarioConfig(v.source, name, description, seed, round_seconds, reset_interval,
                           cluster, counts, table, workload, policy, solver, placement, sharing,
                           effective, scoring, float(threshold), include_cpu, tuple(interference),
-                          frag, skipped, cap, placement_ref, placement_params, exclusive, policy_ref,
+                          frag, skipped, cap, placement_ref, placement_params, policy_ref,
                           policy_params, lp_capacity)
 
 

@@ -50,9 +50,9 @@ class RoundMode:
 
     def _exclusive(self) -> bool:
         """Whether the placement asks for Gavel's exclusive assignment with sharing off."""
+        from ..placement.registry import asks_exclusive, is_exclusive
         if self.state.placement is None:
-            return self.config.placement_exclusive
-        from ..placement.registry import is_exclusive
+            return asks_exclusive(self.config.placement_ref)
         return is_exclusive(self.state.placement)
 
     def target_workload(self):

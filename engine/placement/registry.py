@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ..plugins import Registry
+from ..plugins import PluginRef, Registry
 
 GROUP = "fragscope.placements"
 REGISTRY = Registry("placement", GROUP, required="score")
@@ -28,7 +28,13 @@ def canonical_name(spec: str) -> str:
 
 
 @lru_cache(maxsize=64)
+def asks_exclusive(ref: PluginRef) -> bool:
+    """Whether a placement asks for Gavel's exclusive GPU assignment when sharing is off
+    (``gavel_exclusive = True``: Gavel's first fit).  Asked every round: cached."""
+    return bool(getattr(REGISTRY.load(ref), "gavel_exclusive", False))
+
+
+@lru_cache(maxsize=64)
 def is_exclusive(spec: str) -> bool:
-    """Whether a placement (by canonical spelling) asks for Gavel's exclusive GPU
-    assignment when sharing is off (``gavel_exclusive = True``: Gavel's first fit)."""
-    return bool(getattr(REGISTRY.load(REGISTRY.resolve(spec, where="placement")), "gavel_exclusive", False))
+    """:func:`asks_exclusive` of a placement named by its canonical spelling (a fork's)."""
+    return asks_exclusive(REGISTRY.resolve(spec, where="placement"))
