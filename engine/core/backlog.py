@@ -106,14 +106,7 @@ class BacklogMonitor:
     def _hopeless(self, sim: "Simulation", now: float) -> bool:
         """At their progress rate over the last horizon, some unfinished measured job would
         not finish before the bound."""
-        done = sim.finished_jcts()
-        progress: dict[int, tuple[float, float]] = {}
-        for j in self.measured:
-            if j in done:
-                continue
-            view = sim.job(j)
-            if view is not None:
-                progress[j] = (float(view.steps_done), float(view.total_steps))
+        progress = sim.job_progress(self.measured)
         if not progress:
             return False
         if self._mark is None or now - self._mark[0] < self.horizon:

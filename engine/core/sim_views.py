@@ -85,6 +85,14 @@ class SimViews:
                        {w: float(s.priorities[w][job_id]) for w in types},
                        {w: float(s.deficits[w][job_id]) for w in types})
 
+    def job_progress(self, job_ids) -> dict[int, tuple[int, int]]:
+        """Active job -> (steps done, total steps) for those of ``job_ids`` that are active
+        (running or queued); others are left out.  What a progress monitor needs each
+        round, without building a :class:`JobView` per job."""
+        s = self.state
+        jobs, steps = s.jobs, s.steps_run
+        return {j: (steps[j], jobs[j].total_steps) for j in job_ids if j in jobs}
+
     def jobs(self) -> list[JobView]:
         """Active jobs (running and queued), in job-id order."""
         return [self.job(j) for j in self.state.jobs]
