@@ -44,12 +44,8 @@ def _value(policy, inputs: AllocationInputs, x: np.ndarray) -> float:
 
 
 def _solve(policy, inputs, gavel_exact: bool) -> np.ndarray:
-    from unittest import mock
-
-    import fragscope.policies.max_min_fairness as mmf
-    policy.gavel_exact = gavel_exact
-    with mock.patch.object(mmf, "CLASS_LP_MIN_JOBS", 1):   # classes whenever allowed (default: from 1 000 jobs)
-        alloc = policy.get_allocation(inputs)
+    policy.gavel_exact = gavel_exact   # False: round mode, solved over job classes
+    alloc = policy.get_allocation(inputs)
     return np.array([[alloc[j][w] for w in inputs.worker_types] for j in inputs.job_ids])
 
 
@@ -80,19 +76,16 @@ def test_jobs_of_one_class_get_equal_shares():
     assert all(np.array_equal(r[0], other) for r in rows.values() for other in r)
 
 
-def test_round_mode_uses_classes_from_the_threshold_on(monkeypatch):
+def test_round_mode_always_solves_over_classes_and_gavel_mode_never(monkeypatch):
     import fragscope.policies.classes as classes
     import fragscope.policies.max_min_fairness as mmf
     calls = []
     real = classes.reduce_to_classes
     monkeypatch.setattr(mmf, "reduce_to_classes", lambda *a: calls.append(1) or real(*a))
-    monkeypatch.setattr(mmf, "CLASS_LP_MIN_JOBS", 30)
     policy = MaxMinFairnessPerf()
     policy.gavel_exact = False
-    policy.get_allocation(_instance(3, 29, 3, True))
-    assert not calls
-    policy.get_allocation(_instance(3, 30, 3, True))
-    assert calls
-    policy.gavel_exact = True                       # Gavel's own mode: never
+    policy.get_allocation(_instance(3, 2, 2, True))
+    assert calls == [1]
+    policy.gavel_exact = True                       # Gavel's own mode: the per-job LP
     policy.get_allocation(_instance(3, 300, 3, True))
-    assert len(calls) == 1
+    assert calls == [1]

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from fragscope import InputError
+from fragscope import InputError, find_scenario
 
 from .progress import Progress
 
@@ -23,7 +23,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from fragscope.experiments.sweep.run import run_sweep
     from fragscope.experiments.sweep.spec import load_sweep
 
-    spec = load_sweep(args.sweep)
+    spec = load_sweep(find_scenario(args.sweep, "sweep"))   # a file, or a shipped sweep by name
     if args.backend == "ray" and not ray_available():
         print(f"fragscope: error: {RAY_MISSING}", file=sys.stderr)
         return 2

@@ -12,20 +12,14 @@ instead of thousands (Gavel's 26 job types × 6 sizes bound the classes).
 The allocation it returns is *an* optimum, usually not the vertex a per-job solve lands
 on; the round mechanism's priorities read the allocation, so round-mode results differ
 from a per-job solve.  Gavel's own mode (sharing off and Gavel's placement) keeps the
-per-job ECOS path bit for bit; round mode uses classes from :data:`CLASS_LP_MIN_JOBS`
-active jobs on.  ``tests/test_class_lp.py`` checks the optimal values
+per-job ECOS path bit for bit; round mode always solves over classes (the policy's
+``gavel_exact`` is False there).  ``tests/test_class_lp.py`` checks the optimal values
 agree on random instances and that every per-job constraint holds.
 """
 
 from __future__ import annotations
 
 import numpy as np
-
-# Round mode solves over classes from this many active jobs on (below it the per-job LP
-# takes well under 100 ms).  An interim threshold: it keeps every shipped small-scale result
-# (docs/sharing-ab, the UI snapshots, the README's alibaba-ab table) as it was while giving
-# large runs the class LP; the seed study (issue 12) is where it should become "always".
-CLASS_LP_MIN_JOBS = 1000
 
 
 def reduce_to_classes(coefficients: np.ndarray, capacity: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

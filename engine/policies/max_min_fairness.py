@@ -13,7 +13,7 @@ import numpy as np
 from ..errors import SimulationError
 from .base import Allocation, AllocationInputs, Policy, lp_constraints, proportional_allocation
 from .mmf_ecos import solve_max_min
-from .classes import CLASS_LP_MIN_JOBS, reduce_to_classes
+from .classes import reduce_to_classes
 from .solve import cvxpy_solve, solve_checked
 
 
@@ -65,7 +65,7 @@ class MaxMinFairnessPerf(Policy):
                                    scale_factors_array)
         capacity, workers = inputs.capacity_matrix(), inputs.num_workers()
         job_class = None
-        if not self.gavel_exact and m >= CLASS_LP_MIN_JOBS:   # round mode at scale: one row per class
+        if not self.gavel_exact:   # round mode: one row per job class (classes.py)
             coefficients, capacity, job_class = reduce_to_classes(coefficients, capacity)
 
         if self.direct:
