@@ -65,8 +65,15 @@ class Cluster:
 
     @property
     def has_resources(self) -> bool:
-        """Whether servers model CPU and memory (Alibaba or explicit clusters)."""
-        return any(s.cpu_milli is not None for s in self.servers)
+        """Whether servers model CPU and memory (Alibaba or explicit clusters).
+
+        Asked once per arriving job; cached per server count (servers are only ever
+        added), as a scan of 775 servers per arrival was ~15 % of admitting 15 000 jobs."""
+        n = len(self.servers)
+        cached = self.__dict__.get("_has_resources")
+        if cached is None or cached[0] != n:
+            cached = self.__dict__["_has_resources"] = (n, any(s.cpu_milli is not None for s in self.servers))
+        return cached[1]
 
     @property
     def max_gpus_per_server(self) -> int:
