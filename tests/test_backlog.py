@@ -38,6 +38,22 @@ def test_an_explicit_cap_still_runs_to_the_cap_and_reports_the_overload(tmp_path
     assert "overloaded: queue +" in next(st.label for st in statuses if st.overloaded)
 
 
+def test_end_when_overloaded_ends_a_capped_run_before_its_cap(tmp_path):
+    out = tmp_path / "o"
+    assert run_cli(["run", OVERLOADED, "--out", str(out), "--quiet", "--set", "max_sim_time_s=2000000",
+                    "--set", "end_when_overloaded=true"]) == 0
+    s = _summary(out)
+    assert s["saturated"] is True and s["avg_jct_s"] is None
+    assert s["saturation_reason"].startswith("overloaded: the queue grows by")
+    assert "before the bound (2000000 s simulated)" in s["saturation_reason"]
+    assert s["makespan_s"] < 1000000 and s["scenario"]["end_when_overloaded"] is True
+
+
+def test_end_when_overloaded_must_be_a_boolean(tmp_path, capsys):
+    assert run_cli(["run", OVERLOADED, "--out", str(tmp_path / "o"), "--set", "end_when_overloaded=soon"]) == 2
+    assert "end_when_overloaded" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("scenario", ["teach/tiny-packing", "gavel/t2-mmfp"])
 def test_a_lightly_loaded_run_is_unaffected(tmp_path, scenario):
     sim = Simulation.from_scenario(scenario)

@@ -34,7 +34,7 @@ _TOP_KEYS = ("name", "description", "seed", "round_seconds", "reset_interval_sec
              "cluster", "throughputs", "workload", "policy", "policy_params", "solver", "placement",
              "placement_params", "lp_capacity",
              "sharing",
-             "fgd", "interference", "metrics", "max_sim_time_s")
+             "fgd", "interference", "metrics", "max_sim_time_s", "end_when_overloaded")
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,9 @@ class ScenarioConfig:
     policy_ref: PluginRef | None = None
     policy_params: dict = field(default_factory=dict)
     lp_capacity: str = "demand"   # see SimState.lp_capacity
+    # Whether a run found hopelessly overloaded (core/backlog.py) ends there, saturated.
+    # None: yes without max_sim_time_s, no with it (the run goes to its cap).
+    end_when_overloaded: bool | None = None
 
 
 # ---------------------------------------------------------------- overrides
@@ -187,6 +190,9 @@ def _build(data: dict, v: Checker) -> ScenarioConfig:
     cap = data.get("max_sim_time_s")
     if cap is not None:
         cap = float(v.number(cap, "max_sim_time_s", 0, strict=True))
+    end_early = data.get("end_when_overloaded")
+    if end_early is not None:
+        end_early = v.boolean(end_early, "end_when_overloaded")
 
     effective = {
         "name": name, "description": description, "seed": seed,
@@ -204,14 +210,15 @@ def _build(data: dict, v: Checker) -> ScenarioConfig:
                                 "include_cpu_only": include_cpu}),
                        ("interference", list(interference)), ("metrics", {"fragmentation": frag}),
                        ("max_sim_time_s", cap), ("placement_params", placement_params),
-                       ("policy_params", policy_params), ("lp_capacity", lp_capacity)):
+                       ("policy_params", policy_params), ("lp_capacity", lp_capacity),
+                       ("end_when_overloaded", end_early)):
         if key in data:
             effective[key] = value
     return ScenarioConfig(v.source, name, description, seed, round_seconds, reset_interval,
                           cluster, counts, table, workload, policy, solver, placement, sharing,
                           effective, scoring, float(threshold), include_cpu, tuple(interference),
                           frag, skipped, cap, placement_ref, placement_params, policy_ref,
-                          policy_params, lp_capacity)
+                          policy_params, lp_capacity, end_early)
 
 
 def _effective_workload(wl: dict, workload: TraceWorkload | GeneratedWorkload) -> dict:

@@ -37,16 +37,20 @@ def run_bounded(sim: Simulation) -> Iterator[tuple[RoundReport, BacklogStatus]]:
     backlog status.  A run ended early is marked saturated (with the reason).
 
     With an explicit ``max_sim_time_s`` the run goes to that cap, as it always did (an
-    overload is still reported); without one, the default bound applies and a hopeless
-    overload ends the run at once."""
+    overload is still reported) unless the scenario sets ``end_when_overloaded: true``
+    (then it ends once the measured jobs cannot finish before the cap); without one, the
+    default bound applies and a hopeless overload ends the run at once."""
     monitor = BacklogMonitor(sim, measured_job_ids(sim))
     explicit = sim.config.max_sim_time is not None
+    end_early = sim.config.end_when_overloaded
+    if end_early is None:
+        end_early = not explicit
     status = monitor.status
     while not sim.done and sim.now < monitor.bound:
         report = sim.step()
         status = monitor.observe(sim)
         yield report, status
-        if status.hopeless and not explicit:
+        if status.hopeless and end_early:
             sim.mark_saturated(status.reason, status.growth_per_h)
             return
     if not sim.done and not explicit:
