@@ -1,5 +1,7 @@
 """A sweep's output as the sweep reports read it: results.parquet + sweep.json, and
-the axes the plots need (which grid key is the load, which keys make panels and lines).
+the axes the plots need (which grid key is the load, which keys make panels and lines,
+which axis holds the arms to compare), plus the per-cell JCT summary every JCT table
+and plot shares (so saturation is handled the same way everywhere).
 """
 
 from __future__ import annotations
@@ -44,6 +46,11 @@ class SweepData:
         # Panels by placement when it varies; lines by the remaining keys.
         self.panel_key = "placement" if "placement" in grid else None
         self.line_keys = [k for k in self.series_keys if k != self.panel_key]
+        # Named variants (label -> overrides) and the axis whose values the report
+        # compares; both absent from the sweep.json of sweeps without them.
+        self.variants: dict[str, dict[str, dict[str, Any]]] = self.meta.get("variants", {})
+        arms = self.meta.get("arms")
+        self.arms_key: str | None = arms if arms in grid and arms != self.load_key else None
 
     def load_x(self, value: Any) -> float:
         """A load value on the x axis: jobs per hour for the inter-arrival time ``lam``
@@ -71,6 +78,14 @@ class SweepData:
         import itertools
         return list(itertools.product(*(self.grid[k] for k in keys))) if keys else [()]
 
+    def present(self, keys: list[str]) -> list[tuple]:
+        """The combinations of ``keys`` that some row has, in grid order: a sweep made of
+        blocks does not run every combination (``[()]`` without keys)."""
+        if not keys:
+            return [()]
+        seen = {tuple(_plain(v) for v in row) for row in self.df[keys].itertuples(index=False)}
+        return [c for c in self.combos(keys) if tuple(_plain(v) for v in c) in seen]
+
     def select(self, **match: Any) -> pd.DataFrame:
         """The rows whose columns equal ``match`` (grid keys contain dots, hence ``**``)."""
         df = self.df
@@ -78,6 +93,33 @@ class SweepData:
         for k, v in match.items():
             mask &= (df[k] == v).to_numpy(dtype=bool)
         return df[mask]
+
+
+def _plain(value: Any) -> Any:
+    """A cell as a comparable Python value (numpy scalars → Python, so 60 == 60.0)."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def jct_cell(rows: pd.DataFrame) -> dict[str, Any]:
+    """JCT figures of one (series, load) over seeds, honest about saturation: any
+    saturated seed means no mean (a truncated run has no average JCT, and averaging
+    only the seeds that finished would flatter the series).  Hours; band = min–max."""
+    n = len(rows)
+    err = int((rows["status"] == "error").sum())
+    sat = int((rows["status"] == "saturated").sum())
+    ok = rows[rows["status"] == "ok"]
+    out = {"n": n, "errors": err, "saturated": sat, "ok": len(ok)}
+    if sat or not len(ok):
+        out.update(mean=None, lo=None, hi=None)
+    else:
+        v = ok["avg_jct_s"].to_numpy(dtype=np.float64) / 3600.0
+        out.update(mean=float(v.mean()), lo=float(v.min()), hi=float(v.max()))
+    return out
+
+
+def jph_text(x: float) -> str:
+    """A jobs-per-hour figure as tables print it: 110, 310, 3.27."""
+    return f"{x:.0f}" if abs(x) >= 100 else f"{x:.3g}"
 
 
 def value_label(key: str, value: Any) -> str:

@@ -15,38 +15,27 @@ A sweep folder (``results.parquet`` + ``sweep.json``) gives:
 * ``results.csv`` — results.parquet without the wall-time column, for diffing.
 * ``ab_deltas.png`` — when the grid has sharing off and on: see :mod:`.ab_report`.
 
+A sweep with an **arms** axis (named variants, or ``arms:`` in the sweep file) and a
+load axis gets the arms comparison of :mod:`.arms_report` instead of the JCT and
+window plots above (``arms_jct_vs_load.png``, ``arms_window_vs_load.png``,
+``arms_deltas.png``: per-arm levels and paired deltas vs the first arm, one section
+per topology or other remaining axis).  Sweeps without one get exactly the report
+they always did.
+
 Rows are read in grid order, so the same folder always gives the same files.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..core.atomic import atomic_write
 from .ab_report import ab_section
+from .arms_report import arms_sections
 from .plotting import figure_style, pyplot, save_png
-from .sweep_data import LOAD_KEY, SweepData, series_label, value_label
-
-if TYPE_CHECKING:
-    import pandas as pd
-
-
-def _cell(rows: pd.DataFrame) -> dict[str, Any]:
-    """JCT figures of one (series, load) over seeds, honest about saturation."""
-    n = len(rows)
-    err = int((rows["status"] == "error").sum())
-    sat = int((rows["status"] == "saturated").sum())
-    ok = rows[rows["status"] == "ok"]
-    out = {"n": n, "errors": err, "saturated": sat, "ok": len(ok)}
-    if sat or not len(ok):
-        out.update(mean=None, lo=None, hi=None)
-    else:
-        v = ok["avg_jct_s"].to_numpy(dtype=np.float64) / 3600.0
-        out.update(mean=float(v.mean()), lo=float(v.min()), hi=float(v.max()))
-    return out
+from .sweep_data import LOAD_KEY, SweepData, jct_cell, series_label, value_label
 
 
 def sweep_report(run_dir: Path, out: Path) -> list[Path]:
@@ -61,11 +50,18 @@ def sweep_report(run_dir: Path, out: Path) -> list[Path]:
     md += [f"# Sweep report: {name}", ""]
     if sw.meta.get("description"):
         md += [sw.meta["description"].strip(), ""]
-    md += [f"Base scenario `{sw.meta.get('base')}`; grid: "
-           + "; ".join(f"`{k}` ∈ {v}" for k, v in sw.grid.items())
+    base = sw.meta.get("base")
+    md += [(f"Base scenario `{base}`" if base is not None else
+            "Base scenario chosen per point by a variant's `base`")
+           + "; grid: " + "; ".join(f"`{k}` ∈ {v}" for k, v in sw.grid.items())
            + f"; seeds {sw.meta.get('seeds')}"
            + (f"; fixed: {', '.join(f'`{k}={v}`' for k, v in sw.meta.get('set', {}).items())}"
               if sw.meta.get("set") else "") + ".", ""]
+    if sw.meta.get("blocks"):
+        md += ["The grid is the union of these blocks (each one every combination of its "
+               "values):", ""]
+        md += [f"{i}. " + "; ".join(f"`{k}` ∈ {v}" for k, v in b.items())
+               for i, b in enumerate(sw.meta["blocks"], start=1)] + [""]
     counts = df["status"].value_counts()
     md += [f"Points: {len(df)} of {sw.meta.get('points', len(df))} — "
            f"{int(counts.get('ok', 0))} finished, {int(counts.get('saturated', 0))} saturated, "
@@ -76,7 +72,12 @@ def sweep_report(run_dir: Path, out: Path) -> list[Path]:
            "window figures are time-weighted over the measurement window (first measured "
            "arrival to the end of the run), not over warm-up.", ""]
 
-    if sw.load_key is not None:
+    arms = sw.arms_key is not None and sw.load_key is not None
+    if arms:
+        arms_md, arms_pngs = arms_sections(sw, out)
+        written += arms_pngs
+        md += arms_md
+    elif sw.load_key is not None:
         written.append(_plot_jct(sw, out / "jct_vs_load.png"))
         md += _jct_table(sw)
         written.append(_plot_window(sw, out / "window_vs_load.png"))
@@ -87,7 +88,7 @@ def sweep_report(run_dir: Path, out: Path) -> list[Path]:
                "Measurement-window rounds of every run, binned by the share of GPUs busy "
                "(time-weighted means; all loads and seeds pooled).", "",
                "![fragmentation vs utilization](frag_vs_util.png)", ""]
-    if sw.load_key is not None:
+    if sw.load_key is not None and not arms:
         md += ["## Window figures vs load", "", "![window figures vs load](window_vs_load.png)", ""]
     if "sharing" in sw.grid and set(sw.grid["sharing"]) == {False, True}:
         ab_md, ab_png = ab_section(sw, out / "ab_deltas.png")
@@ -133,7 +134,7 @@ def _plot_jct(sw: SweepData, path: Path) -> Path:
                     if sw.panel_key:
                         match[sw.panel_key] = pv
                     match[sw.load_key] = load
-                    c = _cell(sw.select(**match))
+                    c = jct_cell(sw.select(**match))
                     x = sw.load_x(load)
                     if c["saturated"]:
                         sat_marks.append((x, color))
@@ -175,7 +176,7 @@ def _jct_table(sw: SweepData) -> list[str]:
     for combo in sw.combos(keys):
         cells = [series_label(keys, combo)]
         for load in loads:
-            c = _cell(sw.select(**dict(zip(keys, combo)), **{sw.load_key: load}))
+            c = jct_cell(sw.select(**dict(zip(keys, combo)), **{sw.load_key: load}))
             if c["saturated"]:
                 cells.append(f"*saturated {c['saturated']}/{c['n']}*")
             elif c["mean"] is None:

@@ -3,13 +3,19 @@
 A sweep file (YAML) names a base scenario and a grid::
 
     name: sharing-ab
-    base: alibaba-small.yaml            # relative to the sweep file
+    base: alibaba-small.yaml            # relative to the sweep file, or a shipped name
     grid:                               # every combination, in this order
       sharing: [false, true]
       placement: [gavel, bestfit, fgd]
       workload.generate.lam: [3000, 1500, 1000]
     seeds: [0, 1, 2]                    # or "0-2"; sets the scenario's `seed`
     set: {max_sim_time_s: 1500000}      # optional: overrides applied to every point
+
+An axis may instead be a set of **named variants** (``label -> {key: value, ...}``:
+one value of the axis that sets several keys, and may choose another ``base``), and
+``grid`` may be a list of such mappings (**blocks**: the union of their products), so
+three arms × seven loads on one cluster plus three arms × three loads on another is
+one sweep file (see :mod:`.grid`; ``arms:`` names the axis the report compares).
 
 Each point is exactly ``fragscope run BASE --set ...``: the same files
 (``summary.json``, ``jobs.csv``, ``rounds.csv``) in its own folder
@@ -29,7 +35,8 @@ and the data it reads must be at the same paths on the workers).
 One concern a module:
 
 * ``spec``     the sweep file: :func:`load_sweep` validates it into a :class:`SweepSpec`
-               and its grid points (overrides, seeds, folder names)
+               and its grid points (base, overrides, seeds, folder names)
+* ``grid``     the grid's axes, named variants and blocks, checked
 * ``point``    one point: :func:`run_point` runs it headless and returns its row and files
 * ``backends`` where points run: a local process pool or Ray tasks
 * ``run``      the driver: :func:`run_sweep` skips finished points and writes each result

@@ -21,10 +21,9 @@ def run_local(spec: SweepSpec, todo: list[Point], workers: int,
               finished: FinishedFn, _address: str | None) -> None:
     """One point per task in a process pool (spawned, so no state leaks between
     points); with one worker, in this process."""
-    base = str(spec.base)
     if workers <= 1:
         for p in todo:
-            finished(p, run_point(base, p.overrides))
+            finished(p, run_point(str(spec.point_base(p)), p.overrides))
         return
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
@@ -32,7 +31,7 @@ def run_local(spec: SweepSpec, todo: list[Point], workers: int,
 
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
                              initializer=_die_with_parent) as pool:
-        pending = {pool.submit(run_point, base, p.overrides): p for p in todo}
+        pending = {pool.submit(run_point, str(spec.point_base(p)), p.overrides): p for p in todo}
         try:
             while pending:
                 ready, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -88,8 +87,7 @@ def run_ray(spec: SweepSpec, todo: list[Point], workers: int,
         started = True
     try:
         task = ray.remote(num_cpus=1, max_retries=0)(run_point)
-        base = str(spec.base)
-        refs = {task.remote(base, p.overrides): p for p in todo}
+        refs = {task.remote(str(spec.point_base(p)), p.overrides): p for p in todo}
         while refs:
             ready, _ = ray.wait(list(refs), num_returns=1)
             for ref in ready:
