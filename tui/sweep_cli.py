@@ -20,7 +20,7 @@ RAY_MISSING = ("the Ray backend needs Ray: pip install 'fragscope[ray]' "
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from fragscope.experiments.sweep.backends import ray_available
-    from fragscope.experiments.sweep.run import run_sweep
+    from fragscope.experiments.sweep.run import point_filter, run_sweep
     from fragscope.experiments.sweep.spec import load_sweep
 
     spec = load_sweep(find_scenario(args.sweep, "sweep"))   # a file, or a shipped sweep by name
@@ -29,6 +29,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return 2
     if args.ray_address and args.backend != "ray":
         raise InputError("--ray-address", "only applies with --backend ray")
+    only = point_filter(spec, args.only) if args.only else None
     bar = Progress.for_terminal(len(spec.points), "sweep", args.quiet)
     bar.total = max(len(spec.points), 1)
     state = {"first": True}
@@ -41,10 +42,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     outcome = run_sweep(spec, Path(args.out), backend=args.backend, workers=args.workers,
                         ray_address=args.ray_address, retry_failed=args.retry_failed,
-                        progress=progress)
+                        progress=progress, only=only)
     bar.close()
     if not args.quiet:
-        print(f"points       {outcome.total} ({outcome.ran} run now, {outcome.skipped} already done)")
+        left = outcome.total - outcome.ran - outcome.skipped
+        print(f"points       {outcome.total} ({outcome.ran} run now, {outcome.skipped} already done"
+              + (f", {left} not selected by --only)" if left else ")"))
         print(f"status       {outcome.total - outcome.failed - outcome.saturated} ok, "
               f"{outcome.saturated} saturated, {outcome.failed} failed")
         for row in outcome.rows:
@@ -80,6 +83,10 @@ def register(sub: "argparse._SubParsersAction") -> None:
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="parallel points (default: free cores)")
     p.add_argument("--retry-failed", action="store_true", help="run failed points again on resume")
+    p.add_argument("--only", action="append", default=[], metavar="AXIS=VALUE",
+                   help="run only the points with this axis value (an axis, a variant label or "
+                        "seed; repeat: alternatives on one axis, all axes must match); the others "
+                        "can run later into the same --out")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     p.set_defaults(func=cmd_sweep)
 

@@ -37,6 +37,30 @@ class SweepOutcome:
 ProgressFn = Callable[[int, int, Point, dict[str, Any]], None]
 
 
+def point_filter(spec: SweepSpec, only: list[str]) -> Callable[[Point], bool]:
+    """The points ``only`` selects: ``AXIS=VALUE`` terms (an axis of the grid, a variant
+    axis's label, or ``seed``); terms on one axis are alternatives, terms on different
+    axes must all hold.  So part of a long sweep can run first (``seed=0``) and the rest
+    later into the same folder: the points are the same, and so are their folders."""
+    allowed: dict[str, list[str]] = {}
+    for p in spec.points:
+        for key, value in p.values.items():
+            vals = allowed.setdefault(key, [])
+            if str(value) not in vals:
+                vals.append(str(value))
+    wanted: dict[str, set[str]] = {}
+    for term in only:
+        key, sep, value = term.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or key not in allowed:
+            raise InputError("--only", f"{term!r}: expected AXIS=VALUE with AXIS one of "
+                             f"{', '.join(allowed)}")
+        if value not in allowed[key]:
+            raise InputError("--only", f"{term!r}: {key} takes {', '.join(allowed[key])}")
+        wanted.setdefault(key, set()).add(value)
+    return lambda p: all(str(p.values.get(k)) in vs for k, vs in wanted.items())
+
+
 def _read_point(folder: Path, point: Point) -> dict[str, Any] | None:
     """A finished point's row, or None (not run, or from another sweep)."""
     try:
@@ -69,8 +93,11 @@ def _clean_temporaries(out: Path) -> None:
 
 def run_sweep(spec: SweepSpec, out: Path, backend: str = "local", workers: int | None = None,
               ray_address: str | None = None, retry_failed: bool = False,
-              progress: ProgressFn | None = None) -> SweepOutcome:
-    """Run every unfinished point of ``spec`` into ``out`` and write results.parquet."""
+              progress: ProgressFn | None = None,
+              only: Callable[[Point], bool] | None = None) -> SweepOutcome:
+    """Run every unfinished point of ``spec`` into ``out`` (those ``only`` selects, when
+    given: see :func:`point_filter`) and write results.parquet, which holds every point
+    that has results in ``out``."""
     if backend not in ("local", "ray"):
         raise InputError("--backend", f"{backend!r} is not allowed (allowed: local, ray)")
     if workers is not None and workers < 1:
@@ -90,8 +117,10 @@ def run_sweep(spec: SweepSpec, out: Path, backend: str = "local", workers: int |
         row = _read_point(out / "points" / p.folder, p)
         if row is not None and not (retry_failed and row.get("status") == "error"):
             rows[p.index] = row
-        else:
+        elif only is None or only(p):
             todo.append(p)
+        elif row is not None:
+            rows[p.index] = row
     skipped = len(rows)
     if todo:
         from ..fill import free_cores

@@ -1,0 +1,36 @@
+"""``fragscope sweep --only``: part of a sweep first, the rest later into the same folder,
+with the same results as one full run."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from conftest import REPO, run_cli
+
+QUICK = str(REPO / "scenarios" / "sweeps" / "quick.yaml")
+
+
+def _results(out):
+    df = pd.read_parquet(out / "results.parquet").drop(columns=["wall_s"])
+    return df.sort_values("index").reset_index(drop=True)
+
+
+def test_only_runs_the_selected_points_and_the_rest_can_follow(tmp_path, capsys):
+    part = tmp_path / "part"
+    assert run_cli(["sweep", QUICK, "--out", str(part), "--workers", "1",
+                    "--only", "sharing=True", "--only", "placement=fgd"]) == 0
+    out = capsys.readouterr().out
+    assert "8 (2 run now, 0 already done, 6 not selected by --only)" in out
+    first = _results(part)
+    assert set(first["sharing"]) == {True} and set(first["placement"]) == {"fgd"} and len(first) == 2
+    assert run_cli(["sweep", QUICK, "--out", str(part), "--workers", "1", "--quiet"]) == 0
+    full = tmp_path / "full"
+    assert run_cli(["sweep", QUICK, "--out", str(full), "--workers", "1", "--quiet"]) == 0
+    pd.testing.assert_frame_equal(_results(part), _results(full))
+
+
+def test_only_names_the_axes_and_values_it_accepts(tmp_path, capsys):
+    assert run_cli(["sweep", QUICK, "--out", str(tmp_path / "o"), "--only", "color=red"]) == 2
+    assert "sharing, placement, workload.generate.lam, seed" in capsys.readouterr().err
+    assert run_cli(["sweep", QUICK, "--out", str(tmp_path / "o"), "--only", "placement=worst"]) == 2
+    assert "placement takes bestfit, fgd" in capsys.readouterr().err
