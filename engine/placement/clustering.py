@@ -7,22 +7,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.cluster_state import task_class
-from ..core.fragmentation import TaskType
+from ..core.fragmentation import MILLI
 from .bestfit import MAX_SPEC_GPU
-from .contract import ClusterView, TaskView
+from .contract import ClusterView, TaskShape
 
 
 class GpuClustering:
     name = "clustering"
-    _trusted = True   # a built-in: the framework does not re-check its answers
+    _trusted = True   # a built-in: answers not re-checked; gets a TaskShape (contract.py)
     aliases = ("gpuclustering",)
 
-    def score(self, task: TaskView, cluster: ClusterView, nodes: np.ndarray) -> np.ndarray:
+    def score(self, task: TaskShape, cluster: ClusterView, nodes: np.ndarray) -> np.ndarray:
         if task.num_gpus == 0:
             return np.zeros(nodes.size, np.int64)
         st = cluster._state
-        cls = task_class(TaskType(task.cpu_milli, task.gpu_milli, task.num_gpus))
+        cls = 0 if task.gpu_milli < MILLI else task.num_gpus   # task_class(): share-GPU 0, else k whole GPUs
         base = 25 * (MAX_SPEC_GPU - st.idle[nodes]) // MAX_SPEC_GPU
         has = st.classes[nodes, cls] > 0 if cls < st.classes.shape[1] else np.zeros(nodes.size, bool)
         ncls = st.n_classes[nodes]

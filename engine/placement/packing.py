@@ -8,15 +8,15 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.fragmentation import MILLI
-from .contract import ClusterView, TaskView
+from .contract import ClusterView, TaskShape
 
 
 class GpuPacking:
     name = "packing"
-    _trusted = True   # a built-in: the framework does not re-check its answers
+    _trusted = True   # a built-in: answers not re-checked; gets a TaskShape (contract.py)
     aliases = ("gpupacking",)
 
-    def score(self, task: TaskView, cluster: ClusterView, nodes: np.ndarray) -> np.ndarray:
+    def score(self, task: TaskShape, cluster: ClusterView, nodes: np.ndarray) -> np.ndarray:
         if task.num_gpus == 0:
             return np.zeros(nodes.size, np.int64)
         st, k, g = cluster._state, task.num_gpus, task.gpu_milli

@@ -16,6 +16,14 @@ framework does the rest, exactly as the FGD simulator does (``fgd.md`` §2.2–�
 Every call into a plug-in is checked: a score array of the wrong length, NaN or inf, a
 GPU pick of a full or missing GPU, or an exception inside the plug-in is a
 :class:`~fragscope.plugins.PluginError` naming it (exit 2), never a silent fix-up.
+
+A built-in is *trusted*: its class itself says ``_trusted = True`` (a subclass does not
+inherit it — a user's subclass of a built-in is a plug-in like any other and is checked).
+A trusted placement's answers are not re-checked, it gets a :class:`TaskShape` cached per
+task type instead of a :class:`TaskView` per decision, and its private shortcuts are used
+(``_choose``: Random's draw; ``_fast_path``: FGD's caches).  Same rules, same results:
+only the per-decision overhead differs, which the fill-up experiment's ~10⁴ decisions a
+run make visible.
 """
 
 from __future__ import annotations
@@ -30,13 +38,15 @@ from ..core.cluster_state import ClusterState
 from ..core.fragmentation import MILLI, Task, TaskType
 from ..errors import InputError
 from ..plugins import PluginError, PluginRef, failure
-from .contract import ClusterView, TaskView
+from .contract import ClusterView, TaskShape, TaskView, checked_columns, checked_gpus, checked_scores
 from .decision import Decision
 from .fgd.delta import node_deltas
 from .registry import REGISTRY
 
 FGD_SCORINGS = {"integer": "integer", "score": "integer", "exact": "exact"}
 _INT_KEY_LIMIT = 1 << 62
+_INT64 = np.dtype(np.int64)
+_SHAPES_LIMIT = 1 << 14     # task types whose TaskShape a placer keeps (a run has a few hundred)
 
 
 def node_tie_rank(n_nodes: int, rng: np.random.Generator) -> np.ndarray:
@@ -81,30 +91,35 @@ class Placer:
             raise InputError("tie_rank", f"must be a permutation rank of the {n} nodes")
         self.tie_bonus = n - self.tie_rank                  # larger = earlier in the order
         self.tie_bonus_list = self.tie_bonus.tolist()
+        self._width = n + 1                                 # integer key = score * width + tie bonus
         self.rng = rng if rng is not None else np.random.default_rng(0)
         self._model_masks: dict[str, np.ndarray] = {}
         self.lower = np.tri(state.slots, k=-1, dtype=bool)  # [i, j] = j < i
         self._view: ClusterView | None = None
+        self._shapes: dict[TaskType, TaskShape] = {}
         self.rule = getattr(placement, "rule", None)
-        # built-ins are trusted (their results are not re-checked) and may pick the winner
-        # directly (``_choose``: Random's draw) when no decision record is asked for
-        self._trusted = bool(getattr(placement, "_trusted", False))
+        # trust is declared by the placement's own class, never inherited (module docstring)
+        self._trusted = vars(type(placement)).get("_trusted", False) is True
         setup = getattr(placement, "setup", None)
         if callable(setup):
             self._call(setup, "setup", SimpleNamespace(rng=self.rng, n_nodes=n))
         self._bind()
 
     def _bind(self, fast: Any = None) -> None:
-        """The placement's optional methods, looked up once (after a copy or a pickle
-        too: bound methods belong to one instance); FGD's caches, forked or new."""
+        """The placement's methods, looked up once (after a copy or a pickle too: bound
+        methods belong to one instance); FGD's caches, forked or new.  The private
+        shortcuts only for a trusted placement."""
         obj = self.placement
-        self._choose = getattr(obj, "_choose", None)
+        trusted = self._trusted
+        self._score = obj.score
+        self._choose = getattr(obj, "_choose", None) if trusted else None
         self._pick = getattr(obj, "pick_gpus", None)
         self._explain = getattr(obj, "explain", None)
-        if fast is None:
+        if fast is None and trusted:
             make = getattr(obj, "_fast_path", None)
             fast = make(self) if callable(make) else None
         self.fast = fast
+        self._view = self._new_view()                     # on the current state (a copy's own)
 
     def __deepcopy__(self, memo: dict) -> "Placer":
         # The tie order, model masks and FGD's pure memos are shared; the cluster view
@@ -114,7 +129,8 @@ class Placer:
         for k, v in vars(self).items():
             if k in ("_view", "fast"):
                 v = None
-            elif k not in ("_model_masks", "lower", "tie_rank", "tie_bonus", "tie_bonus_list", "rule", "ref"):
+            elif k not in ("_model_masks", "_shapes", "lower", "tie_rank", "tie_bonus", "tie_bonus_list", "rule",
+                           "ref"):
                 v = copy.deepcopy(v, memo)
             setattr(new, k, v)
         new._bind(self.fast.fork(new) if self.fast is not None else None)
@@ -122,7 +138,8 @@ class Placer:
 
     def __getstate__(self) -> dict:
         state = dict(vars(self))   # bound methods and the live view are rebuilt on arrival
-        state["_view"], state["fast"], state["_pick"], state["_explain"], state["_choose"] = (None,) * 5
+        for k in ("_view", "fast", "_score", "_pick", "_explain", "_choose"):
+            state[k] = None
         return state
 
     def __setstate__(self, state: dict) -> None:
@@ -143,14 +160,15 @@ class Placer:
 
     @property
     def cluster(self) -> ClusterView:
-        """The read-only view plug-ins receive (views of the live arrays, built once)."""
-        if self._view is None:
-            view = ClusterView(self.state, self._frag_delta)
-            view._state = self.state                       # built-ins' private fast paths
-            view._default_fgd_scoring = self.fgd_scoring
-            view._fgd_gpus = self._fgd_gpus
-            self._view = view
+        """The read-only view plug-ins receive (views of the live arrays)."""
         return self._view
+
+    def _new_view(self) -> ClusterView:
+        view = ClusterView(self.state, self._frag_delta)
+        view._state = self.state                           # built-ins' private fast paths
+        view._default_fgd_scoring = self.fgd_scoring
+        view._fgd_gpus = self._fgd_gpus
+        return view
 
     def _frag_delta(self, task: TaskView, nodes: np.ndarray) -> np.ndarray:
         t = _type_of(task)
@@ -205,63 +223,110 @@ class Placer:
             return tuple([i for i, v in enumerate(row.tolist()) if v == MILLI][:t.num_gpu])
         return (int(np.where(row >= t.gpu_milli, row, MILLI + 1).argmin()),)
 
-    def _gpus(self, task: Task, view: TaskView | None, node: int) -> tuple[int, ...]:
+    def _gpus(self, task: Task, view: TaskView | TaskShape, node: int) -> tuple[int, ...]:
         if self._pick is None:
             return self.default_gpus(node, task.type)
         if self._trusted:
             return self._pick(view, self.cluster, node)
         got = self._call(self._pick, "pick_gpus", view, self.cluster, node)
-        return _checked_gpus(self, task, node, got)
+        return checked_gpus(self, task, node, got)
 
     # ------------------------------------------------------------------ decide
+    def _shape(self, t: TaskType) -> TaskShape:
+        """The type's :class:`TaskShape`, made once per type (cache bounded)."""
+        shape = self._shapes.get(t)
+        if shape is None:
+            if len(self._shapes) >= _SHAPES_LIMIT:
+                self._shapes.clear()
+            shape = self._shapes[t] = TaskShape.of(t)
+        return shape
+
+    def _task_view(self, task: Task, job_id: int) -> TaskView | TaskShape:
+        """What the placement is shown: a trusted built-in its type's cached
+        :class:`TaskShape`, a plug-in a :class:`TaskView` of this task."""
+        shape = self._shape(task.type)
+        return shape if self._trusted else TaskView.of(task, job_id, shape)
+
+    def _scores(self, view: TaskView | TaskShape, idx: np.ndarray) -> np.ndarray:
+        if self._trusted:
+            return self._score(view, self.cluster, idx)
+        return checked_scores(self, self._call(self._score, "score", view, self.cluster, idx), idx.size)
+
+    def _winner(self, scores: np.ndarray, idx: np.ndarray, count_ties: bool) -> tuple[int, int | float, int]:
+        """The tie rule: (position in ``idx`` of the highest score, earliest in the run's
+        node order among equals; that score as a Python number; how many tied — counted
+        for integer scores only when asked)."""
+        if scores.dtype.kind == "i" and (self._trusted or int(np.abs(scores).max()) < _INT_KEY_LIMIT // self._width):
+            # integer scores: one argmax over (score, tie order) packed into one key
+            keys = (scores if scores.dtype is _INT64 else scores.astype(np.int64)) * self._width + self.tie_bonus[idx]
+            w = int(keys.argmax())
+            best = scores[w]
+            return w, best.item(), (int((scores == best).sum()) if count_ties else 0)
+        bonus = self.tie_bonus[idx]                       # larger = earlier in the run's node order
+        best = scores.max()
+        tied = np.flatnonzero(scores == best)
+        w = int(tied[bonus[tied].argmax()]) if tied.size > 1 else int(tied[0])
+        return w, best.item(), int(tied.size)
+
+    def _choice(self, task: Task, job_id: int) -> tuple[int, tuple[int, ...], int | float | None, int]:
+        """The winner without a decision record: (node, GPU slots, its score — None for a
+        drawn node —, number of feasible nodes); node -1 when none is feasible."""
+        idx = np.flatnonzero(self.feasible(task))
+        n = idx.size
+        if n == 0:
+            return -1, (), None, 0
+        if not self._trusted:
+            view = self._task_view(task, job_id)
+            w, best, _ = self._winner(self._scores(view, idx), idx, False)
+            node = int(idx[w])
+            return node, self._gpus(task, view, node), best, n
+        # A trusted built-in: the same steps written out (the fill-up experiment makes
+        # ~10^4 of these a run and every call or temporary showed in its time).
+        t = task.type
+        shape = self._shapes.get(t) or self._shape(t)
+        if self._choose is not None:                      # a built-in's draw, no scores needed
+            node, best = int(idx[self._choose(idx)]), None
+        else:
+            scores = self._score(shape, self._view, idx)
+            if scores.dtype is _INT64:                    # _winner's packed (score, tie order) key
+                w = int((scores * self._width + self.tie_bonus[idx]).argmax())
+                best = int(scores[w])
+            else:
+                w, best, _ = self._winner(scores, idx, False)
+            node = int(idx[w])
+        pick = self._pick
+        return node, (self.default_gpus(node, t) if pick is None else pick(shape, self._view, node)), best, n
+
     def decide(self, task: Task, explain: bool = True, job_id: int = -1) -> Decision:
         """Score every feasible node for ``task`` and pick the winner (no mutation)."""
         if self.fast is not None:
             return self.fast.decide(task, explain, self.name)
+        if not explain:
+            node, gpus, best, n = self._choice(task, job_id)
+            if node < 0:
+                return Decision(self.name, task, -1, (), "no feasible node: task fails", n_feasible=0)
+            return Decision(self.name, task, node, gpus, "", score=best, n_feasible=n)
         idx = np.flatnonzero(self.feasible(task))
         if idx.size == 0:
             return Decision(self.name, task, -1, (), "no feasible node: task fails", n_feasible=0)
-        view = TaskView.of(task, job_id)
-        if self._choose is not None and not explain:   # a built-in's draw, no scores needed
-            node = int(idx[self._choose(idx)])
-            return Decision(self.name, task, node, self._gpus(task, view, node), "", n_feasible=int(idx.size))
-        if self._trusted:
-            scores = self.placement.score(view, self.cluster, idx)
-        else:
-            scores = _checked_scores(self, self._call(self.placement.score, "score", view, self.cluster, idx),
-                                     idx.size)
-        bonus = self.tie_bonus[idx]                       # larger = earlier in the run's node order
-        width = self.state.n_nodes + 1
-        if scores.dtype.kind == "i" and (self._trusted or int(np.abs(scores).max()) < _INT_KEY_LIMIT // width):
-            # integer scores: one argmax over (score, tie order) packed into one key
-            keys = (scores if scores.dtype == np.int64 else scores.astype(np.int64)) * width + bonus
-            w = int(keys.argmax())
-            best = scores[w]
-            n_tied = int((scores == best).sum()) if explain else 0
-        else:
-            best = scores.max()
-            tied = np.flatnonzero(scores == best)
-            w = int(tied[bonus[tied].argmax()]) if tied.size > 1 else int(tied[0])
-            n_tied = int(tied.size)
+        view = self._task_view(task, job_id)
+        scores = self._scores(view, idx)
+        w, best, n_tied = self._winner(scores, idx, True)
         node = int(idx[w])
-        rule = ""
-        if explain:
-            rule = self.rule or f"highest {self.name} score {_fmt(best)}"
-            if n_tied > 1:
-                rule += f"; {n_tied} nodes tied, the earliest in the run's node order wins"
-        d = Decision(self.name, task, node, self._gpus(task, view, node), rule, score=best.item(),
-                     n_feasible=int(idx.size))
-        if explain:
-            d.cand_nodes, d.cand_scores = idx, scores
-            t = task.type
-            if self._pick is None and t.shape == "fractional":
-                rows = self.state.free_gpu[idx]
-                d.cand_gpus = np.where(rows >= t.gpu_milli, rows, MILLI + 1).argmin(axis=1)
-            else:
-                d.cand_gpus = np.full(idx.size, -1, np.int64)
-            if self._explain is not None:
-                d.extra = _checked_columns(self, self._call(self._explain, "explain", view, self.cluster,
-                                                            idx, scores), idx.size)
+        rule = self.rule or f"highest {self.name} score {_fmt(best)}"
+        if n_tied > 1:
+            rule += f"; {n_tied} nodes tied, the earliest in the run's node order wins"
+        d = Decision(self.name, task, node, self._gpus(task, view, node), rule, score=best, n_feasible=int(idx.size))
+        d.cand_nodes, d.cand_scores = idx, scores
+        t = task.type
+        if self._pick is None and t.shape == "fractional":
+            rows = self.state.free_gpu[idx]
+            d.cand_gpus = np.where(rows >= t.gpu_milli, rows, MILLI + 1).argmin(axis=1)
+        else:
+            d.cand_gpus = np.full(idx.size, -1, np.int64)
+        if self._explain is not None:
+            d.extra = checked_columns(self, self._call(self._explain, "explain", view, self.cluster,
+                                                        idx, scores), idx.size)
         return d
 
     def place(self, task: Task, explain: bool = False, job_id: int = -1) -> Decision:
@@ -273,70 +338,19 @@ class Placer:
 
     def place_fast(self, task: Task, job_id: int = -1) -> tuple[int, tuple[int, ...]]:
         """:meth:`place` without a decision record (round mode re-places ~900 jobs a
-        round at Alibaba scale): (node, GPU slots), node -1 when none is feasible."""
+        round at Alibaba scale, the fill-up experiment ~10⁴ pods a run): (node, GPU
+        slots), node -1 when none is feasible."""
         if self.fast is not None:
             return self.fast.place(task)
-        d = self.place(task, False, job_id)
-        return d.node, d.gpus
+        node, gpus, _, _ = self._choice(task, job_id)
+        if node >= 0:
+            self.state.allocate(node, task, gpus)
+        return node, gpus
 
 
 def _type_of(task: TaskView) -> TaskType:
     models = "|".join(task.allowed_models) if task.allowed_models else ""
     return TaskType(task.cpu_milli, task.gpu_milli, task.num_gpus, models)
-
-
-def _checked_scores(p: Placer, scores: Any, n: int) -> np.ndarray:
-    if type(scores) is np.ndarray:
-        arr = scores
-    else:
-        try:
-            arr = np.asarray(scores)
-        except Exception:  # noqa: BLE001
-            arr = np.asarray(None)
-    kind = arr.dtype.kind
-    if arr.shape != (n,) or kind not in "iufb":
-        what = f"shape {arr.shape}, dtype {arr.dtype}" if kind != "O" else repr(scores)[:80]
-        raise failure(p._ref(), f"score() must return one number per candidate node ({n}), got {what}")
-    if kind == "b":
-        arr = arr.astype(np.int64)
-    if kind == "f" and not np.isfinite(arr).all():
-        bad = int(np.flatnonzero(~np.isfinite(arr))[0])
-        raise failure(p._ref(), f"score() returned {arr[bad]} for candidate {bad}: scores must be finite")
-    return arr
-
-
-def _checked_gpus(p: Placer, task: Task, node: int, got: Any) -> tuple[int, ...]:
-    t = task.type
-    want = 0 if t.shape == "cpu" else t.num_gpu
-    try:
-        gpus = tuple(int(g) for g in got)
-    except Exception:  # noqa: BLE001
-        raise failure(p._ref(), f"pick_gpus() must return a sequence of GPU indices, got {got!r}") from None
-    count = int(p.state.gpu_count[node])
-    row = p.state.free_gpu[node].tolist()
-    need = min(t.gpu_milli, MILLI)
-    if len(gpus) != want or len(set(gpus)) != len(gpus):
-        raise failure(p._ref(), f"pick_gpus() returned {list(gpus)} for node {node}: the task needs "
-                                f"{want} distinct GPU(s)")
-    for g in gpus:
-        if not 0 <= g < count:
-            raise failure(p._ref(), f"pick_gpus() returned GPU {g} on node {node}, which has GPUs 0..{count - 1}")
-        if row[g] < need:
-            raise failure(p._ref(), f"pick_gpus() returned GPU {g} on node {node} with {int(row[g])} free "
-                                    f"milli-GPU; the task needs {need}")
-    return gpus
-
-
-def _checked_columns(p: Placer, cols: Any, n: int) -> dict[str, np.ndarray]:
-    if not isinstance(cols, dict):
-        raise failure(p._ref(), f"explain() must return a dict of column name -> array, got {type(cols).__name__}")
-    out = {}
-    for k, v in cols.items():
-        arr = np.asarray(v)
-        if arr.shape != (n,):
-            raise failure(p._ref(), f"explain() column {k!r} has shape {arr.shape}, expected ({n},)")
-        out[str(k)] = arr
-    return out
 
 
 def place_once(state: ClusterState, placement: Any, task: Task, tie_rank: Sequence[int] | None = None,

@@ -8,19 +8,19 @@ from typing import Any
 import numpy as np
 
 from ..core.fragmentation import MILLI
-from .contract import ClusterView, TaskView
+from .contract import ClusterView, TaskShape
 
 
 class RandomFit:
     name = "random"
-    _trusted = True   # a built-in: the framework does not re-check its answers
+    _trusted = True   # a built-in: answers not re-checked; gets a TaskShape (contract.py)
     aliases = ("randomfit", "random-fit")
     rule = "uniformly random feasible node"
 
     def setup(self, run: Any) -> None:
         self.rng = run.rng
 
-    def score(self, task: TaskView, cluster: ClusterView, nodes: np.ndarray) -> np.ndarray:
+    def score(self, task: TaskShape, cluster: ClusterView, nodes: np.ndarray) -> np.ndarray:
         s = np.zeros(nodes.size, np.int64)
         s[self._choose(nodes)] = 100   # the drawn node is the one highest score
         return s
@@ -29,7 +29,7 @@ class RandomFit:
         """The framework's shortcut when no decision record is asked for: the same draw."""
         return int(self.rng.integers(nodes.size))
 
-    def pick_gpus(self, task: TaskView, cluster: ClusterView, node: int) -> tuple[int, ...]:
+    def pick_gpus(self, task: TaskShape, cluster: ClusterView, node: int) -> tuple[int, ...]:
         if task.num_gpus == 0:
             return ()
         row = cluster.free_gpu_milli[node]
