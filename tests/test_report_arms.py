@@ -63,6 +63,12 @@ def known(tmp_path):
                                  "B-scale-factor": {"sharing": True, "lp_capacity": "scale_factor"},
                                  "C-demand": {"sharing": True, "lp_capacity": "demand"}}}}
     (run / "sweep.json").write_text(json.dumps(meta))
+    # One of C's saturated runs was ended early by end_when_overloaded (its summary says why).
+    early = df[(df["cluster"] == "big") & (df["arm"] == "C-demand") & (df["workload.generate.lam"] == 10)
+               & (df["seed"] == 0)]["point"].iloc[0]
+    (run / "points" / early).mkdir(parents=True)
+    (run / "points" / early / "summary.json").write_text(json.dumps(
+        {"saturated": True, "saturation_reason": "overloaded: the queue grows by 50 jobs/h"}))
     out = tmp_path / "report"
     assert run_cli(["report", str(run), "--out", str(out), "--quiet"]) == 0
     return out, (out / "report.md").read_text()
@@ -124,7 +130,8 @@ def test_saturated_points_are_never_averaged(known):
     a = _line(md, "cluster=big", "| A-off | 15.00 [10.00–20.00] |")
     assert a == "| A-off | 15.00 [10.00–20.00] | *saturated 1/3* (902 of 1000 measured jobs done) |"
     c = _line(md, "cluster=big", "| C-demand |")
-    assert c.endswith("| *saturated 3/3* (900–902 of 1000 measured jobs done) |")
+    assert c.endswith("| *saturated 3/3* (900–902 of 1000 measured jobs done; 1 ended early, "
+                      "overloaded) |"), c
     # Window figures of saturated points are shown, flagged as running up to the cap.
     assert "| A-off | 360 jobs/h | 41.0 ▲ | 41.0 ▲ | 3.0 ▲ |" in md
 

@@ -14,6 +14,7 @@ pair's deltas (and counted).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,7 +75,7 @@ def sections(sw: SweepData) -> list[Section]:
                 cell = rows[(rows[sw.arms_key] == arm) & (rows[sw.load_key] == load)]
                 if not len(cell):
                     continue
-                sec.jct[(arm, load)] = jct_cell(cell) | _done_range(cell)
+                sec.jct[(arm, load)] = jct_cell(cell) | _done_range(sw, cell)
                 for col, _, scale in LEVELS:
                     sec.levels[(arm, load, col)] = _level(cell, col, scale)
         sec.deltas = [paired_delta(rows, sw.arms_key, arms[0], arm, sw.load_key, load)
@@ -87,21 +88,30 @@ def _py(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def _done_range(cell: Any) -> dict[str, Any]:
-    """How many measured jobs the saturated seeds finished by the cap (min, max, of n)."""
+def _done_range(sw: SweepData, cell: Any) -> dict[str, Any]:
+    """How many measured jobs the saturated seeds had finished (min, max, of n), and how
+    many of them the engine ended early as hopelessly overloaded (``end_when_overloaded``:
+    their point's summary.json gives a ``saturation_reason``) rather than at the cap."""
     sat = cell[cell["status"] == "saturated"]
     if not len(sat):
-        return {"done_lo": None, "done_hi": None, "window_n": None}
+        return {"done_lo": None, "done_hi": None, "window_n": None, "early": 0}
     done = sat["jobs_measured_done"].dropna().astype(int)
     n = sat["jobs_in_window"].dropna().astype(int)
+    early = 0
+    for point in sat["point"]:
+        try:
+            summary = json.loads((sw.dir / "points" / str(point) / "summary.json").read_text())
+        except (OSError, ValueError):
+            continue
+        early += bool(summary.get("saturation_reason"))
     return {"done_lo": int(done.min()) if len(done) else None,
             "done_hi": int(done.max()) if len(done) else None,
-            "window_n": int(n.max()) if len(n) else None}
+            "window_n": int(n.max()) if len(n) else None, "early": early}
 
 
 def _level(cell: Any, col: str, scale: float) -> dict[str, Any]:
     """Mean and min–max over the seeds that did not fail; ``saturated`` when any seed
-    is (its window figures then run only up to the cap)."""
+    is (its window figures then run only up to where it stopped: the cap or an early end)."""
     good = cell[cell["status"] != "error"]
     v = good[col].to_numpy(dtype=np.float64) * scale if col in good else np.array([])
     v = v[np.isfinite(v)]

@@ -4,7 +4,7 @@
   section, mean over seeds with a min–max band; ▲ at the top = a saturated seed, no mean.
 * ``arms_window_vs_load.png`` — per arm vs load: GPUs busy, milli-GPU busy and the mean
   number of jobs waiting (window), one row per section; ▲ = a saturated seed (its
-  figures up to the cap).
+  figures up to where it stopped: the cap or an early end).
 * ``arms_deltas.png`` — each arm minus the first, paired by seed: mean with a t-based
   95 % CI, one row per section.
 
@@ -107,7 +107,7 @@ def plot_levels(sw: SweepData, secs: list[Section], path: Path) -> Path:
                 _xlim(sw, ax)
             if row[0].get_legend_handles_labels()[0]:
                 row[0].legend(loc="best", fontsize=7)
-        fig.suptitle("mean over seeds, band = min–max; ▲ = a saturated seed (figures up to the cap)",
+        fig.suptitle("mean over seeds, band = min–max; ▲ = a saturated seed (figures up to where it stopped)",
                      fontsize=9)
         fig.tight_layout()
         return save_png(fig, path)

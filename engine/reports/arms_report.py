@@ -39,7 +39,8 @@ def _jct_text(c: dict[str, Any] | None) -> str:
         if c["done_lo"] is not None and c["window_n"]:
             rng = (f"{c['done_lo']}" if c["done_lo"] == c["done_hi"]
                    else f"{c['done_lo']}–{c['done_hi']}")
-            done = f" ({rng} of {c['window_n']} measured jobs done)"
+            early = (f"; {c['early']} ended early, overloaded" if c.get("early") else "")
+            done = f" ({rng} of {c['window_n']} measured jobs done{early})"
         return f"*saturated {c['saturated']}/{c['n']}*{done}"
     if c["mean"] is None:
         return "failed" if c["errors"] else "—"
@@ -63,13 +64,16 @@ def _section_md(sw: SweepData, sec: Section, heading: bool) -> list[str]:
                 md += [f"`{k}` = {v}: {_sets(over)}.", ""]
     loads = sec.loads
     md += ["Average JCT of the measured jobs (h): mean over seeds [min–max]; *saturated k/n* = "
-           "k of n seeds did not finish their measured jobs within the cap (no mean).", "",
+           "k of n seeds did not finish their measured jobs within the cap, or were ended early "
+           "because they could not (`end_when_overloaded`: the queue kept growing and the "
+           "measured jobs' progress rate said so); such a cell has no mean.", "",
            "| arm | " + " | ".join(_load_head(sw, x) for x in loads) + " |",
            "|---|" + "---|" * len(loads)]
     for arm in sec.arms:
         md.append(f"| {arm_label(sw, arm)} | "
                   + " | ".join(_jct_text(sec.jct.get((arm, x))) for x in loads) + " |")
-    md += ["", "Window figures, mean over seeds (▲ = a saturated seed, its figures up to the cap): "
+    md += ["", "Window figures, mean over seeds (▲ = a saturated seed, its figures up to where it "
+           "stopped): "
            + "; ".join(t for _, t, _ in LEVELS) + ".", "",
            "| arm | load | " + " | ".join(t for _, t, _ in LEVELS) + " |",
            "|---|---|" + "---|" * len(LEVELS)]
