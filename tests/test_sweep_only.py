@@ -23,9 +23,11 @@ def test_only_runs_the_selected_points_and_the_rest_can_follow(tmp_path, capsys)
     assert "8 (2 run now, 0 already done, 6 not selected by --only)" in out
     first = _results(part)
     assert set(first["sharing"]) == {True} and set(first["placement"]) == {"fgd"} and len(first) == 2
-    assert run_cli(["sweep", QUICK, "--out", str(part), "--workers", "1", "--quiet"]) == 0
+    # the rest of the fgd points into the same folder = all fgd points run at once
+    assert run_cli(["sweep", QUICK, "--out", str(part), "--workers", "1", "--quiet", "--only", "placement=fgd"]) == 0
     full = tmp_path / "full"
-    assert run_cli(["sweep", QUICK, "--out", str(full), "--workers", "1", "--quiet"]) == 0
+    assert run_cli(["sweep", QUICK, "--out", str(full), "--workers", "1", "--quiet", "--only", "placement=fgd"]) == 0
+    assert len(_results(part)) == 4
     pd.testing.assert_frame_equal(_results(part), _results(full))
 
 

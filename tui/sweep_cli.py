@@ -48,7 +48,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         left = outcome.total - outcome.ran - outcome.skipped
         print(f"points       {outcome.total} ({outcome.ran} run now, {outcome.skipped} already done"
               + (f", {left} not selected by --only)" if left else ")"))
-        print(f"status       {outcome.total - outcome.failed - outcome.saturated} ok, "
+        ok = sum(r["status"] == "ok" for r in outcome.rows)
+        print(f"status       {ok} ok, "
               f"{outcome.saturated} saturated, {outcome.failed} failed")
         for row in outcome.rows:
             if row["status"] == "error":
