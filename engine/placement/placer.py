@@ -283,16 +283,11 @@ class Placer:
         # A trusted built-in: the same steps written out (the fill-up experiment makes
         # ~10^4 of these a run and every call or temporary showed in its time).
         t = task.type
-        shape = self._shapes.get(t) or self._shape(t)
+        shape = self._shape(t)
         if self._choose is not None:                      # a built-in's draw, no scores needed
             node, best = int(idx[self._choose(idx)]), None
         else:
-            scores = self._score(shape, self._view, idx)
-            if scores.dtype is _INT64:                    # _winner's packed (score, tie order) key
-                w = int((scores * self._width + self.tie_bonus[idx]).argmax())
-                best = int(scores[w])
-            else:
-                w, best, _ = self._winner(scores, idx, False)
+            w, best, _ = self._winner(self._score(shape, self._view, idx), idx, False)
             node = int(idx[w])
         pick = self._pick
         return node, (self.default_gpus(node, t) if pick is None else pick(shape, self._view, node)), best, n
