@@ -85,6 +85,7 @@ class RoundPlacer:
         # within a round, so any demand at least as large fails too.
         self._failed: dict[str, list[tuple[int, int, int, int]]] = {}
         self._tasks: dict[tuple[int, int, str], Task] = {}  # (job, milli, type) -> Task
+        self._types: dict[TaskType, TaskType] = {}           # each task type's one object
 
     def __deepcopy__(self, memo: dict) -> "RoundPlacer":
         # The topology and the compiled F model are immutable: share them between forks.
@@ -93,7 +94,7 @@ class RoundPlacer:
         for shared in (self.state.frag, self.state.nodes, self.state.workload):
             memo[id(shared)] = shared
         for k, v in vars(self).items():
-            if k in ("cluster", "first_gpu", "server_of", "types_of_server", "_initial", "_tasks"):
+            if k in ("cluster", "first_gpu", "server_of", "types_of_server", "_initial", "_tasks", "_types"):
                 setattr(new, k, v)
             else:
                 setattr(new, k, copy.deepcopy(v, memo))
@@ -134,25 +135,40 @@ class RoundPlacer:
         if task is None:
             if len(self._tasks) > 200_000:
                 self._tasks.clear()
-            task = self._tasks[key] = Task(TaskType(job.cpu_milli, milli, job.scale_factor, gpu_type),
-                                           job.memory_mib, str(job.job_id))
+            t = TaskType(job.cpu_milli, milli, job.scale_factor, gpu_type)
+            # one object per task type: the placer's per-type dicts then match on identity
+            # (a dataclass __eq__ is a Python call per look-up otherwise)
+            t = self._types.setdefault(t, t)
+            task = self._tasks[key] = Task(t, job.memory_mib, str(job.job_id))
         return task
 
     def keep(self, job, gpus: tuple[int, ...], milli: int) -> bool:
-        """Lease extension: allocate exactly ``gpus`` again if they still have room."""
+        """Lease extension: allocate exactly ``gpus`` again if they still have room.
+        (~10³ calls a round at full scale: a one-GPU job, the common case, reads its
+        one slot instead of the server's row.)"""
         server_of = self.server_of
-        server = server_of[gpus[0]]
-        if len(gpus) > 1 and any(server_of[g] != server for g in gpus):
-            return False  # spanned servers under Gavel's exclusive placement
+        g0 = gpus[0]
+        server = server_of[g0]
         st = self.state
         first = self.first_gpu[server]
-        slots = tuple([g - first for g in gpus])
-        row = st.free_gpu[server].tolist()
-        if any(row[i] < milli for i in slots):
-            return False
+        if len(gpus) == 1:
+            slots: tuple[int, ...] = (g0 - first,)
+            if st.free_gpu[server, g0 - first] < milli:
+                return False
+        else:
+            if any(server_of[g] != server for g in gpus):
+                return False  # spanned servers under Gavel's exclusive placement
+            slots = tuple([g - first for g in gpus])
+            row = st.free_gpu[server].tolist()
+            if any(row[i] < milli for i in slots):
+                return False
         if st.free_cpu[server] < job.cpu_milli or st.free_mem[server] < job.memory_mib:
             return False
-        st.allocate_deferred(server, self._task(job, milli, self.types_of_server[server]), slots)
+        gpu_type = self.types_of_server[server]
+        task = self._tasks.get((job.job_id, milli, gpu_type))
+        if task is None:
+            task = self._task(job, milli, gpu_type)
+        st.allocate_deferred(server, task, slots)
         return True
 
     def metrics(self):
@@ -177,14 +193,22 @@ class RoundPlacer:
         self._failed[gpu_type] = kept
 
     def place(self, job, gpu_type: str, milli: int, round_index: int, explain: bool) -> tuple[int, ...] | None:
-        """Choose a server of ``gpu_type`` and GPUs for ``job``; allocate; or None."""
+        """Choose a server of ``gpu_type`` and GPUs for ``job``; allocate; or None.
+
+        Runs ~10³ times a round at full scale, so the common case (no failure recorded
+        on the type, the task cached, FGD's index) takes no detours."""
         demand = (job.scale_factor, milli, job.cpu_milli, job.memory_mib)
-        if self._dominated(gpu_type, demand):
+        if gpu_type in self._failed and self._dominated(gpu_type, demand):
             return None
-        self.state.refresh()
-        task = self._task(job, milli, gpu_type)
+        st = self.state
+        if st._dirty:
+            st.refresh()
+        task = self._tasks.get((job.job_id, milli, gpu_type))
+        if task is None:
+            task = self._task(job, milli, gpu_type)
         if not explain:
-            node, slots = self.placer.place_fast(task, job.job_id)
+            fast = self.placer.fast
+            node, slots = fast.place(task) if fast is not None else self.placer.place_fast(task, job.job_id)
             if node < 0:
                 self._add_failed(gpu_type, demand)
                 return None
