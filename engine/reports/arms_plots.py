@@ -84,8 +84,7 @@ def plot_levels(sw: SweepData, secs: list[Section], path: Path) -> Path:
     _, plt = pyplot()
     with figure_style():
         colors = _colors(sw)
-        fig, axes = plt.subplots(len(secs), len(LEVELS), figsize=(4.2 * len(LEVELS), 3.3 * len(secs)),
-                                 squeeze=False)
+        fig, axes = _section_grid(plt, secs, len(LEVELS), 4.2)
         for row, sec in zip(axes, secs):
             for ax, (col, title, _) in zip(row, LEVELS):
                 for arm in sec.arms:
@@ -105,12 +104,8 @@ def plot_levels(sw: SweepData, secs: list[Section], path: Path) -> Path:
                 ax.set_title(f"{sec.label}: {title}" if len(secs) > 1 else title, fontsize=8)
                 ax.set_xlabel(_xlabel(sw))
                 _xlim(sw, ax)
-            if row[0].get_legend_handles_labels()[0]:
-                row[0].legend(loc="best", fontsize=7)
-        fig.suptitle("mean over seeds, band = min–max; ▲ = a saturated seed (figures up to where it stopped)",
-                     fontsize=9)
-        fig.tight_layout()
-        return save_png(fig, path)
+        return _finish_grid(fig, axes, "mean over seeds, band = min–max; ▲ = a saturated seed "
+                            "(figures up to where it stopped)", path)
 
 
 def plot_deltas(sw: SweepData, secs: list[Section], path: Path) -> Path:
@@ -118,8 +113,7 @@ def plot_deltas(sw: SweepData, secs: list[Section], path: Path) -> Path:
     _, plt = pyplot()
     with figure_style():
         colors = _colors(sw)
-        fig, axes = plt.subplots(len(secs), len(DELTAS), figsize=(4.0 * len(DELTAS), 3.3 * len(secs)),
-                                 squeeze=False)
+        fig, axes = _section_grid(plt, secs, len(DELTAS), 4.0)
         for row, sec in zip(axes, secs):
             arms = sec.arms[1:]
             for ax, (col, title, _) in zip(row, DELTAS):
@@ -151,9 +145,20 @@ def plot_deltas(sw: SweepData, secs: list[Section], path: Path) -> Path:
                 ax.axhline(0.0, color="black", linewidth=0.8)
                 ax.set_title(f"{sec.label}: {title}" if len(secs) > 1 else title, fontsize=8)
                 ax.set_xlabel(_xlabel(sw))
-            if row[0].get_legend_handles_labels()[0]:
-                row[0].legend(loc="best", fontsize=7)
-        fig.suptitle("paired by seed; mean with t-based 95 % CI; pairs with a saturated run left out",
-                     fontsize=9)
-        fig.tight_layout()
-        return save_png(fig, path)
+        return _finish_grid(fig, axes, "paired by seed; mean with t-based 95 % CI; pairs with a "
+                            "saturated run left out", path)
+
+
+def _section_grid(plt, secs: list[Section], columns: int, width: float):
+    """A figure with a row of ``columns`` panels per section."""
+    return plt.subplots(len(secs), columns, figsize=(width * columns, 3.3 * len(secs)), squeeze=False)
+
+
+def _finish_grid(fig, axes, title: str, path: Path) -> Path:
+    """A legend in each row's first panel (if it has lines), the title, saved."""
+    for row in axes:
+        if row[0].get_legend_handles_labels()[0]:
+            row[0].legend(loc="best", fontsize=7)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return save_png(fig, path)
