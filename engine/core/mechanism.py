@@ -7,10 +7,7 @@ jobs, lease extension by exact GPU tuple — because they shape Gavel's results.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import chain, repeat
-from operator import itemgetter
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,7 +15,7 @@ import numpy as np
 from .cluster import GAVEL_TYPES, Cluster
 from ..errors import SimulationError
 from ..policies import AllocationInputs, run_policy
-from .state import SimState
+from .state import SimState, allocation_matrix, job_matrix as _matrix, type_columns
 
 if TYPE_CHECKING:
     from ..placement.round import RoundPlacer
@@ -78,17 +75,19 @@ def reset_time_run_so_far(s: SimState, cfg: MechanismConfig) -> None:
     elapsed = s.now - s.last_reset_time
     half = cfg.half_round
     types = tuple(cfg.worker_types)
-    job_time = s.job_time
-    ids = list(job_time)
+    arrays = s.arrays(types)
+    ids = arrays.ids
     n = len(ids)
-    received = _matrix(map(job_time.__getitem__, ids), n, types) - half
-    should = allocation_matrix(s.allocation, ids, types)[0] * elapsed
-    deficits = type_columns(s.deficits, ids, types) + (should - received)
+    received = arrays.received - half
+    should = arrays.alloc * elapsed
+    deficits = arrays.deficit + (should - received)
     for k, w in enumerate(types):
         s.deficits[w].update(zip(ids, deficits[:, k].tolist()))
     halves = dict.fromkeys(types, half)
-    for times in job_time.values():
+    for times in s.job_time.values():
         times.update(halves)
+    arrays.deficit = deficits
+    arrays.received = np.full((n, len(types)), half, np.float64)
     total = float(np.cumsum(np.full(n, half, np.float64))[-1]) if n else 0.0
     for w in types:
         s.worker_time[w] = total
@@ -111,50 +110,14 @@ class JobColumns:
     deficit: np.ndarray      # deficits
 
 
-def _job_columns(s: SimState, types: tuple[str, ...], ids: list[int] | None = None,
-                 prio: np.ndarray | None = None, alloc: tuple[np.ndarray, np.ndarray] | None = None,
-                 tput: np.ndarray | None = None) -> JobColumns:
-    """The columns of ``s`` (those already computed may be passed in)."""
-    if ids is None:
-        ids = list(s.priorities[types[0]]) if types else []
-    if alloc is None:
-        alloc = allocation_matrix(s.allocation, ids, types)
-    if prio is None:
-        prio = type_columns(s.priorities, ids, types)
-    if tput is None:
-        tput = _matrix(map(s.throughputs.__getitem__, ids), n=len(ids), types=types)
-    deficit = type_columns(s.deficits, ids, types)
-    return JobColumns(np.array(ids, np.int64), types, alloc[0], alloc[1], tput, prio, deficit)
-
-
-def _matrix(rows: Iterable[dict], n: int, types: tuple[str, ...]) -> np.ndarray:
-    """(n × types) float64 array of ``row[w]`` for n per-job dicts (no nested lists:
-    itemgetter + fromiter is ~3× faster than np.array of a list of lists)."""
-    get = itemgetter(*types)
-    values = map(get, rows) if len(types) == 1 else chain.from_iterable(map(get, rows))
-    return np.fromiter(values, np.float64, n * len(types)).reshape(n, len(types))
-
-
-def allocation_matrix(allocation: dict, ids: list[int], types: tuple[str, ...]
-                      ) -> tuple[np.ndarray, np.ndarray]:
-    """(ids × types) time shares, 0 where a job (or a type, in a partial row) is missing
-    from ``allocation``; and whether each job is in it."""
-    zero = dict.fromkeys(types, 0.0)
-    n = len(ids)
-    rows = list(map(allocation.get, ids, repeat(zero, n)))
-    try:
-        a = _matrix(rows, n, types)
-    except KeyError:  # a row without some type (policies fill every type; stay lenient)
-        a = _matrix(({**zero, **row} for row in rows), n, types)
-    return a, np.fromiter(map(allocation.__contains__, ids), bool, n)
-
-
-def type_columns(per_type: dict[str, dict[int, float]], ids: list[int], types: tuple[str, ...]
-                 ) -> np.ndarray:
-    """(ids × types) array of ``per_type[w][job]`` (priorities, deficits)."""
-    n = len(ids)
-    return np.array([np.fromiter(map(per_type[w].__getitem__, ids), np.float64, n) for w in types],
-                    np.float64).reshape(len(types), n).T
+def _job_columns(s: SimState, types: tuple[str, ...]) -> JobColumns:
+    """The columns of ``s``, read from its dicts (:func:`compute_priorities` gives the
+    round's columns without reading them)."""
+    ids = list(s.priorities[types[0]]) if types else []
+    alloc, has = allocation_matrix(s.allocation, ids, types)
+    tput = _matrix(map(s.throughputs.__getitem__, ids), len(ids), types)
+    return JobColumns(np.array(ids, np.int64), types, alloc, has, tput,
+                      type_columns(s.priorities, ids, types), type_columns(s.deficits, ids, types))
 
 
 def update_priorities(s: SimState, cfg: MechanismConfig) -> bool:
@@ -182,11 +145,9 @@ def compute_priorities(s: SimState, cfg: MechanismConfig) -> tuple[bool, JobColu
         s.num_resets += 1
         recomputed = True
     types = tuple(cfg.worker_types)
-    ids = list(s.priorities[types[0]]) if types else []
-    n = len(ids)
-    alloc, has = allocation_matrix(s.allocation, ids, types)
-    tput = _matrix(map(s.throughputs.__getitem__, ids), n, types)
-    received = _matrix(map(s.job_time.__getitem__, ids), n, types)
+    arrays = s.arrays(types)
+    ids = arrays.ids
+    alloc, has, tput, received = arrays.alloc, arrays.has, arrays.tput, arrays.received
     total = np.array([s.worker_time[w] for w in types], np.float64)
     p = alloc * 1e9
     nonzero = alloc != 0.0
@@ -197,7 +158,7 @@ def compute_priorities(s: SimState, cfg: MechanismConfig) -> tuple[bool, JobColu
     p[~has] = 0.0
     for k, w in enumerate(types):
         s.priorities[w].update(zip(ids, p[:, k].tolist()))
-    return recomputed, _job_columns(s, types, ids, prio=p, alloc=(alloc, has), tput=tput)
+    return recomputed, JobColumns(arrays.id_array, types, alloc, has, tput, p, arrays.deficit)
 
 
 def _walk_rows(cols: JobColumns, k: int, runnable: bool, fifo: bool) -> np.ndarray:

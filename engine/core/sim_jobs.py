@@ -116,6 +116,8 @@ class JobBook:
         jobs, failures, steps_run, job_time = s.jobs, s.failures, s.steps_run, s.job_time
         worker_time, gpu_busy, held_milli = s.worker_time, s.gpu_busy, s.assignment_milli
         gpu_type_of, round_start, exact = mech.cluster.gpu_type_of, s.round_start, s.exact_round
+        # the job_time rows changed here, for the array mirror (state.JobArrays)
+        stale = s.job_arrays.stale if s.job_arrays is not None else set()
         for finish, j, gpus, num_steps in tasks:
             job = jobs.get(j)
             if job is None:
@@ -155,6 +157,7 @@ class JobBook:
                 max_exec = float(max_exec)  # (Python float arithmetic: same IEEE doubles as numpy's, faster)
                 w = gpu_type_of[gpus[0]]
                 job_time[j][w] += max_exec
+                stale.add(j)
                 worker_time[w] += max_exec
                 held = held_milli.get(j, 1000)
                 busy = max_exec if held >= 1000 else max_exec * held / 1000
@@ -208,6 +211,7 @@ class JobBook:
                 s.remaining_jobs -= 1
         if changed:
             s.need_update = True
+            s.job_arrays = None  # its throughputs are stale: rebuilt from the dicts
 
     def _job_throughputs(self, job: Job) -> dict[str, float]:
         """The job's throughput per GPU type in the current mode.

@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import copy
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import chain, repeat
+from operator import itemgetter
 from typing import NamedTuple
+
+import numpy as np
 
 from .jobs import Job
 from ..policies import Policy
@@ -58,6 +63,100 @@ class RoundRecord:
     lp_recomputed: bool
     busy_milli: int = 0
     frag: FragFigures | None = None  # None when fragmentation metrics are off
+
+
+def job_matrix(rows: Iterable[dict], n: int, types: tuple[str, ...]) -> np.ndarray:
+    """(n × types) float64 array of ``row[w]`` for n per-job dicts (no nested lists:
+    itemgetter + fromiter is ~3× faster than np.array of a list of lists)."""
+    get = itemgetter(*types)
+    values = map(get, rows) if len(types) == 1 else chain.from_iterable(map(get, rows))
+    return np.fromiter(values, np.float64, n * len(types)).reshape(n, len(types))
+
+
+def allocation_matrix(allocation: dict, ids: list[int], types: tuple[str, ...]
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """(ids × types) time shares, 0 where a job (or a type, in a partial row) is missing
+    from ``allocation``; and whether each job is in it."""
+    zero = dict.fromkeys(types, 0.0)
+    n = len(ids)
+    rows = list(map(allocation.get, ids, repeat(zero, n)))
+    try:
+        a = job_matrix(rows, n, types)
+    except KeyError:  # a row without some type (policies fill every type; stay lenient)
+        a = job_matrix(({**zero, **row} for row in rows), n, types)
+    return a, np.fromiter(map(allocation.__contains__, ids), bool, n)
+
+
+def type_columns(per_type: dict[str, dict[int, float]], ids: list[int], types: tuple[str, ...]
+                 ) -> np.ndarray:
+    """(ids × types) array of ``per_type[w][job]`` (priorities, deficits)."""
+    n = len(ids)
+    return np.array([np.fromiter(map(per_type[w].__getitem__, ids), np.float64, n) for w in types],
+                    np.float64).reshape(len(types), n).T
+
+
+class JobArrays:
+    """The active jobs' per-type numbers as (jobs × types) float64 arrays kept from round
+    to round, rows in arrival order (``SimState.jobs``): throughputs, time received
+    (``job_time``), deficits, and the allocation with whether each job is in it.
+
+    The dicts of :class:`SimState` stay the record; these arrays mirror them so that a
+    round reads only what changed since the last one — the rows of jobs added (found by
+    comparing the ids), the ``job_time`` rows of the jobs whose micro-tasks completed
+    (``stale``, filled by the job book), and all allocation rows when the LP replaced
+    the allocation — instead of ~4·jobs·types dict look-ups (issue 12: ~35 ms a round at
+    15 000 queued jobs).  Every array value is a copy of its dict value, so a mirror
+    rebuilt from the dicts (after a copy, a pickle or a mode change) is the same."""
+
+    def __init__(self, types: tuple[str, ...]) -> None:
+        self.types = types
+        self.ids: list[int] = []
+        self.id_array = np.empty(0, np.int64)
+        self.row: dict[int, int] = {}
+        empty = np.empty((0, len(types)), np.float64)
+        self.tput = self.received = self.deficit = self.alloc = empty
+        self.has = np.empty(0, bool)
+        self.alloc_of: dict | None = None   # the allocation ``alloc`` was read from
+        self.stale: set[int] = set()        # jobs whose job_time row changed since sync
+
+    def sync(self, s: "SimState") -> None:
+        """Bring the arrays up to date with ``s``'s dicts."""
+        ids = list(s.jobs)
+        if ids != self.ids:
+            self._realign(s, ids)
+        types = self.types
+        if self.stale:
+            rows = [r for r in map(self.row.get, self.stale) if r is not None]
+            if rows:
+                self.received[rows] = job_matrix(map(s.job_time.__getitem__, [ids[r] for r in rows]),
+                                                 len(rows), types)
+            self.stale.clear()
+        if self.alloc_of is not s.allocation:
+            self.alloc, self.has = allocation_matrix(s.allocation, ids, types)
+            self.alloc_of = s.allocation
+
+    def _realign(self, s: "SimState", ids: list[int]) -> None:
+        """Rows for the active jobs ``ids``: kept jobs' rows move (removals close up),
+        new jobs' rows are read from the dicts."""
+        types, n = self.types, len(ids)
+        old = np.fromiter(map(self.row.get, ids, repeat(-1, n)), np.int64, n)
+        kept = old >= 0
+        new = np.flatnonzero(~kept)
+        fresh = [ids[r] for r in new.tolist()]
+        alloc, has = allocation_matrix(s.allocation, fresh, types)
+
+        def move(a: np.ndarray, fresh_rows: np.ndarray) -> np.ndarray:
+            out = np.empty((n,) + a.shape[1:], a.dtype)
+            out[kept] = a[old[kept]]
+            out[new] = fresh_rows
+            return out
+
+        self.tput = move(self.tput, job_matrix(map(s.throughputs.__getitem__, fresh), len(fresh), types))
+        self.received = move(self.received, job_matrix(map(s.job_time.__getitem__, fresh), len(fresh), types))
+        self.deficit = move(self.deficit, type_columns(s.deficits, fresh, types))
+        self.alloc, self.has = move(self.alloc, alloc), move(self.has, has)
+        self.ids, self.id_array = ids, np.array(ids, np.int64)
+        self.row = dict(zip(ids, range(n)))
 
 
 # SimState fields whose values hold only immutable leaves (numbers, None, strings, tuples,
@@ -136,6 +235,17 @@ class SimState:
     done: bool = False
     idle_steps: int = 0
     rounds: list[RoundRecord] = field(default_factory=list)
+    # Array mirror of the per-job dicts (mechanism.py); not copied nor pickled: rebuilt
+    # from the dicts when next needed.
+    job_arrays: JobArrays | None = field(default=None, compare=False, repr=False)
+
+    def arrays(self, types: tuple[str, ...]) -> JobArrays:
+        """The job arrays for ``types``, brought up to date with the dicts."""
+        a = self.job_arrays
+        if a is None or a.types != types:
+            a = self.job_arrays = JobArrays(types)
+        a.sync(self)
+        return a
 
     def record_solve(self, info) -> None:
         """Count one allocation LP (``policies/solve.py``'s SolveInfo; None: no LP, e.g.
@@ -160,7 +270,9 @@ class SimState:
             if done is not None:
                 out[k] = done
                 continue
-            if k in _FLAT_DICTS:
+            if k == "job_arrays":
+                out[k] = None
+            elif k in _FLAT_DICTS:
                 out[k] = memo[id(v)] = dict(v)
             elif k in _LISTS:
                 out[k] = memo[id(v)] = list(v)
@@ -175,3 +287,6 @@ class SimState:
             else:
                 out[k] = copy.deepcopy(v, memo)
         return new
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "job_arrays": None}
