@@ -108,6 +108,10 @@ class JobColumns:
     tput: np.ndarray         # throughputs
     prio: np.ndarray         # priorities
     deficit: np.ndarray      # deficits
+    # each job's size, for selection (compute_priorities's columns have them; the dict
+    # reader's, for the priority queue's display, do not)
+    scale: np.ndarray | None = None       # scale factor per job (int)
+    gpu_milli: np.ndarray | None = None   # the job's milli-GPU per GPU (int; used when sharing)
 
 
 def _job_columns(s: SimState, types: tuple[str, ...]) -> JobColumns:
@@ -158,7 +162,8 @@ def compute_priorities(s: SimState, cfg: MechanismConfig) -> tuple[bool, JobColu
     p[~has] = 0.0
     for k, w in enumerate(types):
         s.priorities[w].update(zip(ids, p[:, k].tolist()))
-    return recomputed, JobColumns(arrays.id_array, types, alloc, has, tput, p, arrays.deficit)
+    return recomputed, JobColumns(arrays.id_array, types, alloc, has, tput, p, arrays.deficit,
+                                  arrays.scale, arrays.gpu_milli)
 
 
 def _walk_rows(cols: JobColumns, k: int, runnable: bool, fifo: bool) -> np.ndarray:
@@ -267,8 +272,8 @@ STARVATION_ROUNDS = 3  # failed placements in a row before a round is placed str
 
 
 def select_and_place(s: SimState, cfg: MechanismConfig, types: list[str], skip_zero_priority: bool,
-                     placer: "RoundPlacer", explain: bool = True,
-                     cols: JobColumns | None = None) -> dict[int, tuple[int, ...]]:
+                     placer: "RoundPlacer", explain: bool,
+                     cols: JobColumns) -> dict[int, tuple[int, ...]]:
     """Selection and placement as one decision (round mode, see placement/round.py).
 
     Mirrors Gavel's structure with placement in the loop:
@@ -283,24 +288,26 @@ def select_and_place(s: SimState, cfg: MechanismConfig, types: list[str], skip_z
        the next candidates in the walk, including a dropped job's later types — so
        no job is ever selected that cannot be placed, and none idles while a type
        it could run on has room.
-    Jobs missing from the allocation are never placed, as in Gavel.
+    Jobs missing from the allocation are never placed, as in Gavel.  ``cols`` are the
+    round's columns from :func:`compute_priorities` (they carry each job's size).
     """
     placer.reset()
     gpu_type_of = cfg.cluster.gpu_type_of
     fifo = skip_zero_priority
     budget = {w: 1000 * cfg.cluster_spec[w] for w in types}
-    if cols is None:
-        cols = _job_columns(s, tuple(cfg.worker_types))
     col = {w: k for k, w in enumerate(cols.types)}
     ids = cols.ids.tolist()
     jobs = s.jobs
+    # milli-GPU per row (numpy, never a Python value per queued job: the queue can be 10⁴
+    # long); a job's (milli per GPU, milli in all) looked up only for the jobs acted on
+    need_arr = (cols.gpu_milli if s.sharing else 1000) * cols.scale
     if s.sharing:
-        per_gpu = [jobs[j].gpu_milli for j in ids]
+        def demand(j: int) -> tuple[int, int]:
+            job = jobs[j]
+            return job.gpu_milli, job.gpu_milli * job.scale_factor
     else:
-        per_gpu = [1000] * len(ids)
-    need = [m * jobs[j].scale_factor for m, j in zip(per_gpu, ids)]   # per row, milli-GPU
-    demands = {j: (m, n) for j, m, n in zip(ids, per_gpu, need)}
-    demand = demands.__getitem__
+        def demand(j: int) -> tuple[int, int]:
+            return 1000, 1000 * jobs[j].scale_factor
     walk = [(w, _walk_rows(cols, col[w], True, fifo)) for w in types]
 
     # The greedy walk: take a job if its demand fits the type's budget left.  Within a
@@ -308,7 +315,6 @@ def select_and_place(s: SimState, cfg: MechanismConfig, types: list[str], skip_z
     # entries passes the check); the entries after it are walked one by one.
     chosen: list[tuple[int, str]] = []
     taken = np.zeros(len(ids), bool)
-    need_arr = np.array(need, np.int64)
     for w, rows in walk:
         rows = rows[~taken[rows]]
         left = budget[w]
@@ -318,11 +324,13 @@ def select_and_place(s: SimState, cfg: MechanismConfig, types: list[str], skip_z
         if cut:
             left -= int(total[cut - 1])
         rest = rows[cut:]
-        if rest.size and left >= need_arr[rest].min():
-            for r in rest.tolist():
-                if need[r] <= left:
-                    left -= need[r]
-                    picked.append(r)
+        if rest.size:
+            rest_need = need_arr[rest]
+            if left >= rest_need.min():
+                for r, nr in zip(rest.tolist(), rest_need.tolist()):
+                    if nr <= left:
+                        left -= nr
+                        picked.append(r)
         budget[w] = left
         taken[picked] = True
         chosen.extend([(ids[r], w) for r in picked])

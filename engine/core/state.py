@@ -98,7 +98,8 @@ def type_columns(per_type: dict[str, dict[int, float]], ids: list[int], types: t
 class JobArrays:
     """The active jobs' per-type numbers as (jobs × types) float64 arrays kept from round
     to round, rows in arrival order (``SimState.jobs``): throughputs, time received
-    (``job_time``), deficits, and the allocation with whether each job is in it.
+    (``job_time``), deficits, and the allocation with whether each job is in it; and
+    each job's fixed size (scale factor, milli-GPU per GPU), which selection counts.
 
     The dicts of :class:`SimState` stay the record; these arrays mirror them so that a
     round reads only what changed since the last one — the rows of jobs added (found by
@@ -116,6 +117,8 @@ class JobArrays:
         empty = np.empty((0, len(types)), np.float64)
         self.tput = self.received = self.deficit = self.alloc = empty
         self.has = np.empty(0, bool)
+        self.scale = np.empty(0, np.int64)       # scale factor (GPUs) per job
+        self.gpu_milli = np.empty(0, np.int64)   # milli-GPU per GPU when sharing (the job's own)
         self.alloc_of: dict | None = None   # the allocation ``alloc`` was read from
         self.stale: set[int] = set()        # jobs whose job_time row changed since sync
 
@@ -151,6 +154,9 @@ class JobArrays:
             out[new] = fresh_rows
             return out
 
+        jobs = [s.jobs[j] for j in fresh]
+        self.scale = move(self.scale, np.fromiter((job.scale_factor for job in jobs), np.int64, len(jobs)))
+        self.gpu_milli = move(self.gpu_milli, np.fromiter((job.gpu_milli for job in jobs), np.int64, len(jobs)))
         self.tput = move(self.tput, job_matrix(map(s.throughputs.__getitem__, fresh), len(fresh), types))
         self.received = move(self.received, job_matrix(map(s.job_time.__getitem__, fresh), len(fresh), types))
         self.deficit = move(self.deficit, type_columns(s.deficits, fresh, types))
