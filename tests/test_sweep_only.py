@@ -36,3 +36,29 @@ def test_only_names_the_axes_and_values_it_accepts(tmp_path, capsys):
     assert "sharing, placement, workload.generate.lam, seed" in capsys.readouterr().err
     assert run_cli(["sweep", QUICK, "--out", str(tmp_path / "o"), "--only", "placement=worst"]) == 2
     assert "placement takes bestfit, fgd" in capsys.readouterr().err
+
+
+def test_results_hold_points_another_sweep_finished_into_the_same_folder(tmp_path):
+    """Two --only parts running at once into one folder: each rewrites results.parquet,
+    which must hold every finished point, including those the other part finished
+    after this one started (before, the last writer's own points only)."""
+    import shutil
+
+    from fragscope.experiments.sweep import run_sweep
+    from fragscope.experiments.sweep.run import point_filter
+    from fragscope.experiments.sweep.spec import load_sweep
+
+    spec = load_sweep(REPO / "scenarios" / "sweeps" / "quick.yaml")
+    other = tmp_path / "other"
+    run_sweep(spec, other, workers=1, only=point_filter(spec, ["placement=fgd", "sharing=True"]))
+    theirs = [p.folder for p in spec.points if (other / "points" / p.folder / "point.json").exists()][0]
+    out = tmp_path / "out"
+
+    def other_part_finishes(done, total, point, row):   # the other sweep, meanwhile
+        if done == 1:
+            shutil.copytree(other / "points" / theirs, out / "points" / theirs)
+
+    run_sweep(spec, out, workers=1, only=point_filter(spec, ["placement=fgd", "sharing=False"]),
+              progress=other_part_finishes)
+    df = pd.read_parquet(out / "results.parquet")
+    assert len(df) == 3 and theirs in set(df["point"])

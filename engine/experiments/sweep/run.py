@@ -61,6 +61,18 @@ def point_filter(spec: SweepSpec, only: list[str]) -> Callable[[Point], bool]:
     return lambda p: all(str(p.values.get(k)) in vs for k, vs in wanted.items())
 
 
+def _with_others(out: Path, spec: SweepSpec, rows: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` plus the points another sweep finished into ``out`` since this one started
+    (two ``--only`` parts of one sweep may run at once into one folder: each rewrites
+    results.parquet, which must hold every finished point, not just its own)."""
+    for p in spec.points:
+        if p.index not in rows:
+            row = _read_point(out / "points" / p.folder, p)
+            if row is not None:
+                rows[p.index] = row
+    return list(rows.values())
+
+
 def _read_point(folder: Path, point: Point) -> dict[str, Any] | None:
     """A finished point's row, or None (not run, or from another sweep)."""
     try:
@@ -131,13 +143,13 @@ def run_sweep(spec: SweepSpec, out: Path, backend: str = "local", workers: int |
         def finished(point: Point, result: PointResult) -> None:
             nonlocal done
             rows[point.index] = _write_point(out, point, result)
-            write_results(out, spec, list(rows.values()))
+            write_results(out, spec, _with_others(out, spec, rows))
             done += 1
             if progress is not None:
                 progress(done, len(todo), point, rows[point.index])
 
         runner(spec, todo, n, finished, ray_address)
-    path = write_results(out, spec, list(rows.values()))
+    path = write_results(out, spec, _with_others(out, spec, rows))
     ordered = [rows[i] for i in sorted(rows)]
     return SweepOutcome(path, len(spec.points), len(todo), skipped,
                         sum(r["status"] == "error" for r in ordered),
