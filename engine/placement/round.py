@@ -164,11 +164,7 @@ class RoundPlacer:
                 return False
         if st.free_cpu[server] < job.cpu_milli or st.free_mem[server] < job.memory_mib:
             return False
-        gpu_type = self.types_of_server[server]
-        task = self._tasks.get((job.job_id, milli, gpu_type))
-        if task is None:
-            task = self._task(job, milli, gpu_type)
-        st.allocate_deferred(server, task, slots)
+        st.allocate_deferred(server, self._task(job, milli, self.types_of_server[server]), slots)
         return True
 
     def metrics(self):
@@ -196,16 +192,14 @@ class RoundPlacer:
         """Choose a server of ``gpu_type`` and GPUs for ``job``; allocate; or None.
 
         Runs ~10³ times a round at full scale, so the common case (no failure recorded
-        on the type, the task cached, FGD's index) takes no detours."""
+        on the type, FGD's index) takes no detours."""
         demand = (job.scale_factor, milli, job.cpu_milli, job.memory_mib)
         if gpu_type in self._failed and self._dominated(gpu_type, demand):
             return None
         st = self.state
         if st._dirty:
             st.refresh()
-        task = self._tasks.get((job.job_id, milli, gpu_type))
-        if task is None:
-            task = self._task(job, milli, gpu_type)
+        task = self._task(job, milli, gpu_type)
         if not explain:
             fast = self.placer.fast
             node, slots = fast.place(task) if fast is not None else self.placer.place_fast(task, job.job_id)

@@ -113,8 +113,7 @@ class FgdIndex:
         node, _, cache = self.winner(task, False)
         if node < 0:
             return -1, ()
-        t = task.type
-        gpus = (int(cache.gpu[node]),) if t.shape == "fractional" else self.p.default_gpus(node, t)
+        gpus = self.gpus(node, task.type, cache)
         self.p.state.allocate(node, task, gpus)
         return node, gpus
 
