@@ -4,6 +4,7 @@ round, it holds what a rebuild from the dicts would, and copies and pickles rebu
 from __future__ import annotations
 
 import copy
+import dataclasses
 import pickle
 
 import numpy as np
@@ -45,3 +46,45 @@ def test_copies_and_pickles_leave_the_mirror_behind():
     assert copy.deepcopy(sim.state).job_arrays is None
     assert pickle.loads(pickle.dumps(sim.state)).job_arrays is None
     assert sim.state.job_arrays is not None
+
+
+def test_priorities_written_when_read_equal_priorities_written_each_round():
+    """The round keeps its priorities as rows (SimState.priority_rows) and writes them
+    into the per-type dicts only when read: reading them late — after jobs arrived and
+    left — gives the dicts writing them every round gave (arrivals at 0.0, departures
+    gone, arrival order), also through a copy and a pickle."""
+    lazy = Simulation(load_scenario(SCENARIO), explain=False)
+    eager = Simulation(load_scenario(SCENARIO), explain=False)
+    seen_pending = 0
+    for k in range(60):
+        lazy.step()
+        eager.step()
+        eager.state.priority_dicts()         # written right after each round
+        seen_pending += lazy.state.priority_rows is not None
+        if k % 7 == 3:
+            s = lazy.state
+            copied = copy.deepcopy(s).priority_dicts()
+            pickled = pickle.loads(pickle.dumps(s)).priority_dicts()
+            got = s.priority_dicts()
+            want = eager.state.priority_dicts()
+            assert got == want and copied == want and pickled == want
+            for w in got:
+                assert list(got[w]) == list(s.jobs)
+            assert any(v != 0.0 for row in got.values() for v in row.values())
+    assert seen_pending > 40
+    assert lazy.state.assignments == eager.state.assignments
+    # between rounds (a step adds and removes jobs before its priorities are computed,
+    # so do it by hand here): a job leaves, another arrives, then the dicts are read
+    lazy.step()
+    eager.step()
+    eager.state.priority_dicts()
+    assert lazy.state.priority_rows is not None
+    for sim in (lazy, eager):
+        s = sim.state
+        gone, last = next(iter(s.jobs)), s.jobs[max(s.jobs)]
+        sim._remove_job(gone)
+        sim._add_job(dataclasses.replace(last, job_id=last.job_id + 1000), s.now)
+    got, want = lazy.state.priority_dicts(), eager.state.priority_dicts()
+    assert got == want
+    assert all(list(row) == list(lazy.state.jobs) and row[last.job_id + 1000] == 0.0
+               for row in got.values())

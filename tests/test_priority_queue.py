@@ -19,8 +19,9 @@ def test_priority_queue_matches_a_stable_reverse_sort(data):
     types = ["v100", "p100", "k80"]
     ids = data.draw(st.lists(st.integers(0, 50), unique=True, max_size=30))
     in_alloc = data.draw(st.sets(st.sampled_from(ids))) if ids else set()
+    priorities = {w: {j: data.draw(values) for j in ids} for w in types}
     s = SimpleNamespace(
-        priorities={w: {j: data.draw(values) for j in ids} for w in types},
+        priorities=priorities, priority_dicts=lambda: priorities,
         deficits={w: {j: data.draw(values) for j in ids} for w in types},
         allocation={j: {w: data.draw(values) for w in types} for j in in_alloc},
         throughputs={j: {w: data.draw(st.sampled_from([0.0, 1.5])) for w in types} for j in ids})

@@ -117,11 +117,12 @@ class JobColumns:
 def _job_columns(s: SimState, types: tuple[str, ...]) -> JobColumns:
     """The columns of ``s``, read from its dicts (:func:`compute_priorities` gives the
     round's columns without reading them)."""
-    ids = list(s.priorities[types[0]]) if types else []
+    priorities = s.priority_dicts()
+    ids = list(priorities[types[0]]) if types else []
     alloc, has = allocation_matrix(s.allocation, ids, types)
     tput = _matrix(map(s.throughputs.__getitem__, ids), len(ids), types)
     return JobColumns(np.array(ids, np.int64), types, alloc, has, tput,
-                      type_columns(s.priorities, ids, types), type_columns(s.deficits, ids, types))
+                      type_columns(priorities, ids, types), type_columns(s.deficits, ids, types))
 
 
 def update_priorities(s: SimState, cfg: MechanismConfig) -> bool:
@@ -160,8 +161,7 @@ def compute_priorities(s: SimState, cfg: MechanismConfig) -> tuple[bool, JobColu
         fraction = received / total
         p = np.where(nonzero & (tput != 0) & (total != 0.0) & (fraction > 0.0), alloc / fraction, p)
     p[~has] = 0.0
-    for k, w in enumerate(types):
-        s.priorities[w].update(zip(ids, p[:, k].tolist()))
+    s.priority_rows = (types, ids, p)   # into s.priorities when read (SimState.priority_dicts)
     return recomputed, JobColumns(arrays.id_array, types, alloc, has, tput, p, arrays.deficit,
                                   arrays.scale, arrays.gpu_milli)
 
@@ -336,7 +336,7 @@ def select_and_place(s: SimState, cfg: MechanismConfig, types: list[str], skip_z
         chosen.extend([(ids[r], w) for r in picked])
     streak = s.unplaced_streak
     if not any(streak.get(j, 0) + 1 >= STARVATION_ROUNDS for j, _ in chosen):
-        new, failed = _keep_then_place(s, placer, chosen, demand, gpu_type_of, explain)
+        new, failed = _keep_then_place(s, placer, chosen, s.sharing, gpu_type_of, explain)
     else:
         # A selected job has failed to fit behind the lease extensions for the last
         # rounds (e.g. an 8-GPU job while every 8-GPU server holds small continuing
@@ -395,26 +395,30 @@ def _keep(s: SimState, placer, j: int, w: str, milli: int, gpu_type_of) -> tuple
     return None
 
 
-def _keep_then_place(s: SimState, placer, chosen, demand, gpu_type_of, explain: bool):
+def _keep_then_place(s: SimState, placer, chosen, sharing: bool, gpu_type_of, explain: bool):
     """Lease extensions first, then new placements largest first (Gavel's order).
-    Returns the placements and the selected (job, type) pairs that could not be placed."""
+    Returns the placements and the selected (job, type) pairs that could not be placed.
+    (:func:`_keep` inlined: this loop runs for every selected job, ~10³ a round.)"""
     new: dict[int, tuple[int, ...]] = {}
     failed: list[tuple[int, str]] = []
     fresh = []
+    jobs, assignments = s.jobs, s.assignments
     for j, w in chosen:
-        prev = _keep(s, placer, j, w, demand(j)[0], gpu_type_of)
-        if prev is not None:
+        job = jobs[j]
+        milli = job.gpu_milli if sharing else 1000
+        prev = assignments.get(j)
+        if prev is not None and gpu_type_of[prev[0]] == w and placer.keep(job, prev, milli):
             new[j] = prev
         else:
-            fresh.append((j, w))
+            fresh.append((j, w, job, milli))
     # Largest first: by (scale factor, milli per GPU), stable for ties.  One int key per
     # entry (milli < 2048) and a C-level key function: a per-entry lambda building a
     # tuple cost ~4 % of a round at 1 800 jobs.  Same order as sorting on the tuple.
-    jobs = s.jobs
-    keys = [jobs[j].scale_factor * 2048 + demand(j)[0] for j, _ in fresh]
+    keys = [job.scale_factor * 2048 + milli for _, _, job, milli in fresh]
     fresh = [fresh[i] for i in sorted(range(len(fresh)), key=keys.__getitem__, reverse=True)]
-    for j, w in fresh:
-        gpus = placer.place(s.jobs[j], w, demand(j)[0], s.num_steps, explain)
+    round_index = s.num_steps
+    for j, w, job, milli in fresh:
+        gpus = placer.place(job, w, milli, round_index, explain)
         if gpus is None:
             failed.append((j, w))
         else:

@@ -87,8 +87,10 @@ class JobBook:
         s.start_ts[j] = timestamp
         s.latest_ts[j] = None
         s.failures[j] = 0
+        pending = s.priority_rows is not None   # the dicts are rewritten when read
         for w in mech.worker_types:
-            s.priorities[w][j] = 0.0
+            if not pending:
+                s.priorities[w][j] = 0.0
             s.deficits[w][j] = 0.0
         s.need_update = True
 
@@ -124,27 +126,17 @@ class JobBook:
                 continue
             exec_time = finish - round_start
             s.latest_ts[j] = finish
-            # steps per GPU: an equal share each, the last GPU the remainder; summed in
-            # GPU-id order, as Gavel does
-            if len(gpus) == 1:
-                parts = [num_steps]
+            # Gavel splits the steps over the GPUs (an equal share each, the last GPU the
+            # remainder) and fails a micro-task when any GPU got 0 steps (a multi-GPU job
+            # with fewer steps left than GPUs); round mode judges the job as a whole.  The
+            # shares always sum to num_steps, so only their signs matter here.
+            if exec_time <= 0:
+                ok = False
+            elif not exact or len(gpus) == 1:
+                ok = num_steps > 0
             else:
-                scale, total, by_gpu = job.scale_factor, 0, []
-                for i, g in enumerate(gpus):
-                    part = num_steps - total if i == len(gpus) - 1 else num_steps // scale
-                    total += part
-                    by_gpu.append((g, part))
-                parts = [part for _, part in sorted(by_gpu, key=lambda x: x[0])]
-            ok = exact or num_steps > 0
-            steps = 0
-            max_exec = 0
-            for part in parts:
-                # Gavel fails a micro-task when any GPU got 0 steps (a multi-GPU job with
-                # fewer steps left than GPUs); round mode judges the job as a whole.
-                if (part <= 0 and exact) or exec_time <= 0:
-                    ok = False
-                steps += part
-                max_exec = max(max_exec, exec_time)
+                share = num_steps // job.scale_factor
+                ok = share > 0 and num_steps - share * (len(gpus) - 1) > 0
             finished = False
             if not ok:
                 failures[j] += 1
@@ -152,15 +144,14 @@ class JobBook:
                 s.need_update = True
             else:
                 failures[j] = 0
-                steps_run[j] += steps
+                steps_run[j] += num_steps
                 finished = job.total_steps - steps_run[j] <= 0
-                max_exec = float(max_exec)  # (Python float arithmetic: same IEEE doubles as numpy's, faster)
                 w = gpu_type_of[gpus[0]]
-                job_time[j][w] += max_exec
+                job_time[j][w] += exec_time
                 stale.add(j)
-                worker_time[w] += max_exec
+                worker_time[w] += exec_time
                 held = held_milli.get(j, 1000)
-                busy = max_exec if held >= 1000 else max_exec * held / 1000
+                busy = exec_time if held >= 1000 else exec_time * held / 1000
                 for g in gpus:
                     gpu_busy[g] += busy
             if finished:
@@ -178,8 +169,11 @@ class JobBook:
         if s.placer is not None:
             s.placer.records.pop(j, None)
         s.unplaced_streak.pop(j, None)
+        pending = s.priority_rows is not None   # the dicts are rewritten when read
         for w in self.mech.worker_types:
-            del s.priorities[w][j], s.deficits[w][j]
+            if not pending:
+                del s.priorities[w][j]
+            del s.deficits[w][j]
         s.need_update = True
 
     def _count_rejected(self, j: int) -> None:

@@ -99,23 +99,25 @@ class StepLoop:
             s.assignment_milli = {j: jobs[j].gpu_milli for j in new}
         else:
             s.assignment_milli = dict.fromkeys(new, 1000)
-        s.lease_opportunities += sum(1 for j in s.assignments if j in jobs)
         prev_of = s.assignments
-        s.lease_extensions += sum(1 for j, gpus in new.items()
-                                  if (prev := prev_of.get(j)) is not None
-                                  and (prev == gpus or set(prev) == set(gpus)))
+        s.lease_opportunities += len(prev_of.keys() & jobs.keys())
         s.assignments = new
         round_seconds = mech.round_seconds
         gpu_type_of = mech.cluster.gpu_type_of
         slowdown = self._interference(new) if s.sharing and self.config.interference else {}
         now, throughputs, steps_run, dispatched = s.now, s.throughputs, s.steps_run, s.dispatched
+        extensions = 0
         for j, gpus in new.items():
+            prev = prev_of.get(j)
+            if prev is not None and (prev == gpus or set(prev) == set(gpus)):
+                extensions += 1
             w = gpu_type_of[gpus[0]]
             tput = throughputs[j][w] * slowdown[j] if j in slowdown else throughputs[j][w]
             remaining = jobs[j].total_steps - steps_run[j]
             num_steps = min(int(tput * round_seconds), remaining)
             finish = now + num_steps / tput
             dispatched.append((max(now, finish), j, gpus, num_steps))
+        s.lease_extensions += extensions
         if new:
             s.num_rounds += 1
         busy = len({g for gpus in new.values() for g in gpus})  # a shared GPU counts once

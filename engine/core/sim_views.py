@@ -82,7 +82,7 @@ class SimViews:
                        "running" if gpus else "queued", s.steps_run[job_id], job.total_steps,
                        tuple(gpus), s.now - s.start_ts[job_id],
                        {w: float(alloc.get(w, 0.0)) for w in types},
-                       {w: float(s.priorities[w][job_id]) for w in types},
+                       {w: float(s.priority_dicts()[w][job_id]) for w in types},
                        {w: float(s.deficits[w][job_id]) for w in types})
 
     def job_progress(self, job_ids) -> dict[int, tuple[int, int]]:
@@ -110,7 +110,7 @@ class SimViews:
         ids = list(s.jobs)
         if not types:
             return {j: ({}, {}) for j in ids}
-        prio = type_columns(s.priorities, ids, types).tolist()
+        prio = type_columns(s.priority_dicts(), ids, types).tolist()
         alloc = allocation_matrix(s.allocation, ids, types)[0].tolist()
         return {j: (dict(zip(types, p)), dict(zip(types, a))) for j, p, a in zip(ids, prio, alloc)}
 
