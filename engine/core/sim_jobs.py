@@ -118,8 +118,13 @@ class JobBook:
         jobs, failures, steps_run, job_time = s.jobs, s.failures, s.steps_run, s.job_time
         worker_time, gpu_busy, held_milli = s.worker_time, s.gpu_busy, s.assignment_milli
         gpu_type_of, round_start, exact = mech.cluster.gpu_type_of, s.round_start, s.exact_round
-        # the job_time rows changed here, for the array mirror (state.JobArrays)
-        stale = s.job_arrays.stale if s.job_arrays is not None else set()
+        # the time received written here goes into the array mirror too (state.JobArrays):
+        # one cell per micro-task instead of re-reading the job's row of every type
+        arrays = s.job_arrays
+        row_of = arrays.row if arrays is not None else {}
+        col_of = arrays.col if arrays is not None else {}
+        stale = arrays.stale if arrays is not None else set()
+        cells: list[tuple[int, int, float]] = []
         for finish, j, gpus, num_steps in tasks:
             job = jobs.get(j)
             if job is None:
@@ -147,8 +152,13 @@ class JobBook:
                 steps_run[j] += num_steps
                 finished = job.total_steps - steps_run[j] <= 0
                 w = gpu_type_of[gpus[0]]
-                job_time[j][w] += exec_time
-                stale.add(j)
+                times = job_time[j]
+                received = times[w] = times[w] + exec_time
+                r = row_of.get(j)
+                if r is None:
+                    stale.add(j)
+                else:
+                    cells.append((r, col_of[w], received))
                 worker_time[w] += exec_time
                 held = held_milli.get(j, 1000)
                 busy = exec_time if held >= 1000 else exec_time * held / 1000
@@ -158,6 +168,8 @@ class JobBook:
                 self._remove_job(j)
                 s.remaining_jobs -= 1
                 done.append((j, s.jct[j]))
+        if cells:
+            arrays.set_received(cells)
         return done
 
     def _remove_job(self, j: int) -> None:
