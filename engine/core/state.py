@@ -143,8 +143,11 @@ class JobArrays:
     def set_received(self, cells: list[tuple[int, int, float]]) -> None:
         """(row, column, value) cells of time received just written into ``job_time``
         (the job book's completions; rows as of the last sync, none repeated)."""
+        n = len(cells)
         rows, cols, values = zip(*cells)
-        self.received[rows, cols] = values
+        # (fromiter: indexing with the tuples themselves took ~4x longer)
+        self.received[np.fromiter(rows, np.intp, n), np.fromiter(cols, np.intp, n)] = \
+            np.fromiter(values, np.float64, n)
 
     def _realign(self, s: "SimState", ids: list[int]) -> None:
         """Rows for the active jobs ``ids``: kept jobs' rows move (removals close up),
