@@ -48,14 +48,18 @@ def plot_jct(sw: SweepData, secs: list[Section], path: Path) -> Path:
         fig, axes = plt.subplots(1, len(secs), figsize=(4.6 * len(secs), 3.8), squeeze=False)
         for ax, sec in zip(axes[0], secs):
             top, marks = 0.0, []
-            for arm in sec.arms:
+            span = _xlim(sw, ax)
+            for i, arm in enumerate(sec.arms):
+                # each arm's saturated markers a little to the side of the others', so
+                # arms saturated at the same load stay apart
+                off = (i - (len(sec.arms) - 1) / 2) * 0.018 * span
                 xs, ms, los, his = [], [], [], []
                 for load in sec.loads:
                     c = sec.jct.get((arm, load))
                     if c is None:
                         continue
                     if c["saturated"]:
-                        marks.append((sw.load_x(load), colors[arm]))
+                        marks.append((sw.load_x(load) + off, colors[arm]))
                     elif c["mean"] is not None:
                         xs.append(sw.load_x(load)), ms.append(c["mean"])
                         los.append(c["lo"]), his.append(c["hi"])
@@ -63,17 +67,17 @@ def plot_jct(sw: SweepData, secs: list[Section], path: Path) -> Path:
                 ax.plot(xs, ms, marker="o", color=colors[arm], label=arm_label(sw, arm))
                 if xs:
                     ax.fill_between(xs, los, his, color=colors[arm], alpha=0.18, linewidth=0)
-            for j, (x, color) in enumerate(marks):
-                ax.plot([x], [0.96 - 0.04 * (j % 3)], marker="^", markersize=8, color=color,
+            for x, color in marks:
+                ax.plot([x], [0.95], marker="^", markersize=7, color=color,
                         transform=ax.get_xaxis_transform(), linestyle="none", clip_on=False)
             if marks:
                 ax.plot([], [], marker="^", color="gray", linestyle="none",
                         label="saturated (≥1 seed): no average")
             ax.set_title(sec.label)
             ax.set_xlabel(_xlabel(sw))
-            _xlim(sw, ax)
             ax.set_ylim(0, max(top * 1.25, 1.0))
-            ax.legend(loc="upper left", fontsize=7)
+            # lower right: the curves sit high on a 0-based axis, the markers at the top
+            ax.legend(loc="lower right", fontsize=7)
         axes[0][0].set_ylabel("average JCT of measured jobs (h)\nmean over seeds, band = min–max")
         fig.tight_layout()
         return save_png(fig, path)
