@@ -62,3 +62,74 @@ def test_results_hold_points_another_sweep_finished_into_the_same_folder(tmp_pat
               progress=other_part_finishes)
     df = pd.read_parquet(out / "results.parquet")
     assert len(df) == 3 and theirs in set(df["point"])
+
+
+def _fgd_shared(spec):
+    from fragscope.experiments.sweep.run import point_filter
+    return point_filter(spec, ["placement=fgd", "sharing=True"])
+
+
+def _claim(folder, pid):
+    import json
+    import socket
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / ".claim").write_text(json.dumps({"host": socket.gethostname(), "pid": pid}))
+
+
+def test_a_point_another_live_sweep_claimed_is_left_to_it(tmp_path):
+    """Two sweeps into one folder share the work: a point claimed by a running sweep
+    (here: this test's parent process) is not run a second time; the rest is."""
+    import os
+
+    from fragscope.experiments.sweep import run_sweep
+    from fragscope.experiments.sweep.spec import load_sweep
+
+    spec = load_sweep(REPO / "scenarios" / "sweeps" / "quick.yaml")
+    mine = [p for p in spec.points if _fgd_shared(spec)(p)]
+    out = tmp_path / "out"
+    _claim(out / "points" / mine[0].folder, os.getppid())
+    outcome = run_sweep(spec, out, workers=1, only=_fgd_shared(spec))
+    assert outcome.ran == 1
+    assert outcome.elsewhere == {mine[0].folder: f"pid {os.getppid()} on host {__import__('socket').gethostname()}"}
+    assert not (out / "points" / mine[0].folder / "point.json").exists()
+    assert (out / "points" / mine[1].folder / "point.json").exists()
+    assert (out / "points" / mine[0].folder / ".claim").exists()       # not ours to drop
+    assert not (out / "points" / mine[1].folder / ".claim").exists()   # ours, dropped
+
+
+def test_a_claim_left_by_a_killed_sweep_is_taken_over(tmp_path):
+    import subprocess
+    import sys
+
+    from fragscope.experiments.sweep import run_sweep
+    from fragscope.experiments.sweep.spec import load_sweep
+
+    spec = load_sweep(REPO / "scenarios" / "sweeps" / "quick.yaml")
+    mine = [p for p in spec.points if _fgd_shared(spec)(p)]
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    out = tmp_path / "out"
+    _claim(out / "points" / mine[0].folder, gone.pid)
+    outcome = run_sweep(spec, out, workers=1, only=_fgd_shared(spec))
+    assert outcome.ran == 2 and outcome.elsewhere == {}
+    assert not list((out / "points").glob("*/.claim"))
+
+
+def test_a_point_another_sweep_finished_meanwhile_is_not_run_again(tmp_path):
+    import shutil
+
+    from fragscope.experiments.sweep import run_sweep
+    from fragscope.experiments.sweep.spec import load_sweep
+
+    spec = load_sweep(REPO / "scenarios" / "sweeps" / "quick.yaml")
+    mine = [p for p in spec.points if _fgd_shared(spec)(p)]
+    other = tmp_path / "other"
+    run_sweep(spec, other, workers=1, only=_fgd_shared(spec))
+    out = tmp_path / "out"
+
+    def other_finishes_the_second(done, total, point, row):
+        shutil.copytree(other / "points" / mine[1].folder, out / "points" / mine[1].folder)
+
+    outcome = run_sweep(spec, out, workers=1, only=_fgd_shared(spec), progress=other_finishes_the_second)
+    assert outcome.ran == 1 and outcome.elsewhere == {mine[1].folder: "finished by another sweep"}
+    assert len(pd.read_parquet(out / "results.parquet")) == 2

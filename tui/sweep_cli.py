@@ -45,9 +45,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                         progress=progress, only=only)
     bar.close()
     if not args.quiet:
-        left = outcome.total - outcome.ran - outcome.skipped
+        away = len(outcome.elsewhere)
+        left = outcome.total - outcome.ran - outcome.skipped - away
         print(f"points       {outcome.total} ({outcome.ran} run now, {outcome.skipped} already done"
+              + (f", {away} left to another sweep into the same folder" if away else "")
               + (f", {left} not selected by --only)" if left else ")"))
+        for folder, who in outcome.elsewhere.items():
+            print(f"elsewhere    {folder}: {who}")
         ok = sum(r["status"] == "ok" for r in outcome.rows)
         print(f"status       {ok} ok, "
               f"{outcome.saturated} saturated, {outcome.failed} failed")

@@ -41,6 +41,8 @@ One concern a module:
 * ``backends`` where points run: a local process pool or Ray tasks
 * ``run``      the driver: :func:`run_sweep` skips finished points and writes each result
                atomically, so a sweep resumes where it was killed
+* ``claims``   a point's ``.claim`` while a driver runs it, so sweeps into one folder
+               share the work
 * ``results``  the results table: column kinds, :func:`results_table`, results.parquet
 
 The names below are the sweep's public API, importable from this package.

@@ -15,15 +15,21 @@ from .spec import Point, SweepSpec
 
 #: Called in the driver for every point a backend completes.
 FinishedFn = Callable[[Point, PointResult], None]
+#: Called in the driver just before a point is handed to a worker: False = skip it
+#: (another sweep into the same folder has claimed it, see .claims).
+TakeFn = Callable[[Point], bool]
 
 
 def run_local(spec: SweepSpec, todo: list[Point], workers: int,
-              finished: FinishedFn, _address: str | None) -> None:
+              finished: FinishedFn, _address: str | None, take: TakeFn) -> None:
     """One point per task in a process pool (spawned, so no state leaks between
-    points); with one worker, in this process."""
+    points); with one worker, in this process.  Points are handed out one at a time
+    as workers free up, each claimed (``take``) just before, so a sweep running beside
+    this one into the same folder takes the points this one has not started."""
     if workers <= 1:
         for p in todo:
-            finished(p, run_point(str(spec.point_base(p)), p.overrides))
+            if take(p):
+                finished(p, run_point(str(spec.point_base(p)), p.overrides))
         return
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
@@ -31,13 +37,24 @@ def run_local(spec: SweepSpec, todo: list[Point], workers: int,
 
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
                              initializer=_die_with_parent) as pool:
-        pending = {pool.submit(run_point, str(spec.point_base(p)), p.overrides): p for p in todo}
+        queue = iter(todo)
+        pending: dict[Any, Point] = {}
+
+        def fill() -> None:
+            while len(pending) < workers:
+                p = next((p for p in queue if take(p)), None)
+                if p is None:
+                    return
+                pending[pool.submit(run_point, str(spec.point_base(p)), p.overrides)] = p
+
         try:
+            fill()
             while pending:
                 ready, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in sorted(ready, key=lambda f: pending[f].index):
                     p = pending.pop(fut)
                     finished(p, fut.result())
+                fill()
         except BrokenProcessPool:
             raise SimulationError("a sweep worker process died (out of memory?); finished points "
                                   "are kept — run the same command again to resume") from None
@@ -70,9 +87,10 @@ def ray_available() -> bool:
 
 
 def run_ray(spec: SweepSpec, todo: list[Point], workers: int,
-            finished: FinishedFn, address: str | None) -> None:
+            finished: FinishedFn, address: str | None, take: TakeFn) -> None:
     """One ``ray.remote`` task per point, on the cluster at ``address`` or on a local
-    Ray started here with ``workers`` CPUs (and shut down afterwards)."""
+    Ray started here with ``workers`` CPUs (and shut down afterwards).  Every point is
+    claimed (``take``) when its task is submitted, all at once: Ray schedules them."""
     import ray
 
     started = False
@@ -87,7 +105,7 @@ def run_ray(spec: SweepSpec, todo: list[Point], workers: int,
         started = True
     try:
         task = ray.remote(num_cpus=1, max_retries=0)(run_point)
-        refs = {task.remote(str(spec.point_base(p)), p.overrides): p for p in todo}
+        refs = {task.remote(str(spec.point_base(p)), p.overrides): p for p in todo if take(p)}
         while refs:
             ready, _ = ray.wait(list(refs), num_returns=1)
             for ref in ready:

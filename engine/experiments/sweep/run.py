@@ -9,13 +9,14 @@ every point (never from memory).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from ...core.atomic import atomic_write
 from ...errors import InputError
 from .backends import run_local, run_ray
+from .claims import Claims
 from .point import PointResult
 from .results import write_results
 from .spec import SWEEP_FORMAT, Point, SweepSpec
@@ -23,7 +24,9 @@ from .spec import SWEEP_FORMAT, Point, SweepSpec
 
 @dataclass
 class SweepOutcome:
-    """What :func:`run_sweep` did: the results file, point counts and the rows (grid order)."""
+    """What :func:`run_sweep` did: the results file, point counts and the rows (grid order).
+    ``elsewhere`` maps the points left to another sweep running into the same folder
+    (see .claims) to who holds them; ``ran`` counts the points this sweep ran."""
 
     results: Path
     total: int
@@ -32,6 +35,7 @@ class SweepOutcome:
     failed: int
     saturated: int
     rows: list[dict[str, Any]]
+    elsewhere: dict[str, str] = field(default_factory=dict)
 
 
 ProgressFn = Callable[[int, int, Point, dict[str, Any]], None]
@@ -134,23 +138,41 @@ def run_sweep(spec: SweepSpec, out: Path, backend: str = "local", workers: int |
         elif row is not None:
             rows[p.index] = row
     skipped = len(rows)
+    elsewhere: dict[str, str] = {}
+    done = 0
     if todo:
         from ..fill import free_cores
         n = min(workers or free_cores(), len(todo))
         runner = run_ray if backend == "ray" else run_local
-        done = 0
+        claims = Claims(out / "points")
+
+        def take(point: Point) -> bool:
+            """Claim a point just before it runs; a point another sweep finished or
+            holds meanwhile is left to it."""
+            row = _read_point(out / "points" / point.folder, point)
+            if row is not None and not (retry_failed and row.get("status") == "error"):
+                elsewhere[point.folder] = "finished by another sweep"
+                return False
+            if claims.take(point.folder):
+                return True
+            elsewhere[point.folder] = claims.holder(point.folder) or "another sweep"
+            return False
 
         def finished(point: Point, result: PointResult) -> None:
             nonlocal done
             rows[point.index] = _write_point(out, point, result)
+            claims.release(point.folder)
             write_results(out, spec, _with_others(out, spec, rows))
             done += 1
             if progress is not None:
                 progress(done, len(todo), point, rows[point.index])
 
-        runner(spec, todo, n, finished, ray_address)
+        try:
+            runner(spec, todo, n, finished, ray_address, take)
+        finally:
+            claims.release_all()
     path = write_results(out, spec, _with_others(out, spec, rows))
     ordered = [rows[i] for i in sorted(rows)]
-    return SweepOutcome(path, len(spec.points), len(todo), skipped,
+    return SweepOutcome(path, len(spec.points), done, skipped,
                         sum(r["status"] == "error" for r in ordered),
-                        sum(r["status"] == "saturated" for r in ordered), ordered)
+                        sum(r["status"] == "saturated" for r in ordered), ordered, elsewhere)
