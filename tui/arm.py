@@ -17,7 +17,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from fragscope import BacklogMonitor, RoundReport, Simulation, measured_job_ids
+from fragscope import BacklogMonitor, InputError, RoundReport, Simulation, measured_job_ids
 from fragscope.core.views import JobView, ServerView
 
 from .checkpoints import Checkpoint, CheckpointRing, copy_sim
@@ -80,7 +80,16 @@ class Arm:
 
     def step(self) -> RoundSummary:
         t0 = time.perf_counter()
-        report = self.sim.step()
+        before = self.sim.step_index
+        try:
+            report = self.sim.step()
+        except InputError:
+            # A plug-in failed part-way through the round: the engine's state is
+            # half-stepped.  Put the arm back at the round it was at (its checkpoint and
+            # a deterministic replay), so stepping on, rewinding or forking after the
+            # message starts from a whole round.
+            self._restore(before)
+            raise
         self.ring.stepped(time.perf_counter() - t0)
         self._version += 1
         summary = self._summarise(report)
@@ -218,6 +227,11 @@ class Arm:
         target = max(target, self.earliest_step)
         if target >= self.step_index:
             return self.step_index
+        return self._restore(target)
+
+    def _restore(self, target: int) -> int:
+        """The state at round ``target`` from the ring (the nearest checkpoint at or
+        before it, then a replay), whatever the current state is."""
         explain = getattr(self.sim, "explain", None)
         self.sim = self.ring.restore(target)  # a copy: the checkpoint itself stays untouched
         if explain is not None:  # a checkpoint taken while playing has records off

@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from fragscope import Simulation
+from fragscope import InputError, Simulation
 
 from .arm import Arm, ArmSeed
 from .arm_process import RemoteArm, use_processes
@@ -80,7 +80,18 @@ class Session:
         """One round on every arm that is not finished (lock-step; arms in processes step
         at the same time)."""
         with self.lock:
-            out = call_each([arm for arm in self.arms if not arm.done], "step")
+            arms = [arm for arm in self.arms if not arm.done]
+            before = [arm.step_index for arm in arms]
+            try:
+                out = call_each(arms, "step")
+            except InputError:
+                # a plug-in failed in one arm (which put itself back, see Arm.step): the
+                # arms that did step go back too, so all stay in lock-step
+                for arm, step in zip(arms, before):
+                    if arm.step_index > step:
+                        arm.rewind_to(step)
+                self.version += 1
+                raise
             self.version += 1
             return out
 

@@ -65,6 +65,15 @@ async def test_a_plugin_failing_mid_run_is_a_message_and_the_session_stays_usabl
             if app.last_notice:
                 break
         assert "my scorer gave up" in app.last_notice and not app.playing
+        # the failed round left no half-stepped arm: both are back at the round before it,
+        # in lock-step, and B's state is the one it had then (a replay of it agrees)
+        a, b = app.session.arms
+        assert a.step_index == b.step_index == b.history[-1].step
+        if hasattr(b, "sim"):                      # an arm in this process (not in its own)
+            fresh = b.ring.restore(b.step_index)
+            assert fresh.step_index == b.sim.step_index and fresh.now == b.sim.now
+            assert fresh.state.assignments == b.sim.state.assignments
+            assert fresh.state.steps_run == b.sim.state.steps_run
         app.action_close_fork()                                    # drop the broken arm, go on
         await wait_until(pilot, lambda: not app.session.forked)
         await step(pilot, 2)
