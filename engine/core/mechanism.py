@@ -325,12 +325,18 @@ def select_and_place(s: SimState, cfg: MechanismConfig, types: list[str], skip_z
             left -= int(total[cut - 1])
         rest = rows[cut:]
         if rest.size:
+            # the next entry that fits, found with numpy: a walk over the rest one by one
+            # cost ~15 ms a round with 10⁴ jobs queued, for the few entries it takes
             rest_need = need_arr[rest]
-            if left >= rest_need.min():
-                for r, nr in zip(rest.tolist(), rest_need.tolist()):
-                    if nr <= left:
-                        left -= nr
-                        picked.append(r)
+            pos = 0
+            while pos < rest.size:
+                fits = rest_need[pos:] <= left
+                k = int(fits.argmax())
+                if not fits[k]:
+                    break
+                left -= int(rest_need[pos + k])
+                picked.append(int(rest[pos + k]))
+                pos += k + 1
         budget[w] = left
         taken[picked] = True
         chosen.extend([(ids[r], w) for r in picked])
