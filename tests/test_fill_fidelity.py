@@ -19,6 +19,11 @@ from fragscope.experiments.fill import run_fill
 
 REPO = Path(__file__).resolve().parents[1]
 
+# Under pytest-xdist (`--dist loadgroup`) every test of this module runs on one worker, so the
+# module-scoped fidelity fixture (minutes of fill runs) is built once, not once per worker.
+pytestmark = pytest.mark.xdist_group("fill_fidelity")
+
+
 def _checker():
     spec = importlib.util.spec_from_file_location("check_fill_fidelity", REPO / "bench" / "check_fill_fidelity.py")
     mod = importlib.util.module_from_spec(spec)

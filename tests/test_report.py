@@ -13,6 +13,10 @@ from fragscope.reports.stats import t_interval
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
+# Under pytest-xdist (`--dist loadgroup`) every test of this module runs on one worker, so the
+# module-scoped sweep_dir fixture (a sweep run) is built once, not once per worker.
+pytestmark = pytest.mark.xdist_group("report")
+
 BASE = """\
 seed: 0
 round_seconds: 1200

@@ -17,6 +17,9 @@ PNG = b"\x89PNG\r\n\x1a\n"
 T975_2 = 4.302652729911275     # t quantile 0.975 with 2 degrees of freedom (3 seeds)
 ARMS = ("A-off", "B-scale-factor", "C-demand")
 
+# Under pytest-xdist (`--dist loadgroup`) every test of this module runs on one worker, so the
+# module-scoped `known` fixture (a report from a results table) is built once, not per worker.
+pytestmark = pytest.mark.xdist_group("report_arms")
 
 def _row(i: int, cluster: str, arm: str, lam: float, seed: int, jct: float | None,
          status: str = "ok", util: float = 0.5, queue: float = 1.0) -> dict:
@@ -28,11 +31,12 @@ def _row(i: int, cluster: str, arm: str, lam: float, seed: int, jct: float | Non
             "window_start_s": 0.0, "error": None, "wall_s": 1.0}
 
 
-@pytest.fixture()
-def known(tmp_path):
+@pytest.fixture(scope="module")
+def known(tmp_path_factory):
     """A results table with known numbers: on `big` at 60 jobs/h B is exactly 10 %
     faster than A on every seed, C is 10 / 20 / 30 % faster; at 360 jobs/h A is
-    saturated on seed 2 and C on every seed.  `small` ran one load only."""
+    saturated on seed 2 and C on every seed.  `small` ran one load only.  Its report is
+    built once for the module: the tests only read it."""
     rows = []
     base = {0: 36000.0, 1: 72000.0, 2: 54000.0}
     for cluster, lams in (("big", (60, 10)), ("small", (10,))):
@@ -49,6 +53,7 @@ def known(tmp_path):
                     util = 0.40 + 0.01 * seed + (0.0 if arm == "A-off" else -0.05)
                     queue = 2.0 + seed + (0.0 if arm == "A-off" else 1.0 + seed)
                     rows.append(_row(len(rows), cluster, arm, lam, seed, jct, status, util, queue))
+    tmp_path = tmp_path_factory.mktemp("known")
     run = tmp_path / "run"
     run.mkdir()
     df = pd.DataFrame(rows)

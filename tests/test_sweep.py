@@ -50,6 +50,10 @@ seeds: 0-1
 """
 N_POINTS = 16
 
+# Under pytest-xdist (`--dist loadgroup`) every test of this module runs on one worker, so the
+# module-scoped local_sweep fixture (a sweep run) is built once, not once per worker.
+pytestmark = pytest.mark.xdist_group("sweep")
+
 
 def _write(folder: Path, sweep: str = SWEEP, base: str = BASE) -> Path:
     folder.mkdir(parents=True, exist_ok=True)

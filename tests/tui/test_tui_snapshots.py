@@ -8,6 +8,8 @@ awaited in ``run_before`` (Pilot.pause does not wait for thread workers).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fragscope.tui.app import make_app
 from fragscope.tui.screens.help import HelpScreen
 from fragscope.tui.screens.inspector import InspectorScreen
@@ -138,3 +140,13 @@ def test_inspector_on_a_plugin_placement_decision(snap_compare):
         assert pilot.app.screen.inspection.decision is not None
 
     assert snap_compare(make_app(WORST_FIT), terminal_size=WIDE, run_before=run_before)
+
+
+def test_every_snapshot_file_belongs_to_a_test():
+    """A snapshot no test uses (a test renamed or removed) fails syrupy's session check only
+    in a run without pytest-xdist; this check holds with ``-n`` too."""
+    folder = Path(__file__).parent / "__snapshots__" / Path(__file__).stem
+    tests = {name for name, obj in globals().items() if name.startswith("test_") and callable(obj)}
+    stale = sorted(p.name for p in folder.iterdir()
+                   if p.suffix != ".svg" or p.stem.split("[", 1)[0] not in tests)
+    assert not stale, f"snapshot files no test uses (remove them, or --snapshot-update without -n): {stale}"
