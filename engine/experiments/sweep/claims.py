@@ -2,7 +2,7 @@
 
 Two ``--only`` parts of a long sweep may run at the same time into one ``--out`` (and a
 user may start the same sweep twice by mistake).  Before a driver hands a point to a
-worker it claims the point: ``points/<folder>/.claim``, created exclusively, holding
+worker it claims the point: ``points/<folder>/.claim``, created whole and exclusively, holding
 the driver's host and process id.  Another driver finding a claim leaves the point to
 its holder, unless the holder is gone: a claim by a process of this host that no longer
 runs is stale (the sweep was killed) and is taken over.  A claim from another host (a
@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,23 +37,31 @@ class Claims:
         """Claim point ``folder``; False if a live driver holds it."""
         path = self.points / folder / CLAIM_FILE
         path.parent.mkdir(parents=True, exist_ok=True)
-        mine = json.dumps({"host": self.host, "pid": os.getpid()})
-        for _ in range(2):
-            try:
-                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                if self.holder(folder) is not None:
-                    return False
-                try:   # stale: its driver is gone; take it over
-                    path.unlink()
-                except FileNotFoundError:
-                    pass
-                continue
+        # The claim appears whole or not at all: written to a temporary file, then
+        # hard-linked to its name (which fails if the name exists).  So another driver
+        # never reads a claim half-written and takes it for a damaged, stale one.
+        # (".part", not ".tmp": a sweep starting beside this one removes the .tmp files a
+        # killed sweep left, and must not remove this one mid-claim)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{CLAIM_FILE}.", suffix=".part")
+        try:
             with os.fdopen(fd, "w") as f:
-                f.write(mine)
-            self.held.add(folder)
-            return True
-        return False
+                f.write(json.dumps({"host": self.host, "pid": os.getpid()}))
+            for _ in range(2):
+                try:
+                    os.link(tmp, path)
+                except FileExistsError:
+                    if self.holder(folder) is not None:
+                        return False
+                    try:   # stale: its driver is gone; take it over
+                        path.unlink()
+                    except FileNotFoundError:
+                        pass
+                    continue
+                self.held.add(folder)
+                return True
+            return False
+        finally:
+            os.unlink(tmp)
 
     def holder(self, folder: str) -> str | None:
         """Who holds a live claim on ``folder`` ("pid P on host H"), or None (no claim,
@@ -64,7 +73,7 @@ class Claims:
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError):
-            return None   # unreadable (being written, or damaged): treat as stale
+            return None   # damaged (claims are never seen half-written): treat as stale
         if host == self.host and not _alive(pid):
             return None
         return f"pid {pid} on host {host}"

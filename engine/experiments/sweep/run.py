@@ -88,6 +88,12 @@ def _read_point(folder: Path, point: Point) -> dict[str, Any] | None:
     return data
 
 
+def _settled(row: dict[str, Any] | None, retry_failed: bool) -> bool:
+    """Whether a point with this ``point.json`` row needs no run: it has one, and it is
+    not a failure that ``--retry-failed`` asks to run again."""
+    return row is not None and not (retry_failed and row.get("status") == "error")
+
+
 def _write_point(out: Path, point: Point, result: PointResult) -> dict[str, Any]:
     folder = out / "points" / point.folder
     for name, text in result.files.items():
@@ -131,7 +137,7 @@ def run_sweep(spec: SweepSpec, out: Path, backend: str = "local", workers: int |
     todo: list[Point] = []
     for p in spec.points:
         row = _read_point(out / "points" / p.folder, p)
-        if row is not None and not (retry_failed and row.get("status") == "error"):
+        if _settled(row, retry_failed):
             rows[p.index] = row
         elif only is None or only(p):
             todo.append(p)
@@ -150,7 +156,7 @@ def run_sweep(spec: SweepSpec, out: Path, backend: str = "local", workers: int |
             """Claim a point just before it runs; a point another sweep finished or
             holds meanwhile is left to it."""
             row = _read_point(out / "points" / point.folder, point)
-            if row is not None and not (retry_failed and row.get("status") == "error"):
+            if _settled(row, retry_failed):
                 elsewhere[point.folder] = "finished by another sweep"
                 return False
             if claims.take(point.folder):
