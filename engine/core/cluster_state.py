@@ -210,6 +210,21 @@ class ClusterState:
             self.classes[node, cls] += 1
         self._dirty.add(node)
 
+    def allocate_run(self, node: int, task: Task, count: int, free_gpu_after: Sequence[int]) -> None:
+        """Bind ``count`` copies of ``task`` on ``node`` at once, the node's free GPU
+        values after them given (the caller chose the GPUs); derived fields deferred
+        to :meth:`refresh` as in :meth:`allocate_deferred`."""
+        t = task.type
+        self.free_gpu[node] = free_gpu_after
+        self.free_cpu[node] -= t.cpu_milli * count
+        self.free_mem[node] -= task.memory_mib * count
+        if t.shape != "cpu":
+            cls = 0 if t.shape == "fractional" else t.num_gpu
+            if self.classes[node, cls] == 0:
+                self.n_classes[node] += 1
+            self.classes[node, cls] += count
+        self._dirty.add(node)
+
     def refresh(self) -> None:
         """Bring the derived fields of every node changed by ``allocate_deferred`` up to date."""
         dirty = self._dirty

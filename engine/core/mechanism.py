@@ -268,7 +268,8 @@ def assign_gpus(s: SimState, cfg: MechanismConfig, types: list[str],
     return new
 
 
-STARVATION_ROUNDS = 3  # failed placements in a row before a round is placed strictly by priority
+STARVATION_ROUNDS = 3
+SHORT_RUN = 4   # runs of identical demands shorter than this are placed job by job (cheaper)  # failed placements in a row before a round is placed strictly by priority
 
 
 def select_and_place(s: SimState, cfg: MechanismConfig, types: list[str], skip_zero_priority: bool,
@@ -423,10 +424,41 @@ def _keep_then_place(s: SimState, placer, chosen, sharing: bool, gpu_type_of, ex
     keys = [job.scale_factor * 2048 + milli for _, _, job, milli in fresh]
     fresh = [fresh[i] for i in sorted(range(len(fresh)), key=keys.__getitem__, reverse=True)]
     round_index = s.num_steps
-    for j, w, job, milli in fresh:
-        gpus = placer.place(job, w, milli, round_index, explain)
+    if explain or not placer.batches:
+        placed = [placer.place(job, w, milli, round_index, explain) for _, w, job, milli in fresh]
+    else:
+        placed = [None] * len(fresh)
+        for run in _identical_runs(fresh):
+            _, w, job, milli = fresh[run[0]]
+            if len(run) < SHORT_RUN:
+                got = [placer.place(fresh[i][2], w, milli, round_index, False) for i in run]
+            else:
+                got = placer.place_run([fresh[i][2] for i in run], w, milli, round_index)
+            for i, gpus in zip(run, got):
+                placed[i] = gpus
+    for (j, w, _, _), gpus in zip(fresh, placed):
         if gpus is None:
             failed.append((j, w))
         else:
             new[j] = gpus
     return new, failed
+
+
+def _identical_runs(fresh: list) -> list[list[int]]:
+    """Positions in ``fresh`` grouped into runs of identical demands on one GPU type,
+    each run in order and a type's runs in order (RoundPlacer.batches: only jobs on the
+    same type interact, so a type's jobs keep their order and the types interleave
+    freely).  A run is cut by the type's next job with another demand."""
+    runs: list[list[int]] = []
+    open_runs: dict[str, tuple[tuple, list[int]]] = {}
+    for i, (_, w, job, milli) in enumerate(fresh):
+        demand = (job.scale_factor, milli, job.cpu_milli, job.memory_mib)
+        cur = open_runs.get(w)
+        if cur is not None and cur[0] == demand:
+            cur[1].append(i)
+            continue
+        if cur is not None:
+            runs.append(cur[1])
+        open_runs[w] = (demand, [i])
+    runs.extend(run for _, run in open_runs.values())
+    return runs

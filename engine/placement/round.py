@@ -217,6 +217,34 @@ class RoundPlacer:
         return gpus
 
 
+    @property
+    def batches(self) -> bool:
+        """True when :meth:`place_run` places a run in one go (FGD's index).  Runs on
+        different GPU types then touch disjoint servers and no shared random draw, so a
+        caller may group a round's jobs by type; any other placement is placed in order."""
+        return self.placer.fast is not None
+
+    def place_run(self, jobs: list, gpu_type: str, milli: int, round_index: int) -> list[tuple[int, ...] | None]:
+        """:meth:`place` (without decision records) for jobs with identical demands, one
+        after the other: their GPUs, None from the first that does not fit on."""
+        if not self.batches:
+            return [self.place(job, gpu_type, milli, round_index, False) for job in jobs]
+        job = jobs[0]
+        demand = (job.scale_factor, milli, job.cpu_milli, job.memory_mib)
+        if gpu_type in self._failed and self._dominated(gpu_type, demand):
+            return [None] * len(jobs)
+        st = self.state
+        if st._dirty:
+            st.refresh()
+        got = self.placer.fast.place_many(self._task(job, milli, gpu_type), len(jobs))
+        first = self.first_gpu
+        out: list[tuple[int, ...] | None] = [tuple([first[node] + i for i in slots]) for node, slots in got]
+        if len(got) < len(jobs):
+            self._add_failed(gpu_type, demand)
+            out.extend([None] * (len(jobs) - len(got)))
+        return out
+
+
 def _record(job_id: int, round_index: int, gpu_type: str, d: Decision, gpus: tuple[int, ...],
             first_gpu: list[int], limit: int = 200) -> PlacementRecord:
     cands: list[tuple[int, int, int, float | None]] = []

@@ -12,6 +12,7 @@ winner is the same as the generic path's (:meth:`FGD.score` + the framework's ti
 from __future__ import annotations
 
 from bisect import bisect_right
+from heapq import heappop, heappush
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -117,6 +118,93 @@ class FgdIndex:
         self.p.state.allocate(node, task, gpus)
         return node, gpus
 
+    def place_many(self, task: Task, count: int) -> list[tuple[int, tuple[int, ...]]]:
+        """``count`` calls of :meth:`place` for one task in one go: the same (node, GPU
+        slots) in the same order, cut short at the first task that finds no node.
+
+        Round mode places runs of identical tasks (the fork's mix has a few dozen task
+        types a round for ~10³ placements).  Between two placements of a run only the
+        node just used changes, so the next winner is the better of two candidates: the
+        best node not used yet (the keys of untouched nodes never change during the run:
+        one sorted list) and the best node used already (a heap of their new keys).
+        Keys are unique (the tie bonus), so this is the argmax :meth:`winner` would
+        take.  The used nodes' resources are tracked in Python and written back once,
+        at the end, through the state's vectorised refresh."""
+        p = self.p
+        st, t = p.state, task.type
+        node, _, cache = self.winner(task, False)
+        if node < 0 or count <= 0:
+            return []
+        if count == 1:
+            gpus = self.gpus(node, t, cache)
+            st.allocate(node, task, gpus)
+            return [(node, gpus)]
+        mem = task.memory_mib if p.memory_filter else 0
+        keys = cache.key
+        if mem > 0:
+            keys = np.where(st.free_mem >= mem, keys, NEG)
+        cand = np.flatnonzero(keys > NEG)
+        if cand.size > count:  # no run takes more untouched nodes than it has tasks
+            cand = cand[np.argpartition(-keys[cand], count - 1)[:count]]
+        cand = cand[np.argsort(-keys[cand])]
+        stream, stream_keys = cand.tolist(), keys[cand].tolist()
+        c, gm, k, shape = t.cpu_milli, t.gpu_milli, t.num_gpu, t.shape
+        used: dict[int, list] = {}      # node -> [free GPU values, CPU, memory, GPU, tasks, entry]
+        heap: list[tuple[int, int]] = []
+        width, bonus, models = st.n_nodes + 1, p.tie_bonus_list, st.model_id_list
+        entry = self._entry
+        out: list[tuple[int, tuple[int, ...]]] = []
+        pos, n_stream = 0, len(stream)
+        for _ in range(count):
+            if heap and (pos == n_stream or -heap[0][0] > stream_keys[pos]):
+                node = heappop(heap)[1]
+                u = used[node]
+            elif pos < n_stream:
+                node = stream[pos]
+                pos += 1
+                u = used[node] = [st.free_gpu[node].tolist(), int(st.free_cpu[node]), int(st.free_mem[node]),
+                                  int(cache.gpu[node]), 0, None]
+            else:
+                break
+            vals = u[0]
+            if shape == "fractional":
+                gpus: tuple[int, ...] = (u[3],)
+            elif shape == "whole":
+                gpus = tuple([i for i, v in enumerate(vals) if v == MILLI][:k])
+            else:
+                gpus = ()
+            for i in gpus:
+                vals[i] -= gm
+            u[1] -= c
+            u[2] -= task.memory_mib
+            u[4] += 1
+            out.append((node, gpus))
+            got = u[5] = entry(t, vals, u[1], models[node])
+            if got is not None and (mem == 0 or u[2] >= mem):
+                u[3] = got[2]
+                heappush(heap, (-(got[0] * width + bonus[node]), node))
+        self._write_back(task, used, cache)
+        return out
+
+    def _write_back(self, task: Task, used: dict[int, list], cache: _TypeCache) -> None:
+        """Bind :meth:`place_many`'s tasks in the state (one vectorised refresh) and store
+        the used nodes' new entries in the type's cache, as :meth:`_rescore_scalar` would."""
+        st = self.p.state
+        for node, (vals, _, _, _, n_tasks, _) in used.items():
+            st.allocate_run(node, task, n_tasks, vals)
+        st.refresh()
+        width, bonus = st.n_nodes + 1, self.p.tie_bonus_list
+        for node, (_, _, _, _, _, got) in used.items():
+            cache.ver[node] = st.version[node]
+            if got is None:
+                cache.key[node] = NEG
+                continue
+            rank, dnum, gpu = got
+            cache.key[node] = rank * width + bonus[node]
+            cache.gpu[node] = gpu
+            cache.score[node] = self._score_of(dnum)
+            cache.dnum[node] = dnum
+
     def decide(self, task: Task, explain: bool, name: str) -> Decision:
         st, t = self.p.state, task.type
         node, keys, cache = self.winner(task, explain)
@@ -187,47 +275,52 @@ class FgdIndex:
 
         Round mode changes one node per placement, so a type's cache is usually stale
         at one or two nodes.  Same candidates, same tie rules (lowest GPU index among
-        equal scores), same keys.  Δ depends on the node only through (model, CPU
-        thresholds reached before and after, free-GPU multiset), so it is memoised on
-        that; the GPU is then the lowest index holding one of the best free values."""
+        equal scores), same keys (:meth:`_entry`)."""
         st, t = self.p.state, task.type
-        c, gm, k, shape = t.cpu_milli, t.gpu_milli, t.num_gpu, t.shape
         width = st.n_nodes + 1
-        cthr = st.frag._cthr_list
-        memo = self.delta_memo
         free_cpu, free_gpu, model_ids = st.free_cpu, st.free_gpu, st.model_id_list
         key_a, gpu_a, score_a, dnum_a, ver_a = cache.key, cache.gpu, cache.score, cache.dnum, cache.ver
-        tie_bonus, score_of = self.p.tie_bonus_list, self._score_of
+        tie_bonus, score_of, entry = self.p.tie_bonus_list, self._score_of, self._entry
         for n in nodes:
-            ver = st.version[n]
-            cpu = int(free_cpu[n])
-            ok = cpu >= c   # (nodes of a model the type excludes never get here: _stale)
-            vals = free_gpu[n].tolist()   # padding slots hold 0: never a candidate
-            if ok and shape != "cpu":
-                ok = max(vals) >= gm if shape == "fractional" else vals.count(MILLI) >= k
-            if not ok:
+            ver_a[n] = st.version[n]
+            got = entry(t, free_gpu[n].tolist(), int(free_cpu[n]), model_ids[n])
+            if got is None:
                 key_a[n] = NEG
-                ver_a[n] = ver
                 continue
-            model = model_ids[n]
-            mkey = (c, gm, k, model, bisect_right(cthr, cpu), bisect_right(cthr, cpu - c), *sorted(vals))
-            hit = memo.get(mkey)
-            if hit is None:
-                if len(memo) >= _DELTA_MEMO_LIMIT:
-                    memo.clear()
-                hit = memo[mkey] = self._best_delta(t, vals, cpu, model)
-            rank, dnum, best = hit
-            gpu = -1
-            if best is not None:
-                for i, v in enumerate(vals):
-                    if v in best:
-                        gpu, dnum = i, best[v]
-                        break
+            rank, dnum, gpu = got
             key_a[n] = rank * width + tie_bonus[n]
             gpu_a[n] = gpu
             score_a[n] = score_of(dnum)
             dnum_a[n] = dnum
-            ver_a[n] = ver
+
+    def _entry(self, t: TaskType, vals: list[int], cpu: int, model: int) -> tuple[int, int, int] | None:
+        """(ranking value, Δ numerator, GPU) of the best placement of ``t`` on a node with
+        free GPUs ``vals`` (padding slots hold 0: never a candidate), free CPU ``cpu`` and
+        GPU model ``model``; None when the type's CPU or GPU filter fails there.
+
+        Δ depends on the node only through (model, CPU thresholds reached before and
+        after, free-GPU multiset), so it is memoised on that; the GPU is then the lowest
+        index holding one of the best free values (-1 for a task that takes whole GPUs)."""
+        c, gm, k, shape = t.cpu_milli, t.gpu_milli, t.num_gpu, t.shape
+        if cpu < c:
+            return None
+        if shape != "cpu" and not (max(vals) >= gm if shape == "fractional" else vals.count(MILLI) >= k):
+            return None
+        cthr = self.p.state.frag._cthr_list
+        mkey = (c, gm, k, model, bisect_right(cthr, cpu), bisect_right(cthr, cpu - c), *sorted(vals))
+        memo = self.delta_memo
+        hit = memo.get(mkey)
+        if hit is None:
+            if len(memo) >= _DELTA_MEMO_LIMIT:
+                memo.clear()
+            hit = memo[mkey] = self._best_delta(t, vals, cpu, model)
+        rank, dnum, best = hit
+        gpu = -1
+        if best is not None:
+            for i, v in enumerate(vals):
+                if v in best:
+                    return rank, best[v], i
+        return rank, dnum, gpu
 
     def _best_delta(self, t: TaskType, vals: list[int], cpu: int, model: int) -> tuple:
         """(ranking value, Δ numerator, best map or None) of placing ``t`` on a node with
