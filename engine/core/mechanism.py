@@ -342,7 +342,7 @@ def select_and_place(s: SimState, cfg: MechanismConfig, types: list[str], skip_z
         taken[picked] = True
         chosen.extend([(ids[r], w) for r in picked])
     streak = s.unplaced_streak
-    if not any(streak.get(j, 0) + 1 >= STARVATION_ROUNDS for j, _ in chosen):
+    if not streak or not any(streak.get(j, 0) + 1 >= STARVATION_ROUNDS for j, _ in chosen):
         new, failed = _keep_then_place(s, placer, chosen, s.sharing, gpu_type_of, explain)
     else:
         # A selected job has failed to fit behind the lease extensions for the last
@@ -386,10 +386,10 @@ def select_and_place(s: SimState, cfg: MechanismConfig, types: list[str], skip_z
                 if gpus is not None:
                     budget[w] -= need
                     new[j] = gpus
-    for j in new:
-        streak.pop(j, None)
-    for j in new:
-        s.latest_ts[j] = s.now
+    if streak:
+        for j in [j for j in streak if j in new]:
+            del streak[j]
+    s.latest_ts.update(dict.fromkeys(new, s.now))
     return new
 
 

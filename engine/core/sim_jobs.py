@@ -125,12 +125,13 @@ class JobBook:
         col_of = arrays.col if arrays is not None else {}
         stale = arrays.stale if arrays is not None else set()
         cells: list[tuple[int, int, float]] = []
+        latest_ts = s.latest_ts
         for finish, j, gpus, num_steps in tasks:
             job = jobs.get(j)
             if job is None:
                 continue
             exec_time = finish - round_start
-            s.latest_ts[j] = finish
+            latest_ts[j] = finish
             # Gavel splits the steps over the GPUs (an equal share each, the last GPU the
             # remainder) and fails a micro-task when any GPU got 0 steps (a multi-GPU job
             # with fewer steps left than GPUs); round mode judges the job as a whole.  The
@@ -149,8 +150,8 @@ class JobBook:
                 s.need_update = True
             else:
                 failures[j] = 0
-                steps_run[j] += num_steps
-                finished = job.total_steps - steps_run[j] <= 0
+                steps = steps_run[j] = steps_run[j] + num_steps
+                finished = job.total_steps - steps <= 0
                 w = gpu_type_of[gpus[0]]
                 times = job_time[j]
                 received = times[w] = times[w] + exec_time

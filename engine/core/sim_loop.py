@@ -107,16 +107,18 @@ class StepLoop:
         slowdown = self._interference(new) if s.sharing and self.config.interference else {}
         now, throughputs, steps_run, dispatched = s.now, s.throughputs, s.steps_run, s.dispatched
         extensions = 0
+        append = dispatched.append
         for j, gpus in new.items():
             prev = prev_of.get(j)
-            if prev is not None and (prev == gpus or set(prev) == set(gpus)):
+            if prev is not None and (prev is gpus or prev == gpus or set(prev) == set(gpus)):
                 extensions += 1
-            w = gpu_type_of[gpus[0]]
-            tput = throughputs[j][w] * slowdown[j] if j in slowdown else throughputs[j][w]
+            tput = throughputs[j][gpu_type_of[gpus[0]]]
+            if slowdown and j in slowdown:
+                tput *= slowdown[j]
             remaining = jobs[j].total_steps - steps_run[j]
             num_steps = min(int(tput * round_seconds), remaining)
             finish = now + num_steps / tput
-            dispatched.append((max(now, finish), j, gpus, num_steps))
+            append((finish if finish > now else now, j, gpus, num_steps))
         s.lease_extensions += extensions
         if new:
             s.num_rounds += 1

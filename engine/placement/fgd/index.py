@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 SCALAR_LIMIT = 24   # stale nodes up to which FGD re-scores in plain Python
 _DELTA_MEMO_LIMIT = 1 << 20
+_CHAIN_MEMO_LIMIT = 1 << 16
 
 
 class _TypeCache:
@@ -53,7 +54,7 @@ class FgdIndex:
     """FGD's caches for one :class:`Placer` (a fork starts with empty caches)."""
 
     def __init__(self, placer: "Placer", score_mode: bool, score_memo: dict | None = None,
-                 delta_memo: dict | None = None) -> None:
+                 delta_memo: dict | None = None, chain_memo: dict | None = None) -> None:
         self.p = placer
         self.score_mode = score_mode
         self.caches: dict[TaskType, _TypeCache] = {}
@@ -61,11 +62,15 @@ class FgdIndex:
         # (task shape, model, CPU positions before/after, sorted free vector) -> the
         # node's best Δ and the free values reaching it: Δ depends on nothing else.
         self.delta_memo: dict[tuple, tuple] = {} if delta_memo is None else delta_memo
+        # (task shape, model, free CPU, free GPU values in slot order) -> the node's
+        # :meth:`_entry` after 1, 2, ... placements of that task there (place_many fills
+        # nodes one after the other; every pick is a function of this key)
+        self.chain_memo: dict[tuple, list] = {} if chain_memo is None else chain_memo
 
     def fork(self, placer: "Placer") -> "FgdIndex":
         """Caches are memos of a pure function of node content: a fork starts with none
         (cheap snapshots for the UI's rewind ring) but shares the pure memos."""
-        return FgdIndex(placer, self.score_mode, self.score_memo, self.delta_memo)
+        return FgdIndex(placer, self.score_mode, self.score_memo, self.delta_memo, self.chain_memo)
 
     # ------------------------------------------------------------------ winner
     def winner(self, task: Task, explain: bool) -> tuple[int, np.ndarray, _TypeCache]:
@@ -149,40 +154,63 @@ class FgdIndex:
         cand = cand[np.argsort(-keys[cand])]
         stream, stream_keys = cand.tolist(), keys[cand].tolist()
         c, gm, k, shape = t.cpu_milli, t.gpu_milli, t.num_gpu, t.shape
-        used: dict[int, list] = {}      # node -> [free GPU values, CPU, memory, GPU, tasks, entry]
+        used: dict[int, list] = {}      # node -> [free GPU values, CPU, memory, GPU, tasks, entry, chain]
+        chains = self.chain_memo
         heap: list[tuple[int, int]] = []
         width, bonus, models = st.n_nodes + 1, p.tie_bonus_list, st.model_id_list
         entry = self._entry
         out: list[tuple[int, tuple[int, ...]]] = []
         pos, n_stream = 0, len(stream)
+        nxt = -1   # the node just used when its new key beats every other candidate
         for _ in range(count):
-            if heap and (pos == n_stream or -heap[0][0] > stream_keys[pos]):
+            if nxt >= 0:
+                node = nxt
+                u = used[node]
+            elif heap and (pos == n_stream or -heap[0][0] > stream_keys[pos]):
                 node = heappop(heap)[1]
                 u = used[node]
             elif pos < n_stream:
                 node = stream[pos]
                 pos += 1
-                u = used[node] = [st.free_gpu[node].tolist(), int(st.free_cpu[node]), int(st.free_mem[node]),
-                                  int(cache.gpu[node]), 0, None]
+                vals = st.free_gpu[node].tolist()
+                cpu = int(st.free_cpu[node])
+                ckey = (c, gm, k, models[node], cpu, *vals)
+                chain = chains.get(ckey)
+                if chain is None:
+                    if len(chains) >= _CHAIN_MEMO_LIMIT:
+                        chains.clear()
+                    chain = chains[ckey] = []
+                u = used[node] = [vals, cpu, int(st.free_mem[node]), int(cache.gpu[node]), 0, None, chain]
             else:
                 break
             vals = u[0]
             if shape == "fractional":
                 gpus: tuple[int, ...] = (u[3],)
-            elif shape == "whole":
-                gpus = tuple([i for i, v in enumerate(vals) if v == MILLI][:k])
+            elif shape == "whole":    # the k lowest-index free GPUs (the filter says there are k)
+                gpus = (vals.index(MILLI),) if k == 1 else tuple([i for i, v in enumerate(vals) if v == MILLI][:k])
             else:
                 gpus = ()
             for i in gpus:
                 vals[i] -= gm
             u[1] -= c
             u[2] -= task.memory_mib
-            u[4] += 1
+            n_tasks = u[4] = u[4] + 1
             out.append((node, gpus))
-            got = u[5] = entry(t, vals, u[1], models[node])
+            chain = u[6]
+            if n_tasks <= len(chain):
+                got = chain[n_tasks - 1]
+            else:
+                got = entry(t, vals, u[1], models[node])
+                chain.append(got)
+            u[5] = got
+            nxt = -1
             if got is not None and (mem == 0 or u[2] >= mem):
                 u[3] = got[2]
-                heappush(heap, (-(got[0] * width + bonus[node]), node))
+                key = got[0] * width + bonus[node]
+                if (pos == n_stream or key > stream_keys[pos]) and (not heap or key > -heap[0][0]):
+                    nxt = node
+                else:
+                    heappush(heap, (-key, node))
         self._write_back(task, used, cache)
         return out
 
@@ -190,11 +218,12 @@ class FgdIndex:
         """Bind :meth:`place_many`'s tasks in the state (one vectorised refresh) and store
         the used nodes' new entries in the type's cache, as :meth:`_rescore_scalar` would."""
         st = self.p.state
-        for node, (vals, _, _, _, n_tasks, _) in used.items():
-            st.allocate_run(node, task, n_tasks, vals)
+        for node, u in used.items():
+            st.allocate_run(node, task, u[4], u[0])
         st.refresh()
         width, bonus = st.n_nodes + 1, self.p.tie_bonus_list
-        for node, (_, _, _, _, _, got) in used.items():
+        for node, u in used.items():
+            got = u[5]
             cache.ver[node] = st.version[node]
             if got is None:
                 cache.key[node] = NEG
