@@ -8,7 +8,12 @@ dispatch their micro-tasks; finally decide whether the run is over.
 
 from __future__ import annotations
 
+from itertools import repeat
+
+import numpy as np
+
 from ..errors import SimulationError
+from .collector import batched_collection
 from .mechanism import (MechanismConfig, assign_gpus, compute_priorities, select_and_place,
                         select_jobs)
 from .report import RoundReport
@@ -30,7 +35,12 @@ class StepLoop:
     explain: bool
 
     def step(self) -> RoundReport:
-        """One iteration of the loop; the report of the round that starts at the new clock."""
+        """One iteration of the loop; the report of the round that starts at the new clock.
+        (The garbage collector runs once for the step, :mod:`.collector`.)"""
+        with batched_collection():
+            return self._step()
+
+    def _step(self) -> RoundReport:
         s, cfg = self.state, self.config
         if s.done:
             raise SimulationError("simulation is already complete")
@@ -53,7 +63,7 @@ class StepLoop:
         prev_now = s.now
         max_finish = 0
         if s.dispatched:
-            top = max(t[0] for t in s.dispatched)
+            top = max(s.dispatched)[0]   # (finish, job, ...): the latest finish
             if top > max_finish:
                 max_finish = top
                 if s.round_end is not None:
@@ -100,31 +110,27 @@ class StepLoop:
         else:
             s.assignment_milli = dict.fromkeys(new, 1000)
         prev_of = s.assignments
-        s.lease_opportunities += len(prev_of.keys() & jobs.keys())
+        s.lease_opportunities += sum(map(jobs.__contains__, prev_of))
         s.assignments = new
-        round_seconds = mech.round_seconds
         gpu_type_of = mech.cluster.gpu_type_of
         slowdown = self._interference(new) if s.sharing and self.config.interference else {}
-        now, throughputs, steps_run, dispatched = s.now, s.throughputs, s.steps_run, s.dispatched
         extensions = 0
-        append = dispatched.append
         for j, gpus in new.items():
             prev = prev_of.get(j)
             if prev is not None and (prev is gpus or prev == gpus or set(prev) == set(gpus)):
                 extensions += 1
-            tput = throughputs[j][gpu_type_of[gpus[0]]]
-            if slowdown and j in slowdown:
-                tput *= slowdown[j]
-            remaining = jobs[j].total_steps - steps_run[j]
-            num_steps = min(int(tput * round_seconds), remaining)
-            finish = now + num_steps / tput
-            append((finish if finish > now else now, j, gpus, num_steps))
+        if new:
+            s.dispatched.extend(_micro_tasks(s, new, mech.round_seconds, gpu_type_of, slowdown))
         s.lease_extensions += extensions
         if new:
             s.num_rounds += 1
-        busy = len({g for gpus in new.values() for g in gpus})  # a shared GPU counts once
-        milli = s.assignment_milli
-        busy_milli = sum(len(g) * milli[j] for j, g in new.items())
+        if s.sharing:
+            busy = len({g for gpus in new.values() for g in gpus})  # a shared GPU counts once
+            milli = s.assignment_milli
+            busy_milli = sum(len(g) * milli[j] for j, g in new.items())
+        else:   # whole GPUs, one job each
+            busy = sum(map(len, new.values()))
+            busy_milli = 1000 * busy
         frag = self._fragmentation(exact) if self.config.fragmentation_metrics else None
         metrics = {} if frag is None else frag.metrics()
         record = RoundRecord(index=s.num_steps, time=s.now, arrivals=len(arrivals),
@@ -166,3 +172,40 @@ class StepLoop:
             lo, hi = wl.window
             return all(j in s.jct for j in range(lo, hi))
         return trace and s.remaining_jobs == 0
+
+
+def _micro_tasks(s: SimState, new: dict[int, tuple[int, ...]], round_seconds: float, gpu_type_of: list[str],
+                 slowdown: dict[int, float]) -> list[tuple]:
+    """Each placed job's micro-task (finish time, job, GPUs, steps): the steps one round
+    at its throughput on its GPU type allows (``int()``, as Gavel), at most the steps it
+    has left, and when they end.
+
+    Computed for all jobs at once from the array mirror (state.JobArrays, synced this
+    round; its values are copies of the dicts').  The same IEEE operations as per-job
+    Python: steps per round are far below 2**53, so int64/float64 hold them exactly; a
+    job's steps keep the type of its remaining steps (int for trace jobs, float for
+    generated ones) when those are the fewer, as with ``min()``."""
+    arrays = s.job_arrays
+    ids = list(new)
+    gpus = list(new.values())
+    n = len(ids)
+    rows = np.fromiter(map(arrays.row.__getitem__, ids), np.intp, n)
+    col = arrays.col
+    cols = np.fromiter((col[gpu_type_of[g[0]]] for g in gpus), np.intp, n)
+    tput = arrays.tput[rows, cols]
+    if slowdown:
+        tput = tput * np.fromiter(map(slowdown.get, ids, repeat(1.0, n)), np.float64, n)   # (x * 1.0 == x)
+    if not (tput > 0).all():
+        raise SimulationError("a job was placed on a GPU type where its throughput is 0")
+    jobs, steps_run = s.jobs, s.steps_run
+    remaining = [jobs[j].total_steps - steps_run[j] for j in ids]
+    rem = np.array(remaining, np.float64)
+    whole = (tput * round_seconds).astype(np.int64)          # int(tput * round_seconds)
+    fewer = rem < whole                                       # min(whole, remaining) is remaining
+    steps = whole.tolist()
+    for i in np.flatnonzero(fewer).tolist():
+        steps[i] = remaining[i]
+    now = s.now
+    finish = now + np.where(fewer, rem, whole) / tput
+    finish = np.where(finish > now, finish, now)
+    return list(zip(finish.tolist(), ids, gpus, steps))

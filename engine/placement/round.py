@@ -84,7 +84,7 @@ class RoundPlacer:
         # Demands that failed on a type this round, per type: occupancy only grows
         # within a round, so any demand at least as large fails too.
         self._failed: dict[str, list[tuple[int, int, int, int]]] = {}
-        self._tasks: dict[tuple[int, int, str], Task] = {}  # (job, milli, type) -> Task
+        self._tasks: dict[tuple, Task] = {}   # (CPU, milli, GPUs, type, memory) -> Task
         self._types: dict[TaskType, TaskType] = {}           # each task type's one object
 
     def __deepcopy__(self, memo: dict) -> "RoundPlacer":
@@ -130,7 +130,9 @@ class RoundPlacer:
                 st.allocate_deferred(server, Task(t, job.memory_mib if i == 0 else 0), slots)
 
     def _task(self, job, milli: int, gpu_type: str) -> Task:
-        key = (job.job_id, milli, gpu_type)
+        """The job's task on ``gpu_type``: one object per demand (jobs with equal demands
+        share it; a placement sees only the demand, and its job ID separately)."""
+        key = (job.cpu_milli, milli, job.scale_factor, gpu_type, job.memory_mib)
         task = self._tasks.get(key)
         if task is None:
             if len(self._tasks) > 200_000:
@@ -139,7 +141,7 @@ class RoundPlacer:
             # one object per task type: the placer's per-type dicts then match on identity
             # (a dataclass __eq__ is a Python call per look-up otherwise)
             t = self._types.setdefault(t, t)
-            task = self._tasks[key] = Task(t, job.memory_mib, str(job.job_id))
+            task = self._tasks[key] = Task(t, job.memory_mib)
         return task
 
     def keep(self, job, gpus: tuple[int, ...], milli: int) -> bool:
@@ -238,7 +240,10 @@ class RoundPlacer:
             st.refresh()
         got = self.placer.fast.place_many(self._task(job, milli, gpu_type), len(jobs))
         first = self.first_gpu
-        out: list[tuple[int, ...] | None] = [tuple([first[node] + i for i in slots]) for node, slots in got]
+        if job.scale_factor == 1:   # (the common case without a list per placement)
+            out: list[tuple[int, ...] | None] = [(first[node] + slots[0],) for node, slots in got]
+        else:
+            out = [tuple([first[node] + i for i in slots]) for node, slots in got]
         if len(got) < len(jobs):
             self._add_failed(gpu_type, demand)
             out.extend([None] * (len(jobs) - len(got)))

@@ -1,0 +1,52 @@
+"""Python's cyclic garbage collector, run once per step instead of dozens of times.
+
+A round at full scale makes tens of thousands of short-lived containers (the selection's
+and placement's tuples, the dispatched micro-tasks): 15 000 active jobs on 6 200 GPUs
+make ~50 000 a round.  CPython's default first-generation threshold (700 allocations)
+then runs the collector ~70 times a round, and the survivors it promotes trigger a full
+collection of every job, dict and memo every other round (~20 ms each).  Almost all
+those containers die by reference counting alone before the step ends.
+
+:func:`batched_collection` raises the first-generation threshold for the duration of a
+step and restores the caller's setting after it, so collection work is done once, on
+what is still alive at the end of the step.  Nothing is disabled: cyclic garbage is
+still collected, at most one step later.  Reentrant and thread-safe (the first caller
+in saves the setting, the last one out restores it).  Measured in the 15 000-job case
+(``bench/bench_scale.py``): a round without an LP ~56 -> ~52 ms (median of 4 runs each),
+the whole run 2.1 -> 1.8 s.  Results are unaffected: the collector frees only garbage.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+STEP_THRESHOLD = 30_000   # container allocations before a first-generation collection, within a step
+
+_lock = threading.Lock()
+_depth = 0
+_saved: tuple[int, int, int] | None = None
+
+
+@contextmanager
+def batched_collection(threshold: int = STEP_THRESHOLD) -> Iterator[None]:
+    """Within the block, collect the first generation only after ``threshold``
+    container allocations (never lowering a higher setting of the caller's)."""
+    global _depth, _saved
+    with _lock:
+        if _depth == 0:
+            _saved = gc.get_threshold()
+            if _saved[0] and _saved[0] < threshold:   # (0: the caller disabled collection)
+                gc.set_threshold(threshold, *_saved[1:])
+        _depth += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _depth -= 1
+            if _depth == 0 and _saved is not None:
+                if gc.get_threshold()[0] == max(threshold, _saved[0]):   # (unless changed meanwhile)
+                    gc.set_threshold(*_saved)
+                _saved = None
