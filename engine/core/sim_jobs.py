@@ -8,15 +8,14 @@ placement), so a mode change refits every active job (:meth:`JobBook._refit_jobs
 from __future__ import annotations
 
 import math
-from operator import itemgetter
 
+from .completions import MAX_FAILED_ATTEMPTS, complete_round
 from .jobs import Job
 from .mechanism import MechanismConfig
 from .scenario import GeneratedWorkload, ScenarioConfig, TraceWorkload
 from .state import SimState
 from ..workload.gavel_generator import generate_job
 
-MAX_FAILED_ATTEMPTS = 5
 
 
 class JobBook:
@@ -107,71 +106,7 @@ class JobBook:
                 self._add_job(job, 0)
 
     def _process_completions(self) -> list[tuple[int, float | None]]:
-        s, mech = self.state, self.mech
-        done: list[tuple[int, float | None]] = []
-        # latest finish first, ties by job id: two stable C-keyed sorts (job id, then
-        # finish time reversed — reverse keeps ties in order), the order of the key
-        # (-finish, job) without a Python call per micro-task
-        tasks = sorted(s.dispatched, key=itemgetter(1))
-        tasks.sort(key=itemgetter(0), reverse=True)
-        s.dispatched = []
-        jobs, failures, steps_run, job_time = s.jobs, s.failures, s.steps_run, s.job_time
-        worker_time, gpu_busy, held_milli = s.worker_time, s.gpu_busy, s.assignment_milli
-        gpu_type_of, round_start, exact = mech.cluster.gpu_type_of, s.round_start, s.exact_round
-        # the time received written here goes into the array mirror too (state.JobArrays):
-        # one cell per micro-task instead of re-reading the job's row of every type
-        arrays = s.job_arrays
-        row_of = arrays.row if arrays is not None else {}
-        col_of = arrays.col if arrays is not None else {}
-        stale = arrays.stale if arrays is not None else set()
-        cells: list[tuple[int, int, float]] = []
-        latest_ts = s.latest_ts
-        for finish, j, gpus, num_steps in tasks:
-            job = jobs.get(j)
-            if job is None:
-                continue
-            exec_time = finish - round_start
-            latest_ts[j] = finish
-            # Gavel splits the steps over the GPUs (an equal share each, the last GPU the
-            # remainder) and fails a micro-task when any GPU got 0 steps (a multi-GPU job
-            # with fewer steps left than GPUs); round mode judges the job as a whole.  The
-            # shares always sum to num_steps, so only their signs matter here.
-            if exec_time <= 0:
-                ok = False
-            elif not exact or len(gpus) == 1:
-                ok = num_steps > 0
-            else:
-                share = num_steps // job.scale_factor
-                ok = share > 0 and num_steps - share * (len(gpus) - 1) > 0
-            finished = False
-            if not ok:
-                failures[j] += 1
-                finished = failures[j] >= MAX_FAILED_ATTEMPTS
-                s.need_update = True
-            else:
-                failures[j] = 0
-                steps = steps_run[j] = steps_run[j] + num_steps
-                finished = job.total_steps - steps <= 0
-                w = gpu_type_of[gpus[0]]
-                times = job_time[j]
-                received = times[w] = times[w] + exec_time
-                r = row_of.get(j)
-                if r is None:
-                    stale.add(j)
-                else:
-                    cells.append((r, col_of[w], received))
-                worker_time[w] += exec_time
-                held = held_milli.get(j, 1000)
-                busy = exec_time if held >= 1000 else exec_time * held / 1000
-                for g in gpus:
-                    gpu_busy[g] += busy
-            if finished:
-                self._remove_job(j)
-                s.remaining_jobs -= 1
-                done.append((j, s.jct[j]))
-        if cells:
-            arrays.set_received(cells)
-        return done
+        return complete_round(self.state, self.mech.cluster.gpu_type_of, self._remove_job)
 
     def _remove_job(self, j: int) -> None:
         s = self.state
