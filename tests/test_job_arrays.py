@@ -88,3 +88,23 @@ def test_priorities_written_when_read_equal_priorities_written_each_round():
     assert got == want
     assert all(list(row) == list(lazy.state.jobs) and row[last.job_id + 1000] == 0.0
                for row in got.values())
+
+
+def test_rows_of_finds_each_jobs_row_in_either_order():
+    """Rows are found by a binary search while ids increase (arrival = ID order) and
+    through the row dict otherwise; both give each job's row, -1 for a job without one."""
+    sim = Simulation(load_scenario(SCENARIO), explain=False)
+    for _ in range(15):
+        sim.step()
+    s, types = sim.state, tuple(sim.mech.worker_types)
+    arrays = s.arrays(types)
+    assert arrays.ascending
+    ids = list(s.jobs)
+    probe = ids[::-1] + [10**9]
+    assert arrays.rows_of(probe).tolist() == [ids.index(j) for j in ids[::-1]] + [-1]
+    s.jobs = dict(reversed(list(s.jobs.items())))     # not in increasing order
+    shuffled = JobArrays(types)
+    shuffled.sync(s)
+    assert not shuffled.ascending
+    order = list(s.jobs)
+    assert shuffled.rows_of(probe).tolist() == [order.index(j) for j in ids[::-1]] + [-1]

@@ -103,11 +103,11 @@ def _add_time(s: SimState, ran_ids: list[int], ran: np.ndarray, types: list[str]
     arrays = s.job_arrays
     if arrays is None:
         return
-    rows = list(map(arrays.row.get, ran_ids))
+    rows = arrays.rows_of(ran_ids)
     col = arrays.col
-    if None in rows:   # jobs without a row yet: their row is re-read whole at the next sync
-        keep = [i for i, r in enumerate(rows) if r is not None]
-        arrays.stale.update(j for j, r in zip(ran_ids, rows) if r is None)
-        rows, run_types, received = [rows[i] for i in keep], [run_types[i] for i in keep], [received[i] for i in keep]
-    if rows:
+    if (rows < 0).any():   # jobs without a row yet: their row is re-read whole at the next sync
+        keep = np.flatnonzero(rows >= 0).tolist()
+        arrays.stale.update(j for j, r in zip(ran_ids, rows.tolist()) if r < 0)
+        rows, run_types, received = rows[keep], [run_types[i] for i in keep], [received[i] for i in keep]
+    if rows.size:
         arrays.set_received(rows, [col[w] for w in run_types], received)

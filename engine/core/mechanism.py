@@ -409,6 +409,10 @@ def _keep_then_place(s: SimState, placer, chosen, sharing: bool, gpu_type_of, ex
     new: dict[int, tuple[int, ...]] = {}
     failed: list[tuple[int, str]] = []
     fresh = []
+    # Largest first: by (scale factor, milli per GPU), stable for ties.  One int key per
+    # entry (milli < 2048) and a C-level key function: a per-entry lambda building a
+    # tuple cost ~4 % of a round at 1 800 jobs.  Same order as sorting on the tuple.
+    keys: list[int] = []
     jobs, assignments = s.jobs, s.assignments
     for j, w in chosen:
         job = jobs[j]
@@ -418,17 +422,15 @@ def _keep_then_place(s: SimState, placer, chosen, sharing: bool, gpu_type_of, ex
             new[j] = prev
         else:
             fresh.append((j, w, job, milli))
-    # Largest first: by (scale factor, milli per GPU), stable for ties.  One int key per
-    # entry (milli < 2048) and a C-level key function: a per-entry lambda building a
-    # tuple cost ~4 % of a round at 1 800 jobs.  Same order as sorting on the tuple.
-    keys = [job.scale_factor * 2048 + milli for _, _, job, milli in fresh]
-    fresh = [fresh[i] for i in sorted(range(len(fresh)), key=keys.__getitem__, reverse=True)]
+            keys.append(job.scale_factor * 2048 + milli)
+    order = sorted(range(len(fresh)), key=keys.__getitem__, reverse=True)
+    fresh = [fresh[i] for i in order]
     round_index = s.num_steps
     if explain or not placer.batches:
         placed = [placer.place(job, w, milli, round_index, explain) for _, w, job, milli in fresh]
     else:
         placed = [None] * len(fresh)
-        for run in _identical_runs(fresh):
+        for run in _identical_runs(fresh, [keys[i] for i in order]):
             _, w, job, milli = fresh[run[0]]
             if len(run) < SHORT_RUN:
                 got = [placer.place(fresh[i][2], w, milli, round_index, False) for i in run]
@@ -444,15 +446,18 @@ def _keep_then_place(s: SimState, placer, chosen, sharing: bool, gpu_type_of, ex
     return new, failed
 
 
-def _identical_runs(fresh: list) -> list[list[int]]:
+def _identical_runs(fresh: list, keys: list[int]) -> list[list[int]]:
     """Positions in ``fresh`` grouped into runs of identical demands on one GPU type,
     each run in order and a type's runs in order (RoundPlacer.batches: only jobs on the
     same type interact, so a type's jobs keep their order and the types interleave
-    freely).  A run is cut by the type's next job with another demand."""
+    freely).  A run is cut by the type's next job with another demand.  ``keys``: each
+    entry's (scale factor, milli) as one int; with CPU and memory it is the demand
+    (just the int when both are 0: no tuple per job in the common case)."""
     runs: list[list[int]] = []
-    open_runs: dict[str, tuple[tuple, list[int]]] = {}
-    for i, (_, w, job, milli) in enumerate(fresh):
-        demand = (job.scale_factor, milli, job.cpu_milli, job.memory_mib)
+    open_runs: dict[str, tuple[int | tuple, list[int]]] = {}
+    for i, ((_, w, job, _), key) in enumerate(zip(fresh, keys)):
+        c, m = job.cpu_milli, job.memory_mib
+        demand = (key, c, m) if c or m else key
         cur = open_runs.get(w)
         if cur is not None and cur[0] == demand:
             cur[1].append(i)

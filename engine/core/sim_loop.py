@@ -189,7 +189,9 @@ def _micro_tasks(s: SimState, new: dict[int, tuple[int, ...]], round_seconds: fl
     ids = list(new)
     gpus = list(new.values())
     n = len(ids)
-    rows = np.fromiter(map(arrays.row.__getitem__, ids), np.intp, n)
+    rows = arrays.rows_of(ids)
+    if (rows < 0).any():
+        raise SimulationError("internal: a placed job has no row in the job arrays")
     col = arrays.col
     cols = np.fromiter((col[gpu_type_of[g[0]]] for g in gpus), np.intp, n)
     tput = arrays.tput[rows, cols]

@@ -114,7 +114,8 @@ class JobArrays:
         self.types = types
         self.ids: list[int] = []
         self.id_array = np.empty(0, np.int64)
-        self.row: dict[int, int] = {}
+        self.ascending = True                # ids in increasing order (arrival = ID order)
+        self._row: dict[int, int] | None = {}
         empty = np.empty((0, len(types)), np.float64)
         self.tput = self.received = self.deficit = self.alloc = empty
         self.has = np.empty(0, bool)
@@ -123,6 +124,21 @@ class JobArrays:
         self.alloc_of: dict | None = None   # the allocation ``alloc`` was read from
         self.col = {w: k for k, w in enumerate(types)}
         self.stale: set[int] = set()        # jobs whose job_time row changed since sync
+
+    @property
+    def row(self) -> dict[int, int]:
+        """Job id -> row (built when first read after the rows moved)."""
+        if self._row is None:
+            self._row = dict(zip(self.ids, range(len(self.ids))))
+        return self._row
+
+    def rows_of(self, ids: list[int]) -> np.ndarray:
+        """The rows of jobs ``ids`` (-1 for a job without one): a binary search of the
+        ids when they are in increasing order (the usual case), else the row dict."""
+        n = len(ids)
+        if not self.ascending:
+            return np.fromiter(map(self.row.get, ids, repeat(-1, n)), np.int64, n)
+        return _positions(self.id_array, np.fromiter(ids, np.int64, n))
 
     def sync(self, s: "SimState") -> None:
         """Bring the arrays up to date with ``s``'s dicts."""
@@ -140,18 +156,22 @@ class JobArrays:
             self.alloc, self.has = allocation_matrix(s.allocation, ids, types)
             self.alloc_of = s.allocation
 
-    def set_received(self, rows: list[int], cols: list[int], values: list[float]) -> None:
+    def set_received(self, rows: np.ndarray, cols: list[int], values: list[float]) -> None:
         """Cells (row, column) of time received just written into ``job_time`` (the
         completions'; rows as of the last sync, none repeated) and their values."""
         n = len(rows)
-        self.received[np.fromiter(rows, np.intp, n), np.fromiter(cols, np.intp, n)] = \
-            np.fromiter(values, np.float64, n)
+        self.received[rows, np.fromiter(cols, np.intp, n)] = np.fromiter(values, np.float64, n)
 
     def _realign(self, s: "SimState", ids: list[int]) -> None:
         """Rows for the active jobs ``ids``: kept jobs' rows move (removals close up),
         new jobs' rows are read from the dicts."""
         types, n = self.types, len(ids)
-        old = np.fromiter(map(self.row.get, ids, repeat(-1, n)), np.int64, n)
+        id_array = np.fromiter(ids, np.int64, n)
+        ascending = bool((id_array[1:] > id_array[:-1]).all())
+        if ascending and self.ascending:
+            old = _positions(self.id_array, id_array)
+        else:
+            old = np.fromiter(map(self.row.get, ids, repeat(-1, n)), np.int64, n)
         kept = old >= 0
         new = np.flatnonzero(~kept)
         fresh = [ids[r] for r in new.tolist()]
@@ -170,8 +190,16 @@ class JobArrays:
         self.received = move(self.received, job_matrix(map(s.job_time.__getitem__, fresh), len(fresh), types))
         self.deficit = move(self.deficit, type_columns(s.deficits, fresh, types))
         self.alloc, self.has = move(self.alloc, alloc), move(self.has, has)
-        self.ids, self.id_array = ids, np.array(ids, np.int64)
-        self.row = dict(zip(ids, range(n)))
+        self.ids, self.id_array, self.ascending = ids, id_array, ascending
+        self._row = None
+
+
+def _positions(sorted_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Index of each of ``ids`` in the increasing ``sorted_ids``, -1 where absent."""
+    if sorted_ids.size == 0:
+        return np.full(ids.size, -1, np.int64)
+    pos = np.minimum(np.searchsorted(sorted_ids, ids), sorted_ids.size - 1)
+    return np.where(sorted_ids[pos] == ids, pos, -1)
 
 
 # SimState fields whose values hold only immutable leaves (numbers, None, strings, tuples,
