@@ -133,8 +133,10 @@ class FgdIndex:
         best node not used yet (the keys of untouched nodes never change during the run:
         one sorted list) and the best node used already (a heap of their new keys).
         Keys are unique (the tie bonus), so this is the argmax :meth:`winner` would
-        take.  The used nodes' resources are tracked in Python and written back once,
-        at the end, through the state's vectorised refresh."""
+        take.  A node is mostly filled placement after placement, so its successive
+        entries are read from ``chain_memo`` (keyed by its content before the run)
+        rather than re-scored.  The used nodes' resources are tracked in Python and
+        written back once, at the end, through the state's vectorised refresh."""
         p = self.p
         st, t = p.state, task.type
         node, _, cache = self.winner(task, False)
