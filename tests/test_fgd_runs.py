@@ -2,7 +2,7 @@
 
 Round mode hands FGD's index whole runs of identical demands (``FgdIndex.place_many``,
 ``RoundPlacer.place_run``) and groups a round's new placements by GPU type
-(``mechanism._identical_runs``).  Both are speed work that must change no output: these
+(``round_selection._identical_runs``).  Both are speed work that must change no output: these
 tests compare them with the job-by-job road on random cluster states and on whole
 round-mode runs.
 """

@@ -14,9 +14,9 @@ import numpy as np
 
 from ..errors import SimulationError
 from .collector import batched_collection
-from .mechanism import (MechanismConfig, assign_gpus, compute_priorities, select_and_place,
-                        select_jobs)
+from .mechanism import MechanismConfig, assign_gpus, compute_priorities, select_jobs
 from .report import RoundReport
+from .round_selection import select_and_place
 from .scenario import ScenarioConfig, TraceWorkload
 from .state import RoundRecord, SimState
 
