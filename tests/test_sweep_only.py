@@ -133,3 +133,42 @@ def test_a_point_another_sweep_finished_meanwhile_is_not_run_again(tmp_path):
     outcome = run_sweep(spec, out, workers=1, only=_fgd_shared(spec), progress=other_finishes_the_second)
     assert outcome.ran == 1 and outcome.elsewhere == {mine[1].folder: "finished by another sweep"}
     assert len(pd.read_parquet(out / "results.parquet")) == 2
+
+
+def test_start_up_removes_temporaries_of_writers_gone_not_of_live_ones(tmp_path):
+    """A sweep starting cleans the temporary files a killed sweep left, but not those
+    another sweep writing into the same folder holds right now (atomic writes name their
+    writer: ``.<name>.<pid>@<host>.<random>.tmp``)."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from fragscope.core.atomic import atomic_write, temporary_writer
+    from fragscope.experiments.sweep import run_sweep
+    from fragscope.experiments.sweep.spec import load_sweep
+
+    spec = load_sweep(REPO / "scenarios" / "sweeps" / "quick.yaml")
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    host = socket.gethostname()
+    folder = tmp_path / "out" / "points" / spec.points[0].folder
+    folder.mkdir(parents=True)
+    names = {"live": f".point.json.{os.getpid()}@{host}.ab12cd34.tmp",       # this process: writing
+             "killed": f".point.json.{gone.pid}@{host}.ef56gh78.tmp",         # its writer is gone
+             "elsewhere": ".point.json.4242@another-host.x.ij90kl12.tmp",     # cannot be checked, fresh
+             "elsewhere_old": ".point.json.4242@another-host.x.mn34op56.tmp",  # ... and an hour old
+             "unnamed_old": ".point.json.qr78st90.tmp"}                         # an older fragscope's, old
+    for name in names.values():
+        (folder / name).write_text("half")
+    hour_ago = time.time() - 2 * 3600
+    for key in ("elsewhere_old", "unnamed_old"):
+        os.utime(folder / names[key], (hour_ago, hour_ago))
+    assert temporary_writer(folder / names["elsewhere"]) == (4242, "another-host.x")
+    assert temporary_writer(folder / names["unnamed_old"]) is None
+    run_sweep(spec, tmp_path / "out", workers=1, only=lambda p: False)
+    left = {key for key, name in names.items() if (folder / name).exists()}
+    assert left == {"live", "elsewhere"}
+    atomic_write(folder / "note.txt", "x\n")       # a real atomic write leaves nothing
+    assert not list(folder.glob(".note.txt.*"))

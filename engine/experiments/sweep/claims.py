@@ -74,7 +74,7 @@ class Claims:
             return None
         except (OSError, ValueError, KeyError, TypeError):
             return None   # damaged (claims are never seen half-written): treat as stale
-        if host == self.host and not _alive(pid):
+        if host == self.host and not process_alive(pid):
             return None
         return f"pid {pid} on host {host}"
 
@@ -92,7 +92,7 @@ class Claims:
             self.release(folder)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     """True if a process with id ``pid`` runs on this host."""
     if pid == os.getpid():
         return True

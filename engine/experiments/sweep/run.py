@@ -9,14 +9,16 @@ every point (never from memory).
 from __future__ import annotations
 
 import json
+import socket
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ...core.atomic import atomic_write
+from ...core.atomic import atomic_write, temporary_writer
 from ...errors import InputError
 from .backends import run_local, run_ray
-from .claims import Claims
+from .claims import Claims, process_alive
 from .point import PointResult
 from .results import write_results
 from .spec import SWEEP_FORMAT, Point, SweepSpec
@@ -104,11 +106,24 @@ def _write_point(out: Path, point: Point, result: PointResult) -> dict[str, Any]
     return json.loads((folder / "point.json").read_text())
 
 
+STALE_TMP_S = 3600   # a temporary file whose writer cannot be checked is left behind after this long
+
+
 def _clean_temporaries(out: Path) -> None:
-    """Temporary files a killed sweep left behind (never the real files)."""
+    """Temporary files a killed sweep left behind (never the real files, nor those of a
+    sweep writing into the same folder right now): a writer of this host that no longer
+    runs, or one that cannot be checked (another host, an unnamed writer) after an hour
+    (a write takes well under a second)."""
+    host, now = socket.gethostname(), time.time()
     for tmp in list(out.glob(".*.tmp")) + list(out.glob("points/*/.*.tmp")):
+        writer = temporary_writer(tmp)
         try:
-            tmp.unlink()
+            if writer is not None and writer[1] == host:
+                gone = not process_alive(writer[0])
+            else:
+                gone = now - tmp.stat().st_mtime > STALE_TMP_S
+            if gone:
+                tmp.unlink()
         except OSError:
             pass
 
