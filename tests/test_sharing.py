@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from fragscope import InputError, Simulation
+from fragscope import InputError, Simulation, load_scenario
 from conftest import alibaba, run_cli
 
 TINY = {
@@ -223,3 +223,29 @@ def test_large_job_is_not_starved_behind_lease_extensions(tmp_path):
         if big in sim.state.jct:
             break
     assert sim.state.jct.get(big) is not None
+
+
+def test_ab_runs_the_arms_in_parallel_by_default_on_two_cores_however_busy(tmp_path, monkeypatch):
+    """The default (no --workers) is the two arms at once whenever the process may use two
+    cores, whatever the load average says; on one core, one after the other."""
+    import os
+
+    from fragscope.experiments import ab
+
+    started = []
+
+    class Spy(ab._ChildArm):
+        def __init__(self, *args, **kwargs):
+            started.append(1)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(ab, "_ChildArm", Spy)
+    monkeypatch.setattr(os, "getloadavg", lambda: (7.0, 7.0, 7.0))
+    scenario = {"cluster": {"servers": [{"model": "G2", "count": 2, "gpus": 8}]},
+                "workload": {"generate": {"lam": 30, "window": [0, 6], "mix": "alibaba-fork"}},
+                "placement": "fgd", "round_seconds": 600}
+    for cores, expect in ((2, [1]), (1, [])):
+        started.clear()
+        monkeypatch.setattr(ab, "usable_cores", lambda: cores)
+        ab.run_ab(load_scenario(scenario), tmp_path / f"c{cores}")
+        assert started == expect, f"{cores} cores"

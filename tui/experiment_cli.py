@@ -123,7 +123,7 @@ def register(sub: "argparse._SubParsersAction", add_overrides) -> None:
                    help="run A to this round, then clone it and switch sharing on in the clone")
     p.add_argument("--workers", type=int, default=None, choices=(1, 2),
                    help="2 = the arms in parallel processes, 1 = one after the other "
-                        "(default: 2 when two cores are free)")
+                        "(default: 2 when the machine has two cores)")
     add_overrides(p)
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_ab)

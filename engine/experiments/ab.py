@@ -22,7 +22,7 @@ import numpy as np
 
 from ..core.atomic import atomic_write
 from ..errors import InputError, SimulationError
-from .fill import free_cores
+from .fill import usable_cores
 from .measure import run_bounded
 from ..core.results import summary, to_json, write_run_outputs
 from ..core.scenario import ScenarioConfig
@@ -143,8 +143,8 @@ def run_ab(config: ScenarioConfig, out_dir: Path, fork_at: int | None = None,
            progress: Progress | None = None, workers: int | None = None) -> dict[str, Any]:
     """Run both arms to completion, write DIR/A, DIR/B and DIR/ab.json; return ab.json's data.
 
-    ``workers``: None = the two arms in parallel when two cores are free; 1 = one after
-    the other in this process."""
+    ``workers``: None = the two arms in parallel when the process may use two cores; 1 =
+    one after the other in this process."""
     if fork_at is not None and (isinstance(fork_at, bool) or not isinstance(fork_at, int) or fork_at < 0):
         raise InputError("--fork-at", f"must be a round number >= 0, got {fork_at!r}")
     a = Simulation(config, explain=False)
@@ -155,7 +155,9 @@ def run_ab(config: ScenarioConfig, out_dir: Path, fork_at: int | None = None,
         _run_here("A", a, progress, max_steps=fork_at)
         b = a.clone()
     b.set_sharing(True)
-    parallel = (free_cores() if workers is None else int(workers)) >= 2 and not b.done
+    # Two arms are two processes whatever the machine's load: on a busy machine they
+    # share its cores and still end no later than one after the other.
+    parallel = (usable_cores() if workers is None else int(workers)) >= 2 and not b.done
     if parallel:
         child = _ChildArm(b, progress)
         try:

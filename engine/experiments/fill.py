@@ -201,12 +201,17 @@ def _job(args: tuple) -> FillRun:
     return run_one(nodes, pods, ref, seed, workload, fgd_mode, memory_filter, tune_ratio, params)
 
 
+def usable_cores() -> int:
+    """Cores this process may run on (its affinity set)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:                                    # pragma: no cover - non-Linux
+        return os.cpu_count() or 1
+
+
 def free_cores() -> int:
     """Cores we may use: the affinity set minus the current load (at least 1)."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:                                    # pragma: no cover - non-Linux
-        cores = os.cpu_count() or 1
+    cores = usable_cores()
     try:
         load = os.getloadavg()[0]
     except OSError:                                           # pragma: no cover
