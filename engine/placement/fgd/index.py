@@ -163,12 +163,10 @@ class FgdIndex:
         entry = self._entry
         out: list[tuple[int, tuple[int, ...]]] = []
         pos, n_stream = 0, len(stream)
-        nxt = -1   # the node just used when its new key beats every other candidate
-        for _ in range(count):
-            if nxt >= 0:
-                node = nxt
-                u = used[node]
-            elif heap and (pos == n_stream or -heap[0][0] > stream_keys[pos]):
+        task_mem, left = task.memory_mib, count
+        out_append = out.append
+        while left:
+            if heap and (pos == n_stream or -heap[0][0] > stream_keys[pos]):
                 node = heappop(heap)[1]
                 u = used[node]
             elif pos < n_stream:
@@ -185,34 +183,41 @@ class FgdIndex:
                 u = used[node] = [vals, cpu, int(st.free_mem[node]), int(cache.gpu[node]), 0, None, chain]
             else:
                 break
-            vals = u[0]
-            if shape == "fractional":
-                gpus: tuple[int, ...] = (u[3],)
-            elif shape == "whole":    # the k lowest-index free GPUs (the filter says there are k)
-                gpus = (vals.index(MILLI),) if k == 1 else tuple([i for i, v in enumerate(vals) if v == MILLI][:k])
-            else:
-                gpus = ()
-            for i in gpus:
-                vals[i] -= gm
-            u[1] -= c
-            u[2] -= task.memory_mib
-            n_tasks = u[4] = u[4] + 1
-            out.append((node, gpus))
-            chain = u[6]
-            if n_tasks <= len(chain):
-                got = chain[n_tasks - 1]
-            else:
-                got = entry(t, vals, u[1], models[node])
-                chain.append(got)
-            u[5] = got
-            nxt = -1
-            if got is not None and (mem == 0 or u[2] >= mem):
-                u[3] = got[2]
-                key = got[0] * width + bonus[node]
-                if (pos == n_stream or key > stream_keys[pos]) and (not heap or key > -heap[0][0]):
-                    nxt = node
+            # The node stays the winner while its new key beats the best other candidate,
+            # which does not change meanwhile (only this node changes).
+            rival = max(stream_keys[pos] if pos < n_stream else NEG, -heap[0][0] if heap else NEG)
+            vals, cpu, mem_left, gpu, n_tasks, got, chain = u
+            model, tie = models[node], bonus[node]
+            key = None
+            while left:
+                if shape == "fractional":
+                    gpus: tuple[int, ...] = (gpu,)
+                elif shape == "whole":    # the k lowest-index free GPUs (the filter says there are k)
+                    gpus = (vals.index(MILLI),) if k == 1 else tuple([i for i, v in enumerate(vals) if v == MILLI][:k])
                 else:
-                    heappush(heap, (-key, node))
+                    gpus = ()
+                for i in gpus:
+                    vals[i] -= gm
+                cpu -= c
+                mem_left -= task_mem
+                n_tasks += 1
+                left -= 1
+                out_append((node, gpus))
+                if n_tasks <= len(chain):
+                    got = chain[n_tasks - 1]
+                else:
+                    got = entry(t, vals, cpu, model)
+                    chain.append(got)
+                if got is None or (mem and mem_left < mem):
+                    key = None
+                    break
+                gpu = got[2]
+                key = got[0] * width + tie
+                if key < rival:
+                    break
+            u[1:6] = cpu, mem_left, gpu, n_tasks, got
+            if key is not None:
+                heappush(heap, (-key, node))
         self._write_back(task, used, cache)
         return out
 
