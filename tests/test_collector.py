@@ -67,3 +67,30 @@ def test_a_simulation_step_runs_inside_it(monkeypatch):
         assert seen == [STEP_THRESHOLD] and gc.get_threshold()[0] == 700
     finally:
         gc.set_threshold(*before)
+
+
+def test_overlapping_blocks_with_other_thresholds_restore_the_callers():
+    """The first block in sets the threshold; the last one out restores the caller's,
+    whatever threshold the others asked for."""
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        inside, go = threading.Event(), threading.Event()
+
+        def other():
+            with batched_collection():
+                inside.set()
+                go.wait(5)
+
+        t = threading.Thread(target=other)
+        t.start()
+        inside.wait(5)
+        outer = batched_collection(50_000)
+        outer.__enter__()
+        go.set()
+        t.join(5)                                     # the first one in leaves first
+        assert gc.get_threshold()[0] == STEP_THRESHOLD
+        outer.__exit__(None, None, None)
+        assert gc.get_threshold() == (700, 10, 10)
+    finally:
+        gc.set_threshold(*before)

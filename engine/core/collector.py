@@ -29,19 +29,22 @@ STEP_THRESHOLD = 100_000   # container allocations before a first-generation col
 
 _lock = threading.Lock()
 _depth = 0
-_saved: tuple[int, int, int] | None = None
+_saved: tuple[int, int, int] | None = None   # the caller's setting, while raised
+_applied = 0                                 # the first-generation threshold set in its place
 
 
 @contextmanager
 def batched_collection(threshold: int = STEP_THRESHOLD) -> Iterator[None]:
     """Within the block, collect the first generation only after ``threshold``
-    container allocations (never lowering a higher setting of the caller's)."""
-    global _depth, _saved
+    container allocations (never lowering a higher setting of the caller's).  Nested or
+    overlapping blocks keep the first one's setting until the last one leaves."""
+    global _depth, _saved, _applied
     with _lock:
         if _depth == 0:
-            _saved = gc.get_threshold()
-            if _saved[0] and _saved[0] < threshold:   # (0: the caller disabled collection)
-                gc.set_threshold(threshold, *_saved[1:])
+            current = gc.get_threshold()
+            if current[0] and current[0] < threshold:   # (0: the caller disabled collection)
+                _saved, _applied = current, threshold
+                gc.set_threshold(threshold, *current[1:])
         _depth += 1
     try:
         yield
@@ -49,6 +52,6 @@ def batched_collection(threshold: int = STEP_THRESHOLD) -> Iterator[None]:
         with _lock:
             _depth -= 1
             if _depth == 0 and _saved is not None:
-                if gc.get_threshold()[0] == max(threshold, _saved[0]):   # (unless changed meanwhile)
+                if gc.get_threshold()[0] == _applied:   # (unless someone changed it meanwhile)
                     gc.set_threshold(*_saved)
                 _saved = None
