@@ -159,11 +159,12 @@ def test_start_up_removes_temporaries_of_writers_gone_not_of_live_ones(tmp_path)
              "killed": f".point.json.{gone.pid}@{host}.ef56gh78.tmp",         # its writer is gone
              "elsewhere": ".point.json.4242@another-host.x.ij90kl12.tmp",     # cannot be checked, fresh
              "elsewhere_old": ".point.json.4242@another-host.x.mn34op56.tmp",  # ... and an hour old
-             "unnamed_old": ".point.json.qr78st90.tmp"}                         # an older fragscope's, old
+             "unnamed_old": ".point.json.qr78st90.tmp",                         # an older fragscope's, old
+             "live_old": f".point.json.{os.getpid()}@{host}.uv12wx34.tmp"}    # a live pid, an hour old: reused
     for name in names.values():
         (folder / name).write_text("half")
     hour_ago = time.time() - 2 * 3600
-    for key in ("elsewhere_old", "unnamed_old"):
+    for key in ("elsewhere_old", "unnamed_old", "live_old"):
         os.utime(folder / names[key], (hour_ago, hour_ago))
     assert temporary_writer(folder / names["elsewhere"]) == (4242, "another-host.x")
     assert temporary_writer(folder / names["unnamed_old"]) is None

@@ -111,18 +111,16 @@ STALE_TMP_S = 3600   # a temporary file whose writer cannot be checked is left b
 
 def _clean_temporaries(out: Path) -> None:
     """Temporary files a killed sweep left behind (never the real files, nor those of a
-    sweep writing into the same folder right now): a writer of this host that no longer
-    runs, or one that cannot be checked (another host, an unnamed writer) after an hour
-    (a write takes well under a second)."""
+    sweep writing into the same folder right now): those of a writer of this host that
+    no longer runs, and any an hour old (a write takes well under a second; this also
+    covers writers that cannot be checked — another host's, an unnamed one — and a
+    process id reused since)."""
     host, now = socket.gethostname(), time.time()
     for tmp in list(out.glob(".*.tmp")) + list(out.glob("points/*/.*.tmp")):
         writer = temporary_writer(tmp)
         try:
-            if writer is not None and writer[1] == host:
-                gone = not process_alive(writer[0])
-            else:
-                gone = now - tmp.stat().st_mtime > STALE_TMP_S
-            if gone:
+            gone = writer is not None and writer[1] == host and not process_alive(writer[0])
+            if gone or now - tmp.stat().st_mtime > STALE_TMP_S:
                 tmp.unlink()
         except OSError:
             pass
