@@ -180,12 +180,7 @@ class ClusterState:
         f = self.frag.frag_one(vals, cpu, self.model_id_list[node])
         self.frag_sum += f - int(self.frag_int[node])
         self.frag_int[node] = f
-        if t.shape != "cpu":
-            cls = 0 if t.shape == "fractional" else t.num_gpu
-            classes = self.classes[node]
-            if classes[cls] == 0:
-                self.n_classes[node] += 1
-            classes[cls] += 1
+        self._add_classes(node, t, 1)
         if not self.touched[node] and (cpu < self.cap_cpu_list[node] or n_full < g):
             self.touched[node] = True
             self.occupied += 1
@@ -201,29 +196,32 @@ class ClusterState:
         row = self.free_gpu[node]
         for i in slots:
             row[i] -= t.gpu_milli
-        self.free_cpu[node] -= t.cpu_milli
-        self.free_mem[node] -= task.memory_mib
-        if t.shape != "cpu":
-            cls = 0 if t.shape == "fractional" else t.num_gpu
-            if self.classes[node, cls] == 0:
-                self.n_classes[node] += 1
-            self.classes[node, cls] += 1
-        self._dirty.add(node)
+        self._charge_deferred(node, task, 1)
 
     def allocate_run(self, node: int, task: Task, count: int, free_gpu_after: Sequence[int]) -> None:
         """Bind ``count`` copies of ``task`` on ``node`` at once, the node's free GPU
         values after them given (the caller chose the GPUs); derived fields deferred
         to :meth:`refresh` as in :meth:`allocate_deferred`."""
-        t = task.type
         self.free_gpu[node] = free_gpu_after
+        self._charge_deferred(node, task, count)
+
+    def _charge_deferred(self, node: int, task: Task, count: int) -> None:
+        """``count`` copies of ``task``'s CPU, memory and GPUClustering class on
+        ``node``; the node's derived fields wait for :meth:`refresh`."""
+        t = task.type
         self.free_cpu[node] -= t.cpu_milli * count
         self.free_mem[node] -= task.memory_mib * count
+        self._add_classes(node, t, count)
+        self._dirty.add(node)
+
+    def _add_classes(self, node: int, t: TaskType, count: int) -> None:
+        """GpuClustering's per-node count of tasks by class (share-GPU, k GPUs)."""
         if t.shape != "cpu":
             cls = 0 if t.shape == "fractional" else t.num_gpu
-            if self.classes[node, cls] == 0:
+            classes = self.classes[node]
+            if classes[cls] == 0:
                 self.n_classes[node] += 1
-            self.classes[node, cls] += count
-        self._dirty.add(node)
+            classes[cls] += count
 
     def refresh(self) -> None:
         """Bring the derived fields of every node changed by ``allocate_deferred`` up to date."""

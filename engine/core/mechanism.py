@@ -17,7 +17,6 @@ from ..policies import AllocationInputs, run_policy
 from .state import SimState, allocation_matrix, job_matrix as _matrix, type_columns
 
 
-
 @dataclass(frozen=True)
 class MechanismConfig:
     cluster: Cluster

@@ -119,10 +119,9 @@ class StepLoop:
             prev = prev_of.get(j)
             if prev is not None and (prev is gpus or prev == gpus or set(prev) == set(gpus)):
                 extensions += 1
-        if new:
-            s.dispatched.extend(_micro_tasks(s, new, mech.round_seconds, gpu_type_of, slowdown))
         s.lease_extensions += extensions
         if new:
+            s.dispatched.extend(_micro_tasks(s, new, mech.round_seconds, gpu_type_of, slowdown))
             s.num_rounds += 1
         if s.sharing:
             busy = len({g for gpus in new.values() for g in gpus})  # a shared GPU counts once

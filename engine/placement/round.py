@@ -190,17 +190,25 @@ class RoundPlacer:
         kept.append(demand)
         self._failed[gpu_type] = kept
 
+    def _ready(self, job, gpu_type: str, milli: int) -> tuple[int, int, int, int] | None:
+        """The job's demand (GPUs, milli per GPU, CPU, memory) with the occupancy brought
+        up to date for a placement; None when a demand that failed on the type this
+        round is no larger (it cannot fit either)."""
+        demand = (job.scale_factor, milli, job.cpu_milli, job.memory_mib)
+        if gpu_type in self._failed and self._dominated(gpu_type, demand):
+            return None
+        if self.state._dirty:
+            self.state.refresh()
+        return demand
+
     def place(self, job, gpu_type: str, milli: int, round_index: int, explain: bool) -> tuple[int, ...] | None:
         """Choose a server of ``gpu_type`` and GPUs for ``job``; allocate; or None.
 
         Runs ~10³ times a round at full scale, so the common case (no failure recorded
         on the type, FGD's index) takes no detours."""
-        demand = (job.scale_factor, milli, job.cpu_milli, job.memory_mib)
-        if gpu_type in self._failed and self._dominated(gpu_type, demand):
+        demand = self._ready(job, gpu_type, milli)
+        if demand is None:
             return None
-        st = self.state
-        if st._dirty:
-            st.refresh()
         task = self._task(job, milli, gpu_type)
         if not explain:
             fast = self.placer.fast
@@ -218,7 +226,6 @@ class RoundPlacer:
         self.records[job.job_id] = _record(job.job_id, round_index, gpu_type, d, gpus, self.first_gpu)
         return gpus
 
-
     @property
     def batches(self) -> bool:
         """True when :meth:`place_run` places a run in one go (FGD's index).  Runs on
@@ -232,12 +239,9 @@ class RoundPlacer:
         if not self.batches:
             return [self.place(job, gpu_type, milli, round_index, False) for job in jobs]
         job = jobs[0]
-        demand = (job.scale_factor, milli, job.cpu_milli, job.memory_mib)
-        if gpu_type in self._failed and self._dominated(gpu_type, demand):
+        demand = self._ready(job, gpu_type, milli)
+        if demand is None:
             return [None] * len(jobs)
-        st = self.state
-        if st._dirty:
-            st.refresh()
         got = self.placer.fast.place_many(self._task(job, milli, gpu_type), len(jobs))
         first = self.first_gpu
         if job.scale_factor == 1:   # (the common case without a list per placement)

@@ -351,12 +351,11 @@ class FgdIndex:
                 memo.clear()
             hit = memo[mkey] = self._best_delta(t, vals, cpu, model)
         rank, dnum, best = hit
-        gpu = -1
         if best is not None:
             for i, v in enumerate(vals):
                 if v in best:
                     return rank, best[v], i
-        return rank, dnum, gpu
+        return rank, dnum, -1
 
     def _best_delta(self, t: TaskType, vals: list[int], cpu: int, model: int) -> tuple:
         """(ranking value, Δ numerator, best map or None) of placing ``t`` on a node with
