@@ -21,7 +21,7 @@ SCENARIO = {"seed": 1, "round_seconds": 600,
 
 def _same(a: JobArrays, b: JobArrays) -> None:
     assert a.ids == b.ids and a.id_array.tolist() == b.id_array.tolist()
-    for name in ("tput", "received", "deficit", "alloc", "has"):
+    for name in ("tput", "received", "deficit", "alloc", "has", "total_steps", "steps_run", "scale", "gpu_milli"):
         assert np.array_equal(getattr(a, name), getattr(b, name)), name
 
 

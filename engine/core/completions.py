@@ -51,17 +51,26 @@ def complete_round(s: SimState, gpu_type_of: list[str], remove_job: Callable[[in
     s.latest_ts.update(zip(ids, finish))
     types = [gpu_type_of[g[0]] for g in gpus]
     times = exec_time.tolist()
+    # each job's steps in all, from the array mirror (a job without a row yet: its own)
+    arrays = s.job_arrays
+    rows = arrays.rows_of(list(ids)) if arrays is not None else np.full(len(ids), -1, np.int64)
+    totals = np.where(rows >= 0, arrays.total_steps[rows], np.nan).tolist() if arrays is not None \
+        else [np.nan] * len(ids)
     failures, steps_run, job_time = s.failures, s.steps_run, s.job_time
     done: list[tuple[int, float | None]] = []
     received: list[float] = []      # the new time received of each task that ran, in order
-    for j, w, t, num, ok in zip(ids, types, times, steps, ran.tolist()):
+    progress: list[float] = []      # ... and the job's steps run so far
+    for j, w, t, num, ok, all_steps in zip(ids, types, times, steps, ran.tolist(), totals):
         if ok:
             failures[j] = 0
             total = steps_run[j] = steps_run[j] + num
             row = job_time[j]
             row[w] = r = row[w] + t
             received.append(r)
-            finished = jobs[j].total_steps - total <= 0
+            progress.append(total)
+            if all_steps != all_steps:   # (NaN: no row)
+                all_steps = jobs[j].total_steps
+            finished = all_steps - total <= 0
         else:
             failures[j] += 1
             finished = failures[j] >= MAX_FAILED_ATTEMPTS
@@ -71,14 +80,16 @@ def complete_round(s: SimState, gpu_type_of: list[str], remove_job: Callable[[in
             s.remaining_jobs -= 1
             done.append((j, s.jct[j]))
     if received:
-        _add_time(s, [ids[i] for i in np.flatnonzero(ran).tolist()], ran, types, exec_time, gpus, received)
+        _add_time(s, [ids[i] for i in np.flatnonzero(ran).tolist()], ran, types, exec_time, gpus, received,
+                  progress, rows[ran])
     return done
 
 
 def _add_time(s: SimState, ran_ids: list[int], ran: np.ndarray, types: list[str], exec_time: np.ndarray,
-              gpus: tuple, received: list[float]) -> None:
+              gpus: tuple, received: list[float], progress: list[float], rows: np.ndarray) -> None:
     """The sums over the tasks that ran: time per GPU type, busy time per GPU (a shared
-    GPU's by the job's milli-GPU share), and the new time received into the array mirror."""
+    GPU's by the job's milli-GPU share); and the new time received and steps run into
+    the array mirror (``rows``: the ran jobs' rows, -1 for none)."""
     m = len(ran_ids)
     every = m == len(types)
     run_types = types if every else [w for w, ok in zip(types, ran.tolist()) if ok]
@@ -103,11 +114,11 @@ def _add_time(s: SimState, ran_ids: list[int], ran: np.ndarray, types: list[str]
     arrays = s.job_arrays
     if arrays is None:
         return
-    rows = arrays.rows_of(ran_ids)
     col = arrays.col
     if (rows < 0).any():   # jobs without a row yet: their row is re-read whole at the next sync
         keep = np.flatnonzero(rows >= 0).tolist()
         arrays.stale.update(j for j, r in zip(ran_ids, rows.tolist()) if r < 0)
-        rows, run_types, received = rows[keep], [run_types[i] for i in keep], [received[i] for i in keep]
+        rows, run_types = rows[keep], [run_types[i] for i in keep]
+        received, progress = [received[i] for i in keep], [progress[i] for i in keep]
     if rows.size:
-        arrays.set_received(rows, [col[w] for w in run_types], received)
+        arrays.set_progress(rows, [col[w] for w in run_types], received, progress)

@@ -198,14 +198,14 @@ def _micro_tasks(s: SimState, new: dict[int, tuple[int, ...]], round_seconds: fl
         tput = tput * np.fromiter(map(slowdown.get, ids, repeat(1.0, n)), np.float64, n)   # (x * 1.0 == x)
     if not (tput > 0).all():
         raise SimulationError("a job was placed on a GPU type where its throughput is 0")
-    jobs, steps_run = s.jobs, s.steps_run
-    remaining = [jobs[j].total_steps - steps_run[j] for j in ids]
-    rem = np.array(remaining, np.float64)
+    rem = arrays.total_steps[rows] - arrays.steps_run[rows]   # (the dicts' values, exactly)
     whole = (tput * round_seconds).astype(np.int64)          # int(tput * round_seconds)
     fewer = rem < whole                                       # min(whole, remaining) is remaining
     steps = whole.tolist()
+    jobs, steps_run = s.jobs, s.steps_run
     for i in np.flatnonzero(fewer).tolist():
-        steps[i] = remaining[i]
+        j = ids[i]
+        steps[i] = jobs[j].total_steps - steps_run[j]         # (its own type: int or float)
     now = s.now
     finish = now + np.where(fewer, rem, whole) / tput
     finish = np.where(finish > now, finish, now)

@@ -104,7 +104,7 @@ class JobArrays:
     The dicts of :class:`SimState` stay the record; these arrays mirror them so that a
     round reads only what changed since the last one — the rows of jobs added (found by
     comparing the ids), the time received of the jobs whose micro-tasks completed
-    (written cell by cell by the job book, :meth:`set_received`; ``stale`` rows are
+    (written cell by cell by the job book, :meth:`set_progress`; ``stale`` rows are
     re-read whole), and all allocation rows when the LP replaced
     the allocation — instead of ~4·jobs·types dict look-ups (issue 12: ~35 ms a round at
     15 000 queued jobs).  Every array value is a copy of its dict value, so a mirror
@@ -121,6 +121,8 @@ class JobArrays:
         self.has = np.empty(0, bool)
         self.scale = np.empty(0, np.int64)       # scale factor (GPUs) per job
         self.gpu_milli = np.empty(0, np.int64)   # milli-GPU per GPU when sharing (the job's own)
+        self.total_steps = np.empty(0, np.float64)   # the job's steps in all
+        self.steps_run = np.empty(0, np.float64)     # ... and those run so far (``steps_run``)
         self.alloc_of: dict | None = None   # the allocation ``alloc`` was read from
         self.col = {w: k for k, w in enumerate(types)}
         self.stale: set[int] = set()        # jobs whose job_time row changed since sync
@@ -149,18 +151,21 @@ class JobArrays:
         if self.stale:
             rows = [r for r in map(self.row.get, self.stale) if r is not None]
             if rows:
-                self.received[rows] = job_matrix(map(s.job_time.__getitem__, [ids[r] for r in rows]),
-                                                 len(rows), types)
+                stale = [ids[r] for r in rows]
+                self.received[rows] = job_matrix(map(s.job_time.__getitem__, stale), len(rows), types)
+                self.steps_run[rows] = np.fromiter(map(s.steps_run.__getitem__, stale), np.float64, len(rows))
             self.stale.clear()
         if self.alloc_of is not s.allocation:
             self.alloc, self.has = allocation_matrix(s.allocation, ids, types)
             self.alloc_of = s.allocation
 
-    def set_received(self, rows: np.ndarray, cols: list[int], values: list[float]) -> None:
-        """Cells (row, column) of time received just written into ``job_time`` (the
-        completions'; rows as of the last sync, none repeated) and their values."""
+    def set_progress(self, rows: np.ndarray, cols: list[int], received: list[float], steps: list[float]) -> None:
+        """What completions just wrote into the dicts, for jobs ``rows`` (as of the last
+        sync, none repeated): the time received on the type of column ``cols`` and the
+        steps run so far."""
         n = len(rows)
-        self.received[rows, np.fromiter(cols, np.intp, n)] = np.fromiter(values, np.float64, n)
+        self.received[rows, np.fromiter(cols, np.intp, n)] = np.fromiter(received, np.float64, n)
+        self.steps_run[rows] = np.fromiter(steps, np.float64, n)
 
     def _realign(self, s: "SimState", ids: list[int]) -> None:
         """Rows for the active jobs ``ids``: kept jobs' rows move (removals close up),
@@ -186,6 +191,9 @@ class JobArrays:
         jobs = [s.jobs[j] for j in fresh]
         self.scale = move(self.scale, np.fromiter((job.scale_factor for job in jobs), np.int64, len(jobs)))
         self.gpu_milli = move(self.gpu_milli, np.fromiter((job.gpu_milli for job in jobs), np.int64, len(jobs)))
+        self.total_steps = move(self.total_steps,
+                                np.fromiter((job.total_steps for job in jobs), np.float64, len(jobs)))
+        self.steps_run = move(self.steps_run, np.fromiter(map(s.steps_run.__getitem__, fresh), np.float64, len(fresh)))
         self.tput = move(self.tput, job_matrix(map(s.throughputs.__getitem__, fresh), len(fresh), types))
         self.received = move(self.received, job_matrix(map(s.job_time.__getitem__, fresh), len(fresh), types))
         self.deficit = move(self.deficit, type_columns(s.deficits, fresh, types))
