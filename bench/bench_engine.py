@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 from fragscope import Simulation, summary  # noqa: E402
 from fragscope.policies import AllocationInputs, make_policy  # noqa: E402
-from fragscope.core.throughputs import builtin_path, load_throughputs  # noqa: E402
+from fragscope.model.throughputs import builtin_path, load_throughputs  # noqa: E402
 from fragscope.workload.gavel_generator import GeneratorConfig, generate_job  # noqa: E402
 
 

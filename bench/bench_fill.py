@@ -19,9 +19,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from fragscope.core.builtin import alibaba_trace  # noqa: E402
+from fragscope.model.packaged import alibaba_trace  # noqa: E402
 from fragscope.experiments.fill import run_one  # noqa: E402
-from fragscope.workload.alibaba import read_node_list, read_pod_list  # noqa: E402
+from fragscope.model.alibaba import read_node_list, read_pod_list  # noqa: E402
 
 def time_run(placement: str, seed: int, fgd_mode: str = "score") -> tuple[float, object]:
     t0 = time.perf_counter()

@@ -18,13 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
-from fragscope.core.builtin import alibaba_trace
-from fragscope.core.cluster_state import ClusterState
-from fragscope.core.fragmentation import target_workload_from_pods, tasks_from_pods
+from fragscope.model.packaged import alibaba_trace
+from fragscope.placement.cluster_state import ClusterState
+from fragscope.placement.fragmentation import target_workload_from_pods, tasks_from_pods
 from fragscope.experiments.fill import run_one
 from fragscope.placement.placer import Placer, node_tie_rank
 from fragscope.placement.registry import REGISTRY
-from fragscope.workload.alibaba import read_node_list, read_pod_list
+from fragscope.model.alibaba import read_node_list, read_pod_list
 
 REPO = Path(__file__).resolve().parents[1]
 WORST_FIT = f"{REPO / 'scenarios' / 'plugins' / 'worst_fit.py'}:WorstFit"

@@ -31,8 +31,8 @@ sys.path.insert(0, str(REPO / "bench"))
 from compare_round_mode import _plain_paths, load_baseline  # noqa: E402
 
 import fragscope  # noqa: E402
-from fragscope.core.builtin import find_scenario  # noqa: E402
-from fragscope.core.yaml_io import read_yaml  # noqa: E402
+from fragscope.model.packaged import find_scenario  # noqa: E402
+from fragscope.model.yaml_io import read_yaml  # noqa: E402
 
 CASES = {
     "ab60": [("A sharing off", {"sharing": False}), ("B sharing on", {"sharing": True})],

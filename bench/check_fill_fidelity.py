@@ -32,7 +32,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from fragscope.core.builtin import alibaba_trace  # noqa: E402
+from fragscope.model.packaged import alibaba_trace  # noqa: E402
 from fragscope.experiments.fill import run_fill  # noqa: E402
 
 REFERENCE = ROOT / "tests" / "reference" / "fgd" / "reference_curves.csv"   # FGD's own simulator

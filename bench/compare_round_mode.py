@@ -55,7 +55,7 @@ def _plain_paths(value, tmp: Path):
     if isinstance(value, list):
         return [_plain_paths(v, tmp) for v in value]
     if isinstance(value, str) and "builtin:alibaba/" in value:
-        from fragscope.core.builtin import builtin_data
+        from fragscope.model.packaged import builtin_data
         head, name = value.split("builtin:", 1)
         src = builtin_data("builtin:" + name, "nodes" if "_node_list_" in name else "pods")
         dst = tmp / (Path(name).name + ".csv")
@@ -78,7 +78,7 @@ def main() -> None:
     args = ap.parse_args()
     clock = time.perf_counter if args.clock == "wall" else time.process_time
     import fragscope as current
-    from fragscope.core.yaml_io import read_yaml
+    from fragscope.model.yaml_io import read_yaml
     # an old baseline finds its tables through `resources.files("engine")`: the repo's engine/
     sys.path.insert(0, str(REPO))
     with tempfile.TemporaryDirectory() as tmp:

@@ -16,13 +16,13 @@ Layout (each folder one concern; the core at the bottom, experiments and reports
 """
 
 from .core.backlog import BacklogMonitor, BacklogStatus, default_bound
-from .core.builtin import ShippedScenario, builtin_names, find_scenario, shipped_scenarios
+from .model.packaged import ShippedScenario, builtin_names, find_scenario, shipped_scenarios
 from .core.report import RoundReport
 from .core.results import measured_job_ids, summary, write_run_outputs
 from .core.scenario import ScenarioConfig, load_scenario
 from .placement.registry import placement_names
 from .core.simulation import Simulation, Snapshot
-from .errors import InputError, SimulationError
+from .model.errors import InputError, SimulationError
 from .policies import policy_names
 
 __version__ = "0.2.0"

@@ -34,7 +34,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from .model.errors import InputError
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
 

@@ -21,7 +21,7 @@ def reference_path(*parts: str) -> Path:
 
 def alibaba(stem: str) -> Path:
     """A packaged Alibaba list by file stem (``openb_pod_list_default``), as a real file."""
-    from fragscope.core.builtin import builtin_data
+    from fragscope.model.packaged import builtin_data
     return builtin_data(f"builtin:alibaba/{stem.removesuffix('.csv')}",
                         "nodes" if "_node_list_" in stem else "pods")
 

@@ -16,11 +16,11 @@ from hypothesis import given, settings, strategies as st
 
 from conftest import tiny_trace
 from fragscope import Simulation
-from fragscope.core.cluster_state import ClusterState
-from fragscope.core.fragmentation import Task, TaskType, target_workload_from_pods, tasks_from_pods
+from fragscope.placement.cluster_state import ClusterState
+from fragscope.placement.fragmentation import Task, TaskType, target_workload_from_pods, tasks_from_pods
 from fragscope.placement.placer import Placer
 from fragscope.placement.round import RoundPlacer
-from fragscope.workload.alibaba import read_node_list, read_pod_list
+from fragscope.model.alibaba import read_node_list, read_pod_list
 
 STATE_FIELDS = ("free_gpu", "free_cpu", "free_mem", "frag_int", "version", "n_full_free", "max_free", "idle",
                 "partial", "touched", "classes", "n_classes")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import tiny_trace
-from fragscope.errors import InputError
+from fragscope.model.errors import InputError
 from fragscope.experiments.fill import run_fill
 
 REPO = Path(__file__).resolve().parents[1]

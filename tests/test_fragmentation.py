@@ -26,10 +26,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fragscope.workload.alibaba import NodeList, read_node_list, read_pod_list
-from fragscope.errors import InputError
-from fragscope.core.cluster_state import ClusterState
-from fragscope.core.fragmentation import (NO_ACCESS, Q1_LACK_BOTH, Q2_LACK_GPU, Q3_SATISFIED, Q4_LACK_CPU,
+from fragscope.model.alibaba import NodeList, read_node_list, read_pod_list
+from fragscope.model.errors import InputError
+from fragscope.placement.cluster_state import ClusterState
+from fragscope.placement.fragmentation import (NO_ACCESS, Q1_LACK_BOTH, Q2_LACK_GPU, Q3_SATISFIED, Q4_LACK_CPU,
                                           XL_SATISFIED, XR_LACK_CPU, Task, TargetWorkload, TaskType,
                                           build_target_workload, frag_class, node_frag,
                                           target_workload_from_pods, task_frag)

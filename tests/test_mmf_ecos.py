@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 from fragscope import Simulation
-from fragscope.core.jobs import JOB_TABLE
+from fragscope.model.jobs import JOB_TABLE
 from fragscope.policies.mmf_ecos import build_ecos_data, solve_max_min
-from fragscope.core.throughputs import builtin_path, load_throughputs
+from fragscope.model.throughputs import builtin_path, load_throughputs
 from conftest import SCENARIOS
 
 

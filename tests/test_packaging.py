@@ -15,7 +15,7 @@ import pytest
 import fragscope
 from conftest import REPO, run_cli
 from fragscope import InputError, builtin_names, find_scenario, load_scenario, shipped_scenarios
-from fragscope.core.builtin import alibaba_trace, builtin_data
+from fragscope.model.packaged import alibaba_trace, builtin_data
 
 PACKAGE_DIRS = {"fragscope": "engine", "fragscope.tui": "tui", "fragscope.scenarios": "scenarios"}
 
@@ -108,7 +108,7 @@ def test_all_24_alibaba_pod_lists_and_both_node_lists_ship():
     for name in builtin_names("pods") + builtin_names("nodes"):
         kind = "nodes" if "_node_list_" in name else "pods"
         assert builtin_data(name, kind).stat().st_size > 1000
-    assert (fragscope.core.builtin.data_root() / "alibaba" / "README.md").read_text().count("ATC") >= 1
+    assert (fragscope.model.packaged.data_root() / "alibaba" / "README.md").read_text().count("ATC") >= 1
 
 
 def test_an_unknown_builtin_name_is_an_input_error_naming_the_key(tmp_path):

@@ -15,12 +15,12 @@ import pytest
 
 from conftest import REPO, run_cli, tiny_trace
 from fragscope import InputError, load_scenario, placement_names
-from fragscope.core.cluster_state import ClusterState
-from fragscope.core.fragmentation import Task, TaskType, target_workload_from_pods
+from fragscope.placement.cluster_state import ClusterState
+from fragscope.placement.fragmentation import Task, TaskType, target_workload_from_pods
 from fragscope.experiments.fill import run_fill
 from fragscope.placement.fgd import FGD
 from fragscope.placement.placer import Placer
-from fragscope.workload.alibaba import read_node_list, read_pod_list
+from fragscope.model.alibaba import read_node_list, read_pod_list
 
 PLUGINS = Path(__file__).parent / "plugins"
 FORMULA = PLUGINS / "formula.py"

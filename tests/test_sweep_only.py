@@ -145,7 +145,7 @@ def test_start_up_removes_temporaries_of_writers_gone_not_of_live_ones(tmp_path)
     import sys
     import time
 
-    from fragscope.core.atomic import atomic_write, temporary_writer
+    from fragscope.model.atomic import atomic_write, temporary_writer
     from fragscope.experiments.sweep import run_sweep
     from fragscope.experiments.sweep.spec import load_sweep
 

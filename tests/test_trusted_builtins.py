@@ -14,14 +14,14 @@ import numpy as np
 import pytest
 
 from conftest import tiny_trace
-from fragscope.core.cluster_state import ClusterState
-from fragscope.core.fragmentation import Task, TaskType, target_workload_from_pods, tasks_from_pods
+from fragscope.placement.cluster_state import ClusterState
+from fragscope.placement.fragmentation import Task, TaskType, target_workload_from_pods, tasks_from_pods
 from fragscope.placement.bestfit import BestFit
 from fragscope.placement.contract import TaskShape, TaskView
 from fragscope.placement.placer import Placer
 from fragscope.placement.random import RandomFit
 from fragscope.plugins import PluginError
-from fragscope.workload.alibaba import read_node_list, read_pod_list
+from fragscope.model.alibaba import read_node_list, read_pod_list
 
 BUILTINS = ("gavel", "random", "dotprod", "bestfit", "packing", "clustering", "fgd")
 

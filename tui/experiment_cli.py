@@ -30,7 +30,7 @@ def _seeds(text: str) -> list[int]:
 def _fill_inputs(args: argparse.Namespace) -> tuple[Path, Path]:
     """--trace NAME (the paper's 1 213 GPU nodes + openb_pod_list_NAME), or --nodes/--pods
     (a path or builtin:alibaba/...); --nodes alone defaults to the paper's node list."""
-    from fragscope.core.builtin import alibaba_trace, data_file
+    from fragscope.model.packaged import alibaba_trace, data_file
     if args.trace is not None and args.pods is not None:
         raise InputError("--trace", "give --trace or --pods, not both")
     nodes, pods = alibaba_trace(args.trace or "default")

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .cluster import GAVEL_TYPES, Cluster
-from ..errors import SimulationError
+from ..model.cluster import GAVEL_TYPES, Cluster
+from ..model.errors import SimulationError
 from ..policies import AllocationInputs, run_policy
 from .state import SimState, allocation_matrix, job_matrix as _matrix, type_columns
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .atomic import atomic_write
+from ..model.atomic import atomic_write
 from .simulation import Simulation
 
 FORMAT_VERSION = 1

@@ -14,20 +14,20 @@ import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import InputError
+from ..model.errors import InputError
 from ..placement.registry import REGISTRY as PLACEMENT_REGISTRY
 from ..placement.registry import asks_exclusive
 from ..plugins import PluginRef
 from ..policies import REGISTRY as POLICY_REGISTRY
 from ..policies import SOLVERS
-from .builtin import find_scenario
-from .cluster import Cluster
+from ..model.packaged import find_scenario
+from ..model.cluster import Cluster
 from .scenario_checks import Checker
 from .scenario_cluster import apply_aliases, build_cluster
 from .scenario_workload import (GeneratedWorkload, TraceWorkload, generated_workload, pod_workload,
                                 trace_workload)
-from .throughputs import ThroughputTable, load_throughputs
-from .yaml_io import parse_scalar, read_yaml
+from ..model.throughputs import ThroughputTable, load_throughputs
+from ..model.yaml_io import parse_scalar, read_yaml
 
 LP_CAPACITIES = ("demand", "scale_factor")
 _TOP_KEYS = ("name", "description", "seed", "round_seconds", "reset_interval_seconds",

@@ -13,9 +13,9 @@ import difflib
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
-from .builtin import builtin_data, is_builtin
-from .cluster import GAVEL_TYPES
+from ..model.errors import InputError
+from ..model.packaged import builtin_data, is_builtin
+from ..model.cluster import GAVEL_TYPES
 
 # which kind of packaged data a ``builtin:NAME`` value of each path key names
 _PATH_KINDS = {"throughputs.file": "throughputs", "workload.trace": "trace",

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import InputError
-from .cluster import GAVEL_TYPES, Cluster, gavel_cluster, node_list_cluster
+from ..model.errors import InputError
+from ..model.cluster import GAVEL_TYPES, Cluster, gavel_cluster, node_list_cluster
 from .scenario_checks import Checker
-from .throughputs import ThroughputTable
+from ..model.throughputs import ThroughputTable
 
 # The Gavel fork's stand-ins for Alibaba GPU models without rows in Gavel's table
 # (sharing.md §2); applied only to cluster types the table lacks.
@@ -44,7 +44,7 @@ def build_cluster(raw: Any, v: Checker) -> tuple[Cluster, dict[str, int], dict]:
                "gpus_per_server": ":".join(str(per_server[w]) for w in GAVEL_TYPES)}
         return cluster, counts, eff
     if "nodes_csv" in cl:
-        from ..workload.alibaba import read_node_list
+        from ..model.alibaba import read_node_list
         path = v.path(cl["nodes_csv"], "cluster.nodes_csv")
         if not path.exists():
             raise v.err("cluster.nodes_csv", f"file not found: {path}")

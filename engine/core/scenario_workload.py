@@ -10,15 +10,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
+from ..model.errors import InputError
 from ..workload.gavel_generator import GeneratorConfig
 from ..workload.gavel_trace import read_gavel_trace
-from .cluster import Cluster
-from .jobs import Job
-from .builtin import is_builtin
+from ..model.cluster import Cluster
+from ..model.jobs import Job
+from ..model.packaged import is_builtin
 from .scenario_checks import Checker
 from .scenario_cluster import unhostable
-from .throughputs import ThroughputTable
+from ..model.throughputs import ThroughputTable
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from .completions import MAX_FAILED_ATTEMPTS, complete_round
-from .jobs import Job
+from ..model.jobs import Job
 from .mechanism import MechanismConfig
 from .scenario import GeneratedWorkload, ScenarioConfig, TraceWorkload
 from .state import SimState

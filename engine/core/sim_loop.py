@@ -12,7 +12,7 @@ from itertools import repeat
 
 import numpy as np
 
-from ..errors import SimulationError
+from ..model.errors import SimulationError
 from .collector import batched_collection
 from .mechanism import MechanismConfig, assign_gpus, compute_priorities, select_jobs
 from .report import RoundReport

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 
-from .jobs import Job
+from ..model.jobs import Job
 from .mechanism import MechanismConfig
 from .scenario import GeneratedWorkload, ScenarioConfig, TraceWorkload
 from .state import FragFigures, SimState
@@ -58,7 +58,7 @@ class RoundMode:
     def target_workload(self):
         """FGD's target workload M (fgd.md §2.4), built from this scenario's jobs."""
         if getattr(self, "_target", None) is None:
-            from .fragmentation import TaskType, build_target_workload, target_workload_from_pods
+            from ..placement.fragmentation import TaskType, build_target_workload, target_workload_from_pods
             cfg = self.config
             kwargs = dict(threshold_pct=cfg.frag_threshold_pct, include_cpu_only=cfg.frag_include_cpu_only)
             wl = cfg.workload
@@ -68,7 +68,7 @@ class RoundMode:
             elif isinstance(wl, GeneratedWorkload) and wl.config.pods is not None:
                 pod_source = wl.config.pods.source
             if pod_source is not None:
-                from ..workload.alibaba import read_pod_list
+                from ..model.alibaba import read_pod_list
                 self._target = target_workload_from_pods(read_pod_list(pod_source), **kwargs)
             else:
                 jobs = wl.jobs if isinstance(wl, TraceWorkload) else self._sample_jobs(2000)

@@ -11,7 +11,7 @@ from typing import Mapping
 
 import numpy as np
 
-from .jobs import Job
+from ..model.jobs import Job
 from .mechanism import MechanismConfig, allocation_inputs, allocation_matrix, type_columns
 from ..policies import AllocationInputs
 from .state import RoundRecord, SimState

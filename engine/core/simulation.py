@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from .mechanism import MechanismConfig
-from ..errors import InputError
+from ..model.errors import InputError
 from ..policies import make_policy
 from .report import RoundReport
 from .scenario import LP_CAPACITIES, ScenarioConfig, TraceWorkload

@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .jobs import Job
+from ..model.jobs import Job
 from ..policies import Policy
 
 # A dispatched micro-task: (finish time, job id, GPU ids, steps).

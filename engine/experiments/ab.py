@@ -20,8 +20,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..core.atomic import atomic_write
-from ..errors import InputError, SimulationError
+from ..model.atomic import atomic_write
+from ..model.errors import InputError, SimulationError
 from .fill import usable_cores
 from .measure import run_bounded
 from ..core.results import summary, to_json, write_run_outputs

@@ -37,12 +37,13 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..core.atomic import atomic_write
+from ..model.atomic import atomic_write
 
-from ..workload.alibaba import NodeList, PodList, read_node_list, read_pod_list
-from ..errors import InputError
-from ..core.cluster_state import ClusterState
-from ..core.fragmentation import MILLI, TargetWorkload, target_workload_from_pods, tasks_from_pods
+from ..model.alibaba import NodeList, PodList, read_node_list, read_pod_list
+from ..model.errors import InputError
+from ..placement.cluster_state import ClusterState
+from ..placement.fragmentation import TargetWorkload, target_workload_from_pods, tasks_from_pods
+from ..model.units import MILLI
 from ..placement.placer import FGD_SCORINGS, Placer, node_tie_rank
 from ..placement.registry import REGISTRY
 from ..plugins import PluginRef

@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
 
 import numpy as np
 
-from ..core.fragmentation import MILLI, Task, TaskType
+from .fragmentation import Task, TaskType
+from ..model.units import MILLI
 from ..plugins import failure
 
 if TYPE_CHECKING:
-    from ..core.cluster_state import ClusterState
+    from .cluster_state import ClusterState
     from .placer import Placer
 
 

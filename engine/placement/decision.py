@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.fragmentation import Task
+from .fragmentation import Task
 
 
 @dataclass(eq=False)

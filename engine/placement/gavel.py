@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.fragmentation import MILLI
+from ..model.units import MILLI
 from .contract import ClusterView, TaskShape
 
 

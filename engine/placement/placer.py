@@ -34,9 +34,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..core.cluster_state import ClusterState
-from ..core.fragmentation import MILLI, Task, TaskType
-from ..errors import InputError
+from .cluster_state import ClusterState
+from .fragmentation import Task, TaskType
+from ..model.units import MILLI
+from ..model.errors import InputError
 from ..plugins import PluginError, PluginRef, failure
 from .contract import ClusterView, TaskShape, TaskView, checked_columns, checked_gpus, checked_scores
 from .decision import Decision

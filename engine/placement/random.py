@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.fragmentation import MILLI
+from ..model.units import MILLI
 from .contract import ClusterView, TaskShape
 
 

@@ -21,17 +21,17 @@ from typing import Any
 
 import numpy as np
 
-from ..workload.alibaba import NodeList
-from ..core.cluster import Cluster
-from ..core.cluster_state import ClusterState
-from ..core.fragmentation import Task, TargetWorkload, TaskType
+from ..model.alibaba import NodeList
+from ..model.cluster import Cluster
+from ..model.units import MILLI
+from .cluster_state import ClusterState
+from .fragmentation import Task, TargetWorkload, TaskType
 from ..plugins import PluginRef
 from .decision import Decision
 from .registry import REGISTRY
 from .placer import Placer, node_tie_rank
 
 UNLIMITED = 1 << 40  # CPU / memory of servers that do not model them (Gavel clusters)
-MILLI = 1000
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import SimulationError
+from ..model.errors import SimulationError
 from .base import Allocation, AllocationInputs, Policy, lp_constraints, proportional_allocation
 from .mmf_ecos import solve_max_min
 from .classes import reduce_to_classes

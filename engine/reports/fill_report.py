@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from ..core.atomic import atomic_write
-from ..errors import InputError
+from ..model.atomic import atomic_write
+from ..model.errors import InputError
 from .plotting import figure_style, pyplot, save_png
 
 

@@ -11,7 +11,7 @@ import contextlib
 from pathlib import Path
 from typing import Any
 
-from ..core.atomic import atomic_write_bytes
+from ..model.atomic import atomic_write_bytes
 
 DPI = 100
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import InputError
+from ..model.errors import InputError
 from .fill_report import fill_report
 from .sweep_report import sweep_report
 

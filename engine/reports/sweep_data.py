@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import InputError
+from ..model.errors import InputError
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.atomic import atomic_write
+from ..model.atomic import atomic_write
 from .ab_report import ab_section
 from .arms_report import arms_sections
 from .plotting import figure_style, pyplot, save_png

@@ -11,8 +11,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from ..core.jobs import JOB_TABLE, Job
-from ..core.throughputs import ThroughputTable
+from ..model.jobs import JOB_TABLE, Job
+from ..model.throughputs import ThroughputTable
 from .mixes import Demand, PodPool, alibaba_fork_demand
 
 REFERENCE_GPU_TYPE = "v100"

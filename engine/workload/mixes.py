@@ -51,8 +51,8 @@ class PodPool:
 
 
 def pod_pool(path: str) -> PodPool:
-    from .alibaba import read_pod_list
-    from ..errors import InputError
+    from ..model.alibaba import read_pod_list
+    from ..model.errors import InputError
 
     pods = read_pod_list(path)
     demands = []

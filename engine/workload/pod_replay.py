@@ -13,9 +13,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from ..errors import InputError
-from ..core.jobs import JOB_TABLE, Job
-from ..core.throughputs import ThroughputTable
+from ..model.errors import InputError
+from ..model.jobs import JOB_TABLE, Job
+from ..model.throughputs import ThroughputTable
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class ReplayResult:
 
 def replay_pods(path: str, table: ThroughputTable, seed: int, time_scale: float = 1.0,
                 limit: int | None = None, reference_gpu: str = "v100") -> ReplayResult:
-    from .alibaba import read_pod_list
+    from ..model.alibaba import read_pod_list
 
     pods = read_pod_list(path)
     if pods.creation_time is None or pods.deletion_time is None:

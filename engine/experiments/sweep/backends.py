@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ...errors import SimulationError
+from ...model.errors import SimulationError
 from .point import PointResult, run_point
 from .spec import Point, SweepSpec
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from ...errors import InputError
+from ...model.errors import InputError
 
 #: Results columns a variant axis may not be named after (they would collide).
 RESERVED = frozenset({"point", "index", "seed", "status", "error", "wall_s", "base"})

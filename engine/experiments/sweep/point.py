@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from ...errors import InputError, SimulationError
+from ...model.errors import InputError, SimulationError
 from .results import SUMMARY_COLUMNS
 
 #: A row's ``status``: finished, cut off by the simulated-time cap, or failed.

@@ -13,7 +13,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ...core.atomic import atomic_write_bytes
+from ...model.atomic import atomic_write_bytes
 
 if TYPE_CHECKING:
     import pandas as pd

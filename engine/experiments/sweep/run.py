@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ...core.atomic import atomic_write, temporary_writer
-from ...errors import InputError
+from ...model.atomic import atomic_write, temporary_writer
+from ...model.errors import InputError
 from .backends import run_local, run_ray
 from .claims import Claims, process_alive
 from .point import PointResult

@@ -22,8 +22,8 @@ from typing import Any
 
 import yaml
 
-from ...core.yaml_io import parse_scalar, read_yaml
-from ...errors import InputError
+from ...model.yaml_io import parse_scalar, read_yaml
+from ...model.errors import InputError
 from .grid import Block, axis_values, parse_grid, variants
 
 #: Version of sweep.json and point.json; a point.json of another version is not reused.
@@ -150,7 +150,7 @@ def _find_base(label: str, folder: Path, source: str, key: str) -> Path:
     a shipped scenario's name (``study/fork-6200``), so a shipped sweep can name a
     scenario in another folder of the package without ``../``.  Never a file relative
     to the folder the sweep is started from."""
-    from ...core.builtin import find_scenario
+    from ...model.packaged import find_scenario
     written = Path(label).expanduser()
     path = (written if written.is_absolute() else folder / written).resolve()
     if path.is_file():

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ...errors import InputError
+from ...model.errors import InputError
 from ..contract import ClusterView, TaskView
 from .delta import fgd_score
 from .index import FgdIndex

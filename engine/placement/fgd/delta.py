@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...core.cluster_state import ClusterState
-from ...core.fragmentation import MILLI, TaskType
+from ..cluster_state import ClusterState
+from ..fragmentation import TaskType
+from ...model.units import MILLI
 
 NEG = np.iinfo(np.int64).min // 4     # the ranking value of a node that fails a filter
 

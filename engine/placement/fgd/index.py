@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ...core.fragmentation import MILLI, Task, TaskType
+from ..fragmentation import Task, TaskType
+from ...model.units import MILLI
 from ..decision import Decision
 from .delta import NEG, fgd_score, node_deltas
 

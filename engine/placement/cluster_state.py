@@ -16,8 +16,9 @@ from typing import Sequence
 
 import numpy as np
 
-from ..workload.alibaba import NodeList
-from .fragmentation import MILLI, FragModel, TargetWorkload, Task, TaskType
+from ..model.alibaba import NodeList
+from .fragmentation import FragModel, TargetWorkload, Task, TaskType
+from ..model.units import MILLI
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import InputError
+from .errors import InputError
 
 _KEY = re.compile(r"^\('(.*)', (\d+)\)$")
 
@@ -50,7 +50,7 @@ class ThroughputTable:
 
 def builtin_path(name: str) -> Path:
     """Path of a table shipped inside the package (``simulation`` or ``physical``)."""
-    from .builtin import builtin_data
+    from .packaged import builtin_data
     return builtin_data(name, "throughputs", "throughputs.file")
 
 

@@ -12,7 +12,7 @@ M, placement, fragmentation) sees the same numbers the reference simulator saw:
   the model string is part of the task-type key of M.
 
 All quantities are integers (milli-CPU, MiB, milli-GPU).  Bad input raises
-:class:`fragscope.errors.InputError` naming ``file:line`` and what is allowed; these
+:class:`fragscope.model.errors.InputError` naming ``file:line`` and what is allowed; these
 functions never let a raw ``ValueError``/``KeyError`` escape.
 """
 
@@ -26,13 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
+from .errors import InputError
+from .units import MILLI
 
 NODE_COLUMNS = ("sn", "cpu_milli", "memory_mib", "gpu", "model")
 POD_COLUMNS = ("name", "cpu_milli", "memory_mib", "num_gpu", "gpu_milli")
 POD_OPTIONAL_INT_COLUMNS = ("creation_time", "deletion_time", "scheduled_time")
 POD_OPTIONAL_STR_COLUMNS = ("gpu_spec", "qos", "pod_phase")
-MILLI = 1000
 _NAN_STRINGS = {"", "nan", "none", "null"}
 
 

@@ -34,10 +34,10 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from ..workload.alibaba import PodList
-from ..errors import InputError
+from ..model.alibaba import PodList
+from ..model.errors import InputError
+from ..model.units import MILLI
 
-MILLI = 1000
 _MEMO_LIMIT = 1 << 21   # FragModel's per-shape memo is cleared past this many entries
 
 # §1.2 class names, as in the reference code's logs.

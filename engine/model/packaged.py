@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from ..errors import InputError
+from .errors import InputError
 
 PREFIX = "builtin:"
 
