@@ -62,16 +62,21 @@ def test_state_copy_shares_no_mutable_container_and_keeps_shared_objects_shared(
     through another path of the same deepcopy must stay one object."""
     import copy
 
-    from fragscope.core.state import _DICTS_OF_ROWS, _FLAT_DICTS, _LISTS
+    from dataclasses import fields
 
+    from fragscope.core.state import SimState
+
+    how = {f.name: f.metadata.get("copy", "deep") for f in fields(SimState)}
+    by_shape = {n for n, h in how.items() if h in ("flat_dict", "dict_of_rows", "list")}
+    assert {"jobs", "job_time", "rounds", "dispatched"} <= by_shape   # the metadata is read
     sim = Simulation.from_scenario(SCENARIOS / "teach" / "frag-demo.yaml")
     for _ in sim.run(max_steps=12):
         pass
     s = sim.state
     c = copy.deepcopy(s)
-    for name in _FLAT_DICTS | _DICTS_OF_ROWS | _LISTS:
+    for name in by_shape:
         assert getattr(c, name) == getattr(s, name) and getattr(c, name) is not getattr(s, name), name
-    for name in _DICTS_OF_ROWS:
+    for name in (n for n in by_shape if how[n] == "dict_of_rows"):
         for key, row in getattr(s, name).items():
             assert getattr(c, name)[key] is not row, (name, key)
     j = next(iter(s.job_time))

@@ -81,12 +81,12 @@ def test_fgd_generic_path_decides_like_its_fast_path(tmp_path):
 def test_plugin_with_params_in_a_scenario_and_by_set(tmp_path, monkeypatch, capsys):
     scenario = REPO / "scenarios" / "plugins" / "worst-fit.yaml"
     cfg = load_scenario(scenario)
-    assert cfg.placement == "worst_fit.py:WorstFit" and cfg.placement_params == {"cpu_weight": 0.1}
-    assert cfg.placement_ref.file == str((scenario.parent / "worst_fit.py").resolve())
+    assert cfg.mode.placement_name == "worst_fit.py:WorstFit" and cfg.mode.placement_params == {"cpu_weight": 0.1}
+    assert cfg.mode.placement.file == str((scenario.parent / "worst_fit.py").resolve())
     # --set resolves the file against the current folder, where the user typed it
     monkeypatch.chdir(PLUGINS)
     cfg = load_scenario("teach/tiny-packing", ["placement=formula.py:FormulaBestFit"])
-    assert cfg.placement_ref.file == str(FORMULA.resolve())
+    assert cfg.mode.placement.file == str(FORMULA.resolve())
 
 
 def test_plugin_scenario_runs_and_the_fork_can_switch_to_it(tmp_path):
@@ -162,10 +162,10 @@ def test_switching_placement_by_set_drops_the_files_params(tmp_path):
     """placement_params belong to the scenario's own placement: --set placement=fgd on a
     scenario whose params are WorstFit's runs FGD with none (unless params are set too)."""
     cfg = load_scenario("plugins/worst-fit", ["placement=fgd"])
-    assert cfg.placement == "fgd" and cfg.placement_params == {}
+    assert cfg.mode.placement_name == "fgd" and cfg.mode.placement_params == {}
     cfg = load_scenario("plugins/worst-fit", [f"placement={REPO / 'scenarios' / 'plugins' / 'worst_fit.py'}:WorstFit",
                                               "placement_params.cpu_weight=0.5"])
-    assert cfg.placement_params == {"cpu_weight": 0.5}
+    assert cfg.mode.placement_params == {"cpu_weight": 0.5}
 
 
 def test_a_plugin_failing_during_snapshot_is_exit_2_with_its_message(tmp_path, capsys):

@@ -18,7 +18,7 @@ def test_set_overrides_any_key_with_yaml_scalars(tmp_path):
     cfg = load_scenario(tmp_path / "s.yaml", ["seed=7", "workload.generate.lam=900.5",
                                               "workload.generate.window=[10, 20]",
                                               "policy=fifo", "sharing=false"])
-    assert cfg.seed == 7 and cfg.policy == "fifo"
+    assert cfg.seed == 7 and cfg.mode.policy_name == "fifo"
     assert cfg.workload.config.lam == 900.5 and cfg.workload.window == (10, 20)
 
 

@@ -128,6 +128,12 @@ def test_ab_command_writes_both_arms_and_deltas(tmp_path):
     assert run_cli(["ab", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "fork"), "--fork-at", "5",
                     "--quiet"]) == 0
     assert json.loads((tmp_path / "fork" / "ab.json").read_text())["fork_at_round"] == 5
+    # each arm's summary records the mode it ran, and a fork when its mode changed
+    for out, b_changes in (("ab", None), ("fork", [{"round": 5, "changed": ["sharing"]}])):
+        a, b = (json.loads((tmp_path / out / arm / "summary.json").read_text()) for arm in "AB")
+        assert a["scenario"]["sharing"] is False and b["scenario"]["sharing"] is True
+        assert a["scenario"]["placement"] == b["scenario"]["placement"] == "fgd"
+        assert "mode_changes" not in a and b.get("mode_changes") == b_changes
 
 
 def test_ab_arms_in_parallel_processes_give_the_same_files_as_one_after_the_other(tmp_path):

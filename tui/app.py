@@ -428,8 +428,8 @@ def own_plugins(sim: Simulation) -> dict[str, tuple[tuple[str, str], ...]]:
     registered names): (label, canonical spelling) for the palette's fork entries."""
     cfg = sim.config
     out: dict[str, tuple[tuple[str, str], ...]] = {}
-    for kind, ref, label in (("placement", cfg.placement_ref, sim.placement_label),
-                             ("policy", cfg.policy_ref, sim.policy_label)):
+    for kind, ref, label in (("placement", cfg.mode.placement, sim.placement_label),
+                             ("policy", cfg.mode.policy, sim.policy_label)):
         if ref is not None and not ref.entry:
             out[kind] = ((f"{label} ({ref.spec})", ref.canonical),)
     return out

@@ -47,7 +47,7 @@ class MechanismConfig:
 def allocation_inputs(s: SimState, cfg: MechanismConfig) -> AllocationInputs:
     job_ids = sorted(s.jobs)
     demands = None
-    if s.sharing and s.lp_capacity == "demand":
+    if s.mode.sharing and s.mode.lp_capacity == "demand":
         demands = {j: s.jobs[j].scale_factor * s.jobs[j].gpu_milli / 1000 for j in job_ids}
     return AllocationInputs(
         job_ids=job_ids,

@@ -79,9 +79,21 @@ def summary(sim: Simulation) -> dict[str, Any]:
         **({"saturated": True, "saturation_reason": s.saturation} if s.saturation else {}),
         **({"queue_growth_per_h": s.queue_growth_per_h} if s.saturation and s.queue_growth_per_h is not None
            else {}),
-        "scenario": sim.config.effective,
+        "scenario": scenario_record(sim),
     }
+    if s.mode_changes:   # a fork, or a mode switched mid-run: when and what
+        out["mode_changes"] = [{"round": r, "changed": list(f)} for r, f in s.mode_changes]
     return out
+
+
+def scenario_record(sim: Simulation) -> dict[str, Any]:
+    """The effective scenario, with the mode the run ended in (a fork's, when its mode
+    was replaced: e.g. arm B of ``fragscope ab`` records ``sharing: true``)."""
+    effective = sim.config.effective
+    ran, own = sim.mode.record(), sim.config.mode.record()
+    differs = {k: v for k, v in ran.items() if own.get(k) != v}
+    differs.update({k: {} for k in own if k not in ran})   # parameters dropped by the switch
+    return {**effective, **differs} if differs else effective
 
 
 def jobs_rows(sim: Simulation) -> list[dict[str, Any]]:

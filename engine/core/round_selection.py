@@ -55,8 +55,8 @@ def select_and_place(s: SimState, cfg: MechanismConfig, types: list[str], skip_z
     jobs = s.jobs
     # milli-GPU per row (numpy, never a Python value per queued job: the queue can be 10⁴
     # long); a job's (milli per GPU, milli in all) looked up only for the jobs acted on
-    need_arr = (cols.gpu_milli if s.sharing else 1000) * cols.scale
-    if s.sharing:
+    need_arr = (cols.gpu_milli if s.mode.sharing else 1000) * cols.scale
+    if s.mode.sharing:
         def demand(j: int) -> tuple[int, int]:
             job = jobs[j]
             return job.gpu_milli, job.gpu_milli * job.scale_factor
@@ -97,7 +97,7 @@ def select_and_place(s: SimState, cfg: MechanismConfig, types: list[str], skip_z
         chosen.extend([(ids[r], w) for r in picked])
     streak = s.unplaced_streak
     if not streak or not any(streak.get(j, 0) + 1 >= STARVATION_ROUNDS for j, _ in chosen):
-        new, failed = _keep_then_place(s, placer, chosen, s.sharing, gpu_type_of, explain)
+        new, failed = _keep_then_place(s, placer, chosen, s.mode.sharing, gpu_type_of, explain)
     else:
         # A selected job has failed to fit behind the lease extensions for the last
         # rounds (e.g. an 8-GPU job while every 8-GPU server holds small continuing

@@ -11,17 +11,17 @@ value checker and path rules), ``scenario_cluster`` (cluster, aliases, hostabili
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..model.errors import InputError
 from ..placement.registry import REGISTRY as PLACEMENT_REGISTRY
 from ..placement.registry import asks_exclusive
-from ..plugins import PluginRef
 from ..policies import REGISTRY as POLICY_REGISTRY
 from ..policies import SOLVERS
 from ..model.packaged import find_scenario
 from ..model.cluster import Cluster
+from .mode import LP_CAPACITIES, Mode
 from .scenario_checks import Checker
 from .scenario_cluster import apply_aliases, build_cluster
 from .scenario_workload import (GeneratedWorkload, TraceWorkload, generated_workload, pod_workload,
@@ -29,7 +29,6 @@ from .scenario_workload import (GeneratedWorkload, TraceWorkload, generated_work
 from ..model.throughputs import ThroughputTable, load_throughputs
 from ..model.yaml_io import parse_scalar, read_yaml
 
-LP_CAPACITIES = ("demand", "scale_factor")
 _TOP_KEYS = ("name", "description", "seed", "round_seconds", "reset_interval_seconds",
              "cluster", "throughputs", "workload", "policy", "policy_params", "solver", "placement",
              "placement_params", "lp_capacity",
@@ -37,9 +36,11 @@ _TOP_KEYS = ("name", "description", "seed", "round_seconds", "reset_interval_sec
              "fgd", "interference", "metrics", "max_sim_time_s", "end_when_overloaded")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ScenarioConfig:
-    """A validated scenario, ready to build a :class:`~fragscope.core.simulation.Simulation`."""
+    """A validated scenario, ready to build a :class:`~fragscope.core.simulation.Simulation`.
+
+    Built by keyword only (:func:`load_scenario` builds it; so may a test or a tool)."""
 
     source: str
     name: str
@@ -51,10 +52,10 @@ class ScenarioConfig:
     gpu_counts: dict[str, int]
     throughputs: ThroughputTable
     workload: TraceWorkload | GeneratedWorkload
-    policy: str
+    # sharing, placement and policy (resolved plug-in references with their parameters)
+    # and the LP's capacity rule: the mode the run starts in (core/mode.py)
+    mode: Mode
     solver: str
-    placement: str
-    sharing: bool
     effective: dict
     fgd_scoring: str = "integer"          # "integer" (FGD simulator's score) or "exact"
     frag_threshold_pct: float = 95.0
@@ -65,14 +66,6 @@ class ScenarioConfig:
     # Simulated-time cap: a run whose measured jobs are not all done by then is
     # *saturated* (reported as such, never averaged as if finished).  None = no cap.
     max_sim_time: float | None = None
-    # The placement as resolved at load (a registered name, file.py:Class or module:Class;
-    # ``placement`` above is its registered name, or the spec as written for a plug-in of
-    # the user's own) and its keyword parameters.
-    placement_ref: PluginRef | None = None
-    placement_params: dict = field(default_factory=dict)
-    policy_ref: PluginRef | None = None
-    policy_params: dict = field(default_factory=dict)
-    lp_capacity: str = "demand"   # see SimState.lp_capacity
     # Whether a run found hopelessly overloaded (core/backlog.py) ends there, saturated.
     # None: yes without max_sim_time_s, no with it (the run goes to its cap).
     end_when_overloaded: bool | None = None
@@ -214,11 +207,15 @@ def _build(data: dict, v: Checker) -> ScenarioConfig:
                        ("end_when_overloaded", end_early)):
         if key in data:
             effective[key] = value
-    return ScenarioConfig(v.source, name, description, seed, round_seconds, reset_interval,
-                          cluster, counts, table, workload, policy, solver, placement, sharing,
-                          effective, scoring, float(threshold), include_cpu, tuple(interference),
-                          frag, skipped, cap, placement_ref, placement_params, policy_ref,
-                          policy_params, lp_capacity, end_early)
+    mode = Mode(sharing=sharing, placement=placement_ref, policy=policy_ref, lp_capacity=lp_capacity,
+                placement_params=placement_params, policy_params=policy_params)
+    return ScenarioConfig(source=v.source, name=name, description=description, seed=seed,
+                          round_seconds=round_seconds, reset_interval=reset_interval, cluster=cluster,
+                          gpu_counts=counts, throughputs=table, workload=workload, mode=mode,
+                          solver=solver, effective=effective, fgd_scoring=scoring,
+                          frag_threshold_pct=float(threshold), frag_include_cpu_only=include_cpu,
+                          interference=tuple(interference), fragmentation_metrics=frag,
+                          skipped_jobs=skipped, max_sim_time=cap, end_when_overloaded=end_early)
 
 
 def _effective_workload(wl: dict, workload: TraceWorkload | GeneratedWorkload) -> dict:

@@ -205,4 +205,4 @@ class JobBook:
 
     def _single_server(self) -> bool:
         """Jobs must fit on one server: everywhere but Gavel's exclusive placement."""
-        return self.state.sharing or not self._exclusive()
+        return self.state.mode.sharing or not self._exclusive()

@@ -92,7 +92,7 @@ class StepLoop:
 
     def _schedule(self, arrivals: list[int], completions: list) -> RoundReport:
         s, mech = self.state, self.mech
-        s.exact_mode = not s.sharing and self._exclusive()
+        s.exact_mode = not s.mode.sharing and self._exclusive()
         recomputed, cols = compute_priorities(s, mech)
         types = mech.type_order()
         if getattr(s.policy, "shuffle_gpu_types", False):   # Gavel's, for its non-"Perf" policies
@@ -105,7 +105,7 @@ class StepLoop:
         else:
             new = select_and_place(s, mech, types, skip_zero, self._placer(), self.explain, cols)
         jobs = s.jobs
-        if s.sharing:
+        if s.mode.sharing:
             s.assignment_milli = {j: jobs[j].gpu_milli for j in new}
         else:
             s.assignment_milli = dict.fromkeys(new, 1000)
@@ -113,7 +113,7 @@ class StepLoop:
         s.lease_opportunities += sum(map(jobs.__contains__, prev_of))
         s.assignments = new
         gpu_type_of = mech.cluster.gpu_type_of
-        slowdown = self._interference(new) if s.sharing and self.config.interference else {}
+        slowdown = self._interference(new) if s.mode.sharing and self.config.interference else {}
         extensions = 0
         for j, gpus in new.items():
             prev = prev_of.get(j)
@@ -123,7 +123,7 @@ class StepLoop:
         if new:
             s.dispatched.extend(_micro_tasks(s, new, mech.round_seconds, gpu_type_of, slowdown))
             s.num_rounds += 1
-        if s.sharing:
+        if s.mode.sharing:
             busy = len({g for gpus in new.values() for g in gpus})  # a shared GPU counts once
             milli = s.assignment_milli
             busy_milli = sum(len(g) * milli[j] for j, g in new.items())

@@ -39,21 +39,14 @@ class RoundMode:
         return s.placer
 
     def _placement_ref(self):
-        """The current placement's plug-in reference and parameters (the scenario's own,
-        unless a fork switched to another)."""
-        from ..placement.registry import REGISTRY
-        cfg = self.config
-        if self.state.placement is None and cfg.placement_ref is not None:
-            return cfg.placement_ref, cfg.placement_params
-        ref = REGISTRY.resolve(self.placement, where="placement")
-        return ref, (cfg.placement_params if ref == cfg.placement_ref else {})
+        """The current placement's plug-in reference and parameters (from the mode)."""
+        mode = self.state.mode
+        return mode.placement, mode.placement_params
 
     def _exclusive(self) -> bool:
         """Whether the placement asks for Gavel's exclusive assignment with sharing off."""
-        from ..placement.registry import asks_exclusive, is_exclusive
-        if self.state.placement is None:
-            return asks_exclusive(self.config.placement_ref)
-        return is_exclusive(self.state.placement)
+        from ..placement.registry import asks_exclusive
+        return asks_exclusive(self.state.mode.placement)
 
     def target_workload(self):
         """FGD's target workload M (fgd.md §2.4), built from this scenario's jobs."""

@@ -21,14 +21,15 @@ from __future__ import annotations
 
 import copy
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterator
 
 from .mechanism import MechanismConfig
 from ..model.errors import InputError
 from ..policies import make_policy
 from .report import RoundReport
-from .scenario import LP_CAPACITIES, ScenarioConfig, TraceWorkload
+from .mode import LP_CAPACITIES, Mode, same_class
+from .scenario import ScenarioConfig, TraceWorkload
 from .sim_jobs import JobBook
 from .sim_loop import StepLoop
 from .sim_round import RoundMode
@@ -66,9 +67,8 @@ class Simulation(StepLoop, JobBook, RoundMode, SimViews):
         s.job_rng = random.Random(seed + 2)
         s.arrival_rng = random.Random(seed + 3)
         s.shuffle_rng = random.Random(seed + 5)
-        s.policy = make_policy(config.policy_ref or config.policy, config.solver, seed, config.policy_params)
-        s.sharing = config.sharing
-        s.lp_capacity = config.lp_capacity
+        mode = s.mode = config.mode
+        s.policy = make_policy(mode.policy, config.solver, seed, mode.policy_params)
         s.priorities = {w: {} for w in types}
         s.deficits = {w: {} for w in types}
         s.worker_time = {w: 0.0 for w in types}
@@ -120,9 +120,12 @@ class Simulation(StepLoop, JobBook, RoundMode, SimViews):
         self.state = copy.deepcopy(snap.state)
 
     def run(self, max_steps: int | None = None) -> Iterator[RoundReport]:
-        """Step until done (or ``max_steps``), yielding each round's report."""
-        n = 0
-        while not self.done and (max_steps is None or n < max_steps):
+        """Step until done, or until the clock reaches the scenario's ``max_sim_time_s``
+        (a capped run: its summary says so), or ``max_steps`` steps, yielding each
+        round's report.  The commands add the default bound and the overload check
+        (``fragscope.experiments.measure.run_bounded``)."""
+        n, cap = 0, self.config.max_sim_time
+        while not self.done and (max_steps is None or n < max_steps) and (cap is None or self.now < cap):
             yield self.step()
             n += 1
 
@@ -138,34 +141,55 @@ class Simulation(StepLoop, JobBook, RoundMode, SimViews):
 
     # ------------------------------------------------------------- modes
     @property
+    def mode(self) -> Mode:
+        """The mode this simulation runs in now (sharing, placement, policy, LP capacity)."""
+        return self.state.mode
+
+    def set_mode(self, mode: Mode) -> None:
+        """Replace the mode whole (e.g. on a fork); it takes effect from the next round.
+        What each change implies is applied once: a new policy object, the LP recomputed
+        at the next allowed reset, the placer rebuilt, every active job refitted."""
+        s, old = self.state, self.state.mode
+        changed = old.changed(mode)
+        if not changed:
+            return
+        if mode.lp_capacity not in LP_CAPACITIES:
+            raise InputError("lp_capacity", f"{mode.lp_capacity!r} is not allowed "
+                             f"(allowed: {', '.join(LP_CAPACITIES)})")
+        if "policy" in changed or "policy_params" in changed:
+            s.policy = make_policy(mode.policy, self.config.solver, self.config.seed, mode.policy_params)
+        s.mode = mode
+        if s.num_steps:   # before the first step it is the mode the run starts in
+            s.mode_changes.append((s.num_steps, changed))
+        if "placement" in changed or "placement_params" in changed:
+            s.placer = None  # rebuilt with the new placement on next use
+        if {"sharing", "lp_capacity", "policy", "policy_params"} & set(changed):
+            s.need_update = True
+        if {"sharing", "placement", "placement_params"} & set(changed):
+            self._refit_jobs()
+
+    @property
     def sharing(self) -> bool:
-        return self.state.sharing
+        return self.state.mode.sharing
 
     def set_sharing(self, enabled: bool) -> None:
         """Toggle GPU sharing; takes effect from the next round."""
-        if enabled != self.state.sharing:
-            self.state.sharing = enabled
-            self.state.need_update = True
-            self._refit_jobs()
+        self.set_mode(replace(self.mode, sharing=bool(enabled)))
 
     @property
     def lp_capacity(self) -> str:
         """What the LP's capacity constraint counts with sharing on: ``demand`` or ``scale_factor``."""
-        return self.state.lp_capacity
+        return self.state.mode.lp_capacity
 
     def set_lp_capacity(self, value: str) -> None:
         """Switch the LP's capacity rule (e.g. on a fork: the Gavel fork's first attempt,
         ``scale_factor``, beside the fractional-aware ``demand``); the LP is recomputed at
         the next allowed reset."""
-        if value not in LP_CAPACITIES:
-            raise InputError("lp_capacity", f"{value!r} is not allowed (allowed: {', '.join(LP_CAPACITIES)})")
-        if value != self.state.lp_capacity:
-            self.state.lp_capacity = value
-            self.state.need_update = True
+        self.set_mode(replace(self.mode, lp_capacity=value))
 
     @property
     def placement(self) -> str:
-        return self.state.placement or self.config.placement
+        return self.state.mode.placement_name
 
     def set_placement(self, name: str) -> None:
         """Switch the placement (e.g. on a fork); from the next round.  ``name`` is a
@@ -174,23 +198,22 @@ class Simulation(StepLoop, JobBook, RoundMode, SimViews):
         from ..placement.registry import REGISTRY
         ref = REGISTRY.resolve(name, where="placement")
         REGISTRY.load(ref)
-        name = ref.canonical
-        if name != self.placement:
-            self.state.placement = name
-            self.state.placer = None  # rebuilt with the new strategy on next use
-            self._refit_jobs()
+        ref = replace(ref, spec=ref.canonical)  # resolves the same from any folder
+        own = self.config.mode
+        params = own.placement_params if same_class(ref, own.placement) else {}
+        if not same_class(ref, self.mode.placement):
+            self.set_mode(replace(self.mode, placement=ref, placement_params=params))
 
     @property
     def policy_name(self) -> str:
-        return self.state.policy_name or self.config.policy
+        return self.state.mode.policy_name
 
     @property
     def placement_label(self) -> str:
         """What the UI calls the current placement: its class's ``name`` (``worst-fit``),
         else its registered or class name."""
         from ..placement.registry import REGISTRY
-        ref, _ = self._placement_ref()
-        return REGISTRY.display_name(ref)
+        return REGISTRY.display_name(self.mode.placement)
 
     @property
     def policy_label(self) -> str:
@@ -204,10 +227,8 @@ class Simulation(StepLoop, JobBook, RoundMode, SimViews):
         next allowed reset, as after any change."""
         from ..policies import REGISTRY
         ref = REGISTRY.resolve(name, where="policy")
-        name = ref.canonical
-        if name != self.policy_name:
-            cfg = self.config
-            params = cfg.policy_params if ref == cfg.policy_ref else {}
-            self.state.policy = make_policy(ref, cfg.solver, cfg.seed, params)
-            self.state.policy_name = name
-            self.state.need_update = True
+        ref = replace(ref, spec=ref.canonical)
+        own = self.config.mode
+        params = own.policy_params if same_class(ref, own.policy) else {}
+        if not same_class(ref, self.mode.policy):
+            self.set_mode(replace(self.mode, policy=ref, policy_params=params))

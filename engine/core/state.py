@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import random
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from itertools import chain, repeat
 from operator import itemgetter
 from typing import NamedTuple
@@ -20,6 +20,7 @@ import numpy as np
 
 from ..model.jobs import Job
 from ..policies import Policy
+from .mode import Mode
 
 # A dispatched micro-task: (finish time, job id, GPU ids, steps).
 MicroTask = tuple[float, int, tuple[int, ...], float]
@@ -210,15 +211,28 @@ def _positions(sorted_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
     return np.where(sorted_ids[pos] == ids, pos, -1)
 
 
-# SimState fields whose values hold only immutable leaves (numbers, None, strings, tuples,
-# Jobs, RoundRecords with their FragFigures), by shape.  deepcopy walks every leaf through its memo; copying
-# these by structure instead gives the same independent value several times faster
-# (the UI's checkpoint of 1 800 Alibaba jobs: ~40 ms -> ~3 ms).  Everything else is deep-copied.
-_FLAT_DICTS = frozenset(("jobs", "steps_run", "worker_time", "failures", "start_ts", "latest_ts",
-                         "jct", "completion_time", "assignments", "assignment_milli",
-                         "unplaced_streak"))
-_DICTS_OF_ROWS = frozenset(("job_time", "throughputs", "allocation", "priorities", "deficits"))
-_LISTS = frozenset(("arrived", "gpu_busy", "dispatched", "rounds"))
+# How each SimState field is copied (its ``metadata["copy"]``; no entry: deep-copied).
+# Fields whose values hold only immutable leaves (numbers, None, strings, tuples, Jobs,
+# RoundRecords with their FragFigures) are copied by structure: deepcopy walks every
+# leaf through its memo, and copying these by shape gives the same independent value
+# several times faster (the UI's checkpoint of 1 800 Alibaba jobs: ~40 ms -> ~3 ms).
+_FLAT_DICT = {"copy": "flat_dict"}        # a dict of immutable values
+_DICT_OF_ROWS = {"copy": "dict_of_rows"}  # a dict of dicts of immutable values
+_LIST = {"copy": "list"}                  # a list of immutable values
+_SHARED = {"copy": "shared"}              # never changed in place: the copy shares it
+_DROPPED = {"copy": "dropped"}            # a cache rebuilt when next needed: not copied
+
+
+def _flat_dict() -> dict:
+    return field(default_factory=dict, metadata=_FLAT_DICT)
+
+
+def _rows() -> dict:
+    return field(default_factory=dict, metadata=_DICT_OF_ROWS)
+
+
+def _list() -> list:
+    return field(default_factory=list, metadata=_LIST)
 
 
 @dataclass
@@ -227,40 +241,33 @@ class SimState:
     round_start: float = 0.0
     round_end: float | None = None
     # Active jobs, in arrival (= ID) order; dict order is Gavel's tie-break.
-    jobs: dict[int, Job] = field(default_factory=dict)
-    arrived: list[Job] = field(default_factory=list)
-    steps_run: dict[int, float] = field(default_factory=dict)
-    job_time: dict[int, dict[str, float]] = field(default_factory=dict)
-    throughputs: dict[int, dict[str, float]] = field(default_factory=dict)
-    priorities: dict[str, dict[int, float]] = field(default_factory=dict)
-    deficits: dict[str, dict[int, float]] = field(default_factory=dict)
-    worker_time: dict[str, float] = field(default_factory=dict)
-    gpu_busy: list[float] = field(default_factory=list)
-    allocation: dict[int, dict[str, float]] = field(default_factory=dict)
+    jobs: dict[int, Job] = _flat_dict()
+    arrived: list[Job] = _list()
+    steps_run: dict[int, float] = _flat_dict()
+    job_time: dict[int, dict[str, float]] = _rows()
+    throughputs: dict[int, dict[str, float]] = _rows()
+    priorities: dict[str, dict[int, float]] = _rows()
+    deficits: dict[str, dict[int, float]] = _rows()
+    worker_time: dict[str, float] = _flat_dict()
+    gpu_busy: list[float] = _list()
+    allocation: dict[int, dict[str, float]] = _rows()
     last_reset_time: float = 0.0
     need_update: bool = True  # worker registration sets it in Gavel
-    failures: dict[int, int] = field(default_factory=dict)
-    start_ts: dict[int, float] = field(default_factory=dict)
-    latest_ts: dict[int, float | None] = field(default_factory=dict)
-    jct: dict[int, float | None] = field(default_factory=dict)
-    completion_time: dict[int, float] = field(default_factory=dict)
-    dispatched: list[MicroTask] = field(default_factory=list)
-    assignments: dict[int, tuple[int, ...]] = field(default_factory=dict)
-    assignment_milli: dict[int, int] = field(default_factory=dict)  # milli held per GPU
+    failures: dict[int, int] = _flat_dict()
+    start_ts: dict[int, float] = _flat_dict()
+    latest_ts: dict[int, float | None] = _flat_dict()
+    jct: dict[int, float | None] = _flat_dict()
+    completion_time: dict[int, float] = _flat_dict()
+    dispatched: list[MicroTask] = _list()
+    assignments: dict[int, tuple[int, ...]] = _flat_dict()
+    assignment_milli: dict[int, int] = _flat_dict()  # milli held per GPU
     placer: object | None = None  # RoundPlacer, created when round mode is first needed
-    placement: str | None = None     # set when a fork switches strategy
-    # What the LP's capacity constraint counts per job with sharing on: "demand"
-    # (num_gpus × milli/1000, the fractional-aware LP) or "scale_factor" (the Gavel fork's
-    # first attempt: a 0.25-GPU job still counts as a whole GPU).  Same either way with
-    # sharing off.
-    lp_capacity: str = "demand"
-    policy_name: str | None = None   # set when a fork switches policy
     lease_extensions: int = 0
     lease_opportunities: int = 0
     num_rounds: int = 0
     num_steps: int = 0
     num_resets: int = 0
-    unplaced_streak: dict[int, int] = field(default_factory=dict)  # rounds selected but unplaceable
+    unplaced_streak: dict[int, int] = _flat_dict()  # rounds selected but unplaceable
     exact_round: bool = True  # the last dispatched round used Gavel's own mechanism
     exact_mode: bool = True   # the round being scheduled uses it (no LP solver retries then)
     lp_solves: int = 0        # allocation LPs solved, of which ...
@@ -281,20 +288,23 @@ class SimState:
     job_rng: random.Random = field(default_factory=random.Random)
     arrival_rng: random.Random = field(default_factory=random.Random)
     shuffle_rng: random.Random = field(default_factory=random.Random)
-    policy: Policy | None = None
-    sharing: bool = False
+    policy: Policy | None = None   # the policy object of ``mode.policy`` (it may keep state)
+    # The mode the run is in (core/mode.py): replaced whole by Simulation.set_mode, never
+    # patched; ``mode_changes`` records each replacement (round, fields changed) for the outputs.
+    mode: Mode | None = None
+    mode_changes: list[tuple[int, tuple[str, ...]]] = _list()
     done: bool = False
     idle_steps: int = 0
-    rounds: list[RoundRecord] = field(default_factory=list)
+    rounds: list[RoundRecord] = _list()
     # Array mirror of the per-job dicts (mechanism.py); not copied nor pickled: rebuilt
     # from the dicts when next needed.
-    job_arrays: JobArrays | None = field(default=None, compare=False, repr=False)
+    job_arrays: JobArrays | None = field(default=None, compare=False, repr=False, metadata=_DROPPED)
     # The latest round's priorities as rows, (types, job ids, jobs × types array), not yet
     # written into ``priorities``: the rounds themselves read only the array, and writing
     # jobs × types values back into the dicts every round grew with the queue (~13 ms a
     # round at 3 700 active jobs).  :meth:`priority_dicts` writes them when asked.  Never
     # changed in place (a new tuple each round), so copies share it.
-    priority_rows: tuple | None = field(default=None, compare=False, repr=False)
+    priority_rows: tuple | None = field(default=None, compare=False, repr=False, metadata=_SHARED)
 
     def priority_dicts(self) -> dict[str, dict[int, float]]:
         """``priorities`` brought up to date: each active job's priority per type from
@@ -330,9 +340,10 @@ class SimState:
         self.lp_note = info.note
 
     def __deepcopy__(self, memo: dict) -> "SimState":
-        """An independent copy (see _FLAT_DICTS).  Copied containers and rows are entered
-        in ``memo``, so an object also reachable from a deep-copied field (the policy, the
-        placer) stays shared in the copy exactly as deepcopy would keep it."""
+        """An independent copy, each field copied as its ``metadata["copy"]`` says.
+        Copied containers and rows are entered in ``memo``, so an object also reachable
+        from a deep-copied field (the policy, the placer) stays shared in the copy
+        exactly as deepcopy would keep it."""
         new = object.__new__(SimState)
         memo[id(self)] = new
         out = new.__dict__
@@ -341,15 +352,16 @@ class SimState:
             if done is not None:
                 out[k] = done
                 continue
-            if k == "job_arrays":
+            how = _COPY.get(k)
+            if how == "dropped":
                 out[k] = None
-            elif k == "priority_rows":
+            elif how == "shared":
                 out[k] = v
-            elif k in _FLAT_DICTS:
+            elif how == "flat_dict":
                 out[k] = memo[id(v)] = dict(v)
-            elif k in _LISTS:
+            elif how == "list":
                 out[k] = memo[id(v)] = list(v)
-            elif k in _DICTS_OF_ROWS:
+            elif how == "dict_of_rows":
                 rows = {}
                 for key, row in v.items():
                     got = memo.get(id(row))
@@ -362,4 +374,8 @@ class SimState:
         return new
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "job_arrays": None}
+        return {**self.__dict__, **dict.fromkeys(_DROPPED_FIELDS)}
+
+
+_COPY: dict[str, str] = {f.name: f.metadata["copy"] for f in fields(SimState) if "copy" in f.metadata}
+_DROPPED_FIELDS = tuple(k for k, how in _COPY.items() if how == "dropped")

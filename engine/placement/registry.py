@@ -33,8 +33,3 @@ def asks_exclusive(ref: PluginRef) -> bool:
     (``gavel_exclusive = True``: Gavel's first fit).  Asked every round: cached."""
     return bool(getattr(REGISTRY.load(ref), "gavel_exclusive", False))
 
-
-@lru_cache(maxsize=64)
-def is_exclusive(spec: str) -> bool:
-    """:func:`asks_exclusive` of a placement named by its canonical spelling (a fork's)."""
-    return asks_exclusive(REGISTRY.resolve(spec, where="placement"))
