@@ -55,7 +55,7 @@ def summary(sim: Simulation) -> dict[str, Any]:
         "avg_jct_s": avg,
         "utilization": util,
         "makespan_s": total,
-        "num_rounds": s.num_rounds,
+        "num_rounds": s.rounds_dispatched,
         "num_steps": s.num_steps,
         "num_alloc_resets": s.num_resets,
         # every allocation LP: how many, how many ended non-optimal, which solver answered

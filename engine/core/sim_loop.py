@@ -122,7 +122,7 @@ class StepLoop:
         s.lease_extensions += extensions
         if new:
             s.dispatched.extend(_micro_tasks(s, new, mech.round_seconds, gpu_type_of, slowdown))
-            s.num_rounds += 1
+            s.rounds_dispatched += 1
         if s.mode.sharing:
             busy = len({g for gpus in new.values() for g in gpus})  # a shared GPU counts once
             milli = s.assignment_milli

@@ -264,7 +264,10 @@ class SimState:
     placer: object | None = None  # RoundPlacer, created when round mode is first needed
     lease_extensions: int = 0
     lease_opportunities: int = 0
-    num_rounds: int = 0
+    # Steps and rounds: every step schedules the round that starts at its new clock and
+    # is a row of rounds.csv (``round`` = the step index, ``num_steps``); Gavel counts as
+    # rounds only those that dispatched a job (summary.json ``num_rounds``).
+    rounds_dispatched: int = 0
     num_steps: int = 0
     num_resets: int = 0
     unplaced_streak: dict[int, int] = _flat_dict()  # rounds selected but unplaceable
