@@ -38,3 +38,12 @@ def asks_exclusive(ref: PluginRef) -> bool:
 def is_exclusive(spec: str) -> bool:
     """:func:`asks_exclusive` of a placement named by its canonical spelling (a fork's)."""
     return asks_exclusive(REGISTRY.resolve(spec, where="placement"))
+
+
+def load_placement(spec: str, where: str = "placement") -> type:
+    """The class a placement name or plug-in reference (``file.py:Class``, ``module:Class``)
+    names, imported and checked; an InputError naming ``where`` otherwise.
+
+    Why: a command that will fork onto a placement later (``fragscope snapshot
+    --fork-placement``) checks the name before any round runs, so a typo fails at once."""
+    return REGISTRY.load(REGISTRY.resolve(spec, where=where))
