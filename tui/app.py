@@ -32,7 +32,6 @@ from .screens.inspector import InspectorScreen
 from .screens.main import MainScreen
 from .arm_process import PREFETCH_ROUNDS
 from .frames import ArmFrame
-from .inspection import inspect
 from .session import Session
 from .widgets.gpu_grid import GpuGrid
 from .widgets.alloc_table import AllocTable
@@ -368,7 +367,7 @@ class FragscopeApp(App[None]):
 
     # ------------------------------------------------------------------ inspector
     def open_inspector(self, arm: str, job_id: int | None = None, gpu_id: int | None = None) -> None:
-        ins = inspect(self.session, arm, job_id=job_id, gpu_id=gpu_id)
+        ins = self.session.inspect(arm, job_id=job_id, gpu_id=gpu_id)
         if ins.job is None and ins.gpu_id is None:
             self.notify(f"job {job_id} has not arrived yet", timeout=2)
             return
@@ -401,9 +400,6 @@ class FragscopeApp(App[None]):
         yield from (c for c in super().get_system_commands(screen) if c.title != "Screenshot")
         yield from system_commands(self)
 
-    def fork_capabilities(self) -> set[str]:
-        return self.session.a.capabilities()
-
     def placement_choices(self) -> tuple[tuple[str, str], ...]:
         """(label, name to fork with) for every registered placement and the scenario's own
         plug-in (by its canonical spelling, so the fork finds it from any folder)."""
@@ -415,9 +411,7 @@ class FragscopeApp(App[None]):
 
     def action_fork_fgd(self) -> None:
         """One key to put the run's placement (say, your plug-in) beside FGD."""
-        if "set_placement" not in self.fork_capabilities():
-            self.notify("this engine cannot switch placement on a fork", timeout=2)
-        elif self.frames and self.frames[0].placement == "fgd":
+        if self.frames and self.frames[0].placement == "fgd":
             self.notify("A already uses fgd: ctrl+p offers a fork with any other placement", timeout=3)
         else:
             self.action_fork(placement="fgd")

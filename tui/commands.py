@@ -1,7 +1,7 @@
 """Command-palette entries (ctrl+p): jump to a job, screenshot, fork variants, transport.
 
-Fork-with-placement / fork-with-policy entries appear only when the engine offers
-``Simulation.set_placement`` / ``set_policy``; rebuilding a fresh simulation from the
+The fork variants switch placement, policy or LP capacity on a clone of the running
+simulation (``Simulation.set_placement`` ...): rebuilding a fresh simulation from the
 scenario would not be a fork of the running state.
 """
 
@@ -46,20 +46,16 @@ def system_commands(app: "FragscopeApp") -> Iterable[SystemCommand]:
     yield SystemCommand("Toggle heatmap / bars", "GPU grid drawing mode", app.action_toggle_heatmap)
     yield SystemCommand("Save screenshot (SVG)", "write fragscope-round-N.svg in the current folder",
                         app.action_save_screenshot)
-    sim_api = app.fork_capabilities()
-    if "set_placement" in sim_api:
-        for label, spec in app.placement_choices():
-            yield SystemCommand(f"Fork with placement {label}", f"clone A; B uses placement {spec}",
-                                partial(app.action_fork, placement=spec))
-    if "set_lp_capacity" in sim_api:
-        # the Gavel fork's lesson: with sharing on, an LP that still counts each job's scale
-        # factor leaves the shared capacity unused; B keeps A's sharing and changes only this
-        for value, what in (("scale_factor", "scale factor (the Gavel fork's first attempt)"),
-                            ("demand", "GPU demand (fractional-aware)")):
-            yield SystemCommand(f"Fork with LP capacity = {what}",
-                                f"clone A; B's LP counts each job's {value.replace('_', ' ')}",
-                                partial(app.action_fork, lp_capacity=value))
-    if "set_policy" in sim_api:
-        for label, spec in app.policy_choices():
-            yield SystemCommand(f"Fork with policy {label}", f"clone A; B uses policy {spec}",
-                                partial(app.action_fork, policy=spec))
+    for label, spec in app.placement_choices():
+        yield SystemCommand(f"Fork with placement {label}", f"clone A; B uses placement {spec}",
+                            partial(app.action_fork, placement=spec))
+    # the Gavel fork's lesson: with sharing on, an LP that still counts each job's scale
+    # factor leaves the shared capacity unused; B keeps A's sharing and changes only this
+    for value, what in (("scale_factor", "scale factor (the Gavel fork's first attempt)"),
+                        ("demand", "GPU demand (fractional-aware)")):
+        yield SystemCommand(f"Fork with LP capacity = {what}",
+                            f"clone A; B's LP counts each job's {value.replace('_', ' ')}",
+                            partial(app.action_fork, lp_capacity=value))
+    for label, spec in app.policy_choices():
+        yield SystemCommand(f"Fork with policy {label}", f"clone A; B uses policy {spec}",
+                            partial(app.action_fork, policy=spec))
