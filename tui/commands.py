@@ -1,26 +1,46 @@
 """Command-palette entries (ctrl+p): jump to a job, screenshot, fork variants, transport.
 
-The fork variants switch placement, policy or LP capacity on a clone of the running
-simulation (``Simulation.set_placement`` ...): rebuilding a fresh simulation from the
-scenario would not be a fork of the running state.
+The entries need only what :class:`PaletteHost` lists of the app, so this module does not
+import the app (which imports it).  The fork variants switch placement, policy or LP
+capacity on a clone of the running simulation (``Simulation.set_placement`` ...):
+rebuilding a fresh simulation from the scenario would not be a fork of the running state.
 """
 
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING, Iterable
+from typing import Iterable, Protocol
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.app import SystemCommand
 
-if TYPE_CHECKING:
-    from .app import FragscopeApp
+
+class PaletteHost(Protocol):
+    """What the palette's entries call on the app (:class:`fragscope.tui.app.FragscopeApp`)."""
+
+    def job_index(self) -> list[tuple[str, int, str, str]]:
+        """(arm, job id, job type, status) of every job the frames show."""
+        ...
+
+    def jump_to_job(self, arm: str, job_id: int) -> None: ...
+    def placement_choices(self) -> tuple[tuple[str, str], ...]: ...
+    def policy_choices(self) -> tuple[tuple[str, str], ...]: ...
+    def action_toggle_play(self) -> None: ...
+    def action_step(self) -> None: ...
+    def action_back(self) -> None: ...
+    def action_close_fork(self) -> None: ...
+    def action_toggle_heatmap(self) -> None: ...
+    def action_save_screenshot(self) -> None: ...
+
+    def action_fork(self, placement: str | None = None, policy: str | None = None,
+                    lp_capacity: str | None = None) -> None: ...
+
 
 class JobProvider(Provider):
     """``job 42``: jump the grid cursor to a job's GPU and open its inspector."""
 
     async def search(self, query: str) -> Hits:
-        app: FragscopeApp = self.app  # type: ignore[assignment]
+        app: PaletteHost = self.app  # type: ignore[assignment]
         matcher = self.matcher(query)
         for label, job_id, job_type, status in app.job_index():
             text = f"job {job_id} ({label}) {job_type} {status}"
@@ -30,13 +50,14 @@ class JobProvider(Provider):
                           help="open the inspector on this job")
 
     async def discover(self) -> Hits:
-        app: FragscopeApp = self.app  # type: ignore[assignment]
+        app: PaletteHost = self.app  # type: ignore[assignment]
         for label, job_id, job_type, status in app.job_index()[:20]:
             yield DiscoveryHit(f"job {job_id} ({label}) {job_type} {status}",
                                partial(app.jump_to_job, label, job_id), help="jump to job")
 
 
-def system_commands(app: "FragscopeApp") -> Iterable[SystemCommand]:
+def system_commands(app: PaletteHost) -> Iterable[SystemCommand]:
+    """The app's own palette entries: transport, fork variants, screenshot."""
     yield SystemCommand("Play / pause", "start or stop stepping", app.action_toggle_play)
     yield SystemCommand("Step one round", "advance one round", app.action_step)
     yield SystemCommand("Step back one round", "rewind one round", app.action_back)

@@ -19,6 +19,7 @@ from rich.console import Console
 from fragscope import InputError, SimulationError, find_scenario
 
 from .app import FragscopeApp, make_app
+from .messages import Step
 
 SVG_ID = "fragscope"
 
@@ -88,7 +89,7 @@ async def drive(pilot, req: SnapshotRequest) -> None:
     await settle()
     first = req.fork_at if req.fork_at is not None else req.rounds
     if first:
-        app.run_engine("step", first)
+        app.run_engine(Step(first))
         await settle()
     if req.fork_at is not None:
         app.action_fork(placement=req.fork_placement, policy=req.fork_policy)
@@ -96,7 +97,7 @@ async def drive(pilot, req: SnapshotRequest) -> None:
         if not app.session.forked:
             raise InputError("--fork-at", f"the fork failed: {app.last_notice or 'see the engine message'}")
         if req.rounds - req.fork_at:
-            app.run_engine("step", req.rounds - req.fork_at)
+            app.run_engine(Step(req.rounds - req.fork_at))
             await settle()
     main = app._main_screen()
     if req.heatmap != "auto" and bool(main.heatmap) != (req.heatmap == "on"):
@@ -104,7 +105,7 @@ async def drive(pilot, req: SnapshotRequest) -> None:
         await settle()
     if req.inspect is not None:
         from .screens.inspector import InspectorScreen
-        if app.session.read(app.session.a.job, req.inspect) is None:
+        if app.session.job("A", req.inspect) is None:
             raise InputError("--inspect", f"job {req.inspect} has not arrived by round "
                              f"{app.session.step_index}")
         app.open_inspector("A", job_id=req.inspect)
