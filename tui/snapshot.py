@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from fragscope import InputError, SimulationError, find_scenario
+from fragscope import InputError, SimulationError, find_scenario, load_placement, load_policy
 
 from .app import FragscopeApp, make_app
 from .messages import Step
@@ -53,12 +53,11 @@ def validate(req: SnapshotRequest, out: Path | None = None) -> None:
         raise InputError("--rounds", f"must be >= 0, got {req.rounds}")
     if (req.fork_placement or req.fork_policy) and req.fork_at is None:
         raise InputError("--fork-placement", "needs --fork-at K")
-    from fragscope.placement.registry import REGISTRY as PLACEMENTS
-    from fragscope.policies import REGISTRY as POLICIES
-    for registry, name, flag in ((PLACEMENTS, req.fork_placement, "--fork-placement"),
-                                 (POLICIES, req.fork_policy, "--fork-policy")):
-        if name:   # a registered name or a plug-in: checked (and loaded) before any round runs
-            registry.load(registry.resolve(name, where=flag))
+    # a registered name or a plug-in: checked (and loaded) before any round runs
+    if req.fork_placement:
+        load_placement(req.fork_placement, where="--fork-placement")
+    if req.fork_policy:
+        load_policy(req.fork_policy, where="--fork-policy")
     if req.fork_at is not None and not 0 <= req.fork_at <= req.rounds:
         raise InputError("--fork-at", f"must be between 0 and --rounds ({req.rounds}), got {req.fork_at}")
     if req.heatmap not in ("auto", "on", "off"):
