@@ -49,6 +49,7 @@ from textual.screen import Screen  # noqa: E402
 from fragscope import Simulation  # noqa: E402
 from fragscope.tui.app import SPEEDS, FragscopeApp, make_app  # noqa: E402
 from fragscope.tui.arm_process import PROCESSES_ENV  # noqa: E402
+from fragscope.tui.messages import Step  # noqa: E402
 from fragscope.tui.runtime import tune_gc  # noqa: E402
 from fragscope.tui.session import PLAY_RECORDS_MAX_GPUS, Session  # noqa: E402
 from fragscope.tui.widgets.gpu_grid import GpuGrid  # noqa: E402
@@ -82,7 +83,7 @@ async def frame_times(scenario: Path, heatmap: bool, frames: int, table: bool) -
     app = make_app(scenario)
     async with app.run_test(size=SIZE) as pilot:
         await app.wait_for_engine()
-        app.run_engine("step", 3)
+        app.run_engine(Step(3))
         await app.wait_for_engine()
         await pilot.pause()
         main = app._main_screen()

@@ -1,32 +1,97 @@
 """fragscope: a steppable GPU-cluster scheduler simulator (this is its public API).
 
-Everything the UI and the commands use is importable from here; nothing in this
-package's simulator imports the UI (``fragscope.tui``).
+Everything the UI and the commands use is importable from here, and the app
+(``fragscope.tui``) imports the engine only from here (``tests/test_architecture.py``
+checks it); nothing in the engine imports the UI.
 
-Layout (each folder one concern; the core at the bottom, experiments and reports above it):
+The names, by what they are for:
 
-* ``core/``        the simulator: scenario, state, mechanism, simulation, views, results
-* ``workload/``    where jobs come from: Gavel traces and generator, Alibaba lists, mixes
-* ``policies/``    allocation policies (Gavel's LPs, FIFO, ...)
-* ``placement/``   where a selected job's GPUs are: node scoring (FGD and its rivals)
-* ``experiments/`` built on the core: A/B, the fill-up experiment, sweeps, capped runs
-* ``reports/``     plots and Markdown reports of sweeps and fill runs
-* ``data/``        packaged data: Gavel's tables and traces, Alibaba's 2023 lists
-* ``tui/``         the Textual app and the command line (``fragscope.tui``)
+* running a scenario: :class:`Simulation` (step, clone, fork setters, read-only views),
+  :func:`load_scenario`, :class:`ScenarioConfig`, :class:`Snapshot`, :class:`RoundReport`
+* the mode a run schedules in: :class:`Mode` (frozen; ``Simulation.set_mode`` replaces
+  it whole), :data:`LP_CAPACITIES` and :data:`LP_CAPACITY_MEANINGS` (the LP's capacity rules)
+* what a simulation shows: :class:`ServerView`, :class:`GpuView`, :class:`JobView` (frozen
+  views), :class:`ServerViewCache` (server views rebuilt from GPU holdings, e.g. in
+  another process) and :class:`PlacementRecord` (a job's placement decision, imported on
+  first use: only round mode needs it)
+* results: :func:`summary`, :func:`write_run_outputs`, :func:`measured_job_ids`, the
+  backlog monitor (:class:`BacklogMonitor`, :class:`BacklogStatus`, :func:`default_bound`)
+* names: :func:`placement_names`, :func:`policy_names` (registered), :func:`load_placement`,
+  :func:`load_policy` (check a name or plug-in reference before a run needs it); shipped
+  scenarios and data: :func:`shipped_scenarios`, :func:`find_scenario`, :func:`builtin_names`,
+  :func:`data_file`, :func:`alibaba_trace`, :class:`ShippedScenario`
+* errors: :class:`InputError` (bad input, named), :class:`SimulationError`
+* experiments and reports, imported on first use (they bring matplotlib, pandas, Ray
+  hooks, so ``import fragscope`` and ``fragscope --help`` stay fast): :func:`run_capped`,
+  :func:`run_ab`, :func:`run_fill`, :func:`load_sweep`, :func:`run_sweep`,
+  :func:`point_filter`, :func:`ray_available`, :func:`make_report`
+
+The stack, bottom-up, is drawn in README "Architecture and layout".
 """
 
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from .core.backlog import BacklogMonitor, BacklogStatus, default_bound
-from .model.packaged import ShippedScenario, builtin_names, find_scenario, shipped_scenarios
+from .model.packaged import ShippedScenario, alibaba_trace, builtin_names, data_file, find_scenario, shipped_scenarios
 from .core.report import RoundReport
 from .core.results import measured_job_ids, summary, write_run_outputs
+from .core.mode import LP_CAPACITIES, LP_CAPACITY_MEANINGS, Mode
 from .core.scenario import ScenarioConfig, load_scenario
-from .placement.registry import placement_names
+from .core.views import GpuView, JobView, ServerView, ServerViewCache
+from .placement.registry import load_placement, placement_names
 from .core.simulation import Simulation, Snapshot
 from .model.errors import InputError, SimulationError
 from .policies import policy_names
+from .policies.registry import load_policy
+
+if TYPE_CHECKING:  # the lazy names below, for type checkers and the import-graph test
+    from .experiments.ab import run_ab
+    from .experiments.fill import run_fill
+    from .experiments.measure import run_capped
+    from .experiments.sweep import load_sweep, ray_available, run_sweep
+    from .experiments.sweep.run import point_filter
+    from .placement.round import PlacementRecord
+    from .reports.report import make_report
 
 __version__ = "0.2.0"
 
-__all__ = ["BacklogMonitor", "BacklogStatus", "default_bound", "measured_job_ids", "InputError", "placement_names", "policy_names", "RoundReport", "ScenarioConfig", "ShippedScenario",
-           "Simulation", "SimulationError", "Snapshot", "builtin_names", "find_scenario", "load_scenario",
-           "shipped_scenarios", "summary", "write_run_outputs", "__version__"]
+#: name -> module of the names imported on first use (PEP 562): experiments and reports
+#: pull in matplotlib, pandas and the sweep machinery, which neither the app nor
+#: ``fragscope run`` needs.
+_LAZY: dict[str, str] = {
+    "run_capped": ".experiments.measure",
+    "run_ab": ".experiments.ab",
+    "run_fill": ".experiments.fill",
+    "load_sweep": ".experiments.sweep",
+    "run_sweep": ".experiments.sweep",
+    "ray_available": ".experiments.sweep",
+    "point_filter": ".experiments.sweep.run",
+    "make_report": ".reports.report",
+    "PlacementRecord": ".placement.round",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a lazy name's module on first use and keep the name here."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+__all__ = ["LP_CAPACITIES", "LP_CAPACITY_MEANINGS", "Mode", "BacklogMonitor", "BacklogStatus", "GpuView", "InputError", "JobView", "RoundReport",
+           "ScenarioConfig", "ServerView", "ServerViewCache", "ShippedScenario", "Simulation",
+           "SimulationError", "Snapshot", "alibaba_trace", "builtin_names", "data_file", "default_bound",
+           "find_scenario", "load_placement", "load_policy", "load_scenario", "measured_job_ids",
+           "placement_names", "policy_names", "shipped_scenarios", "summary", "write_run_outputs",
+           "load_sweep", "make_report", "point_filter", "ray_available", "run_ab", "run_capped",
+           "run_fill", "run_sweep", "PlacementRecord", "__version__"]

@@ -56,6 +56,27 @@ def test_clone_is_independent():
     assert fork.state.jobs == {} and sim.state.jobs
 
 
+def test_clone_shares_frozen_records_and_caches_but_not_state():
+    """One clone for forks and the UI's rewind checkpoints: the frozen placement decision
+    records (most of a large round-mode state) and the pure caches are shared, the state
+    is not, and the clone continues exactly as the original."""
+    sim = Simulation.from_scenario(SCENARIOS / "teach" / "frag-demo.yaml")
+    for _ in sim.run(max_steps=5):
+        pass
+    ids = [jv.job_id for jv in sim.jobs()]
+    other = sim.clone()
+    shared = [j for j in ids if sim.placement_decision(j) is not None]
+    assert shared and all(other.placement_decision(j) is sim.placement_decision(j) for j in shared)
+    assert other.state is not sim.state and other.config is sim.config and other.mech is sim.mech
+    assert type(other) is type(sim) and other.explain == sim.explain
+    before = (sim.step_index, sim.jobs(), sim.servers(), sim.allocation())
+    other.step()
+    assert (sim.step_index, sim.jobs(), sim.servers(), sim.allocation()) == before  # the original is untouched
+    sim.step()
+    assert (other.step_index, other.jobs(), other.servers(), other.allocation()) == \
+        (sim.step_index, sim.jobs(), sim.servers(), sim.allocation())
+
+
 def test_state_copy_shares_no_mutable_container_and_keeps_shared_objects_shared():
     """SimState copies its flat dicts, rows and lists by structure (engine/state.py):
     each copied container must be new, equal, independent, and an object reached

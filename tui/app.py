@@ -1,48 +1,42 @@
-"""The fragscope Textual app: owns the Session, steps the engine off the UI thread.
+"""The fragscope Textual app: owns the Session and shows it; the engine runs elsewhere.
 
-Threading: every engine operation (step, play loop, rewind, fork) runs in one
-``@work(thread=True, exclusive=True, group="engine")`` worker; results come back as
-immutable frames through ``call_from_thread``.  While playing, the UI syncs at most
-every ``SYNC_INTERVAL`` and the allocation table at most every ``TABLE_INTERVAL``, so
-play speed is decoupled from render cost.
+The app speaks in messages (:mod:`fragscope.tui.messages`): a key press or a palette entry
+becomes an engine request (``Step``, ``Back``, ``Fork``, ``Play`` ...) handed to the engine
+worker (:mod:`fragscope.tui.engine_worker`), which runs it off the UI thread and sends back
+immutable frames; widgets, the main screen and the worker post Textual messages to the app
+(``GpuChosen``, ``JobChosen``, ``MainReady``, ``EngineNotice``).  The allocation table is
+refreshed at most every ``TABLE_INTERVAL`` while playing, so play speed is decoupled from
+render cost.
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
-from collections import deque
 from pathlib import Path
 from typing import Any, Iterable
 
-from textual import work
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.widgets import Input
-from textual.worker import WorkerCancelled, WorkerFailed, get_current_worker
 
 import fragscope
-from fragscope import InputError, Simulation
+from fragscope import Simulation
 
 from . import keymap
 from .commands import JobProvider, system_commands
+from .engine_worker import EngineWorker
 from .screens.help import HelpScreen
 from .screens.inspector import InspectorScreen
 from .screens.main import MainScreen
-from .arm_process import PREFETCH_ROUNDS
 from .frames import ArmFrame
-from .inspection import inspect
+from .arm_protocol import ForkChange
+from .messages import (Back, CloseFork, EngineNotice, EngineRequest, Fork, GpuChosen, JobChosen, MainReady, Pause,
+                       Play, Step, Sync)
 from .session import Session
 from .widgets.gpu_grid import GpuGrid
-from .widgets.alloc_table import AllocTable
 
 SPEEDS: tuple[float, ...] = (1, 2, 5, 10, 20, 50, 0)   # rounds/s; 0 = as fast as possible
-SYNC_INTERVAL = 0.1
-#: While playing, frames are drawn at most every SYNC_COST_FACTOR × (what the last one cost
-#: to build and apply); drawing it to the screen costs about as much again, so the UI takes
-#: roughly 2/SYNC_COST_FACTOR of the time and the engine the rest.
-SYNC_COST_FACTOR = 5
 TABLE_INTERVAL = 0.25
 # `fragscope view` with no argument: a shipped scenario by name, so it opens from any folder
 TEACH_DEFAULT = "teach/tiny-packing"
@@ -60,21 +54,16 @@ class FragscopeApp(App[None]):
     def __init__(self, session: Session, *, speed_index: int = 2) -> None:
         super().__init__()
         self.session = session
-        self.playing = False
         self.speed_index = speed_index
         self.frames: list[ArmFrame] = []
         self._applied_version = -1
         self._last_table = 0.0
         self._table_pending = False
         self._table_interval = TABLE_INTERVAL
-        self.last_error: Exception | None = None
-        self.last_input_error: Exception | None = None
         # the scenario's own plug-ins, offered by the palette beside the registered names
         self.own_plugins: dict[str, tuple[tuple[str, str], ...]] = {}
-        self.last_notice = ""
-        self._ops: deque[tuple[str, int, dict | None]] = deque()
-        self._ops_lock = threading.Lock()
-        self._drain_lock = threading.Lock()
+        self.engine = EngineWorker(self, session, speed=lambda: self.speed, show=self._apply,
+                                   table_due=self._table_due)
 
     @classmethod
     def from_scenario(cls, scenario: Any, overrides: list[str] | None = None, **kw: Any) -> "FragscopeApp":
@@ -97,11 +86,11 @@ class FragscopeApp(App[None]):
                 return screen
         raise LookupError("main screen not mounted")
 
-    def main_ready(self) -> None:
-        """Called by the main screen once its widgets exist: draw the first frame."""
-        self.run_engine("sync")
+    def on_main_ready(self, message: MainReady) -> None:
+        """The main screen's widgets exist: draw the first frame."""
+        self.run_engine(Sync())
 
-    # ------------------------------------------------------------------ engine worker
+    # ------------------------------------------------------------------ the engine
     @property
     def speed(self) -> float:
         return SPEEDS[self.speed_index]
@@ -110,151 +99,53 @@ class FragscopeApp(App[None]):
     def speed_label(self) -> str:
         return "max r/s" if self.speed == 0 else f"{self.speed:g} r/s"
 
-    def run_engine(self, op: str, count: int = 1, fork_kw: dict | None = None) -> None:
-        """Queue an engine operation and make sure a worker drains the queue.
+    @property
+    def playing(self) -> bool:
+        """Whether the engine plays (the worker's flag: its play loop checks it)."""
+        return self.engine.playing
 
-        Operations are queued, not passed to the worker, so the ``exclusive`` worker
-        group can cancel an older drainer (e.g. the play loop) without losing a key press.
-        """
-        with self._ops_lock:
-            self._ops.append((op, count, fork_kw))
-        self._drain()
+    @playing.setter
+    def playing(self, value: bool) -> None:
+        self.engine.playing = value
 
-    @work(thread=True, exclusive=True, group="engine")
-    def _drain(self) -> None:
-        """Every engine operation, off the UI thread, one drainer at a time."""
-        worker = get_current_worker()
-        with self._drain_lock:
-            while not worker.is_cancelled:
-                with self._ops_lock:
-                    if not self._ops:
-                        return
-                    op, count, fork_kw = self._ops.popleft()
-                self._run_op(op, count, fork_kw)
-                with self._ops_lock:
-                    more = bool(self._ops)
-                if not more:  # coalesce: keys mashed faster than rounds draw only once
-                    self._call(self._apply, self.session.frames())
-                    if not self.playing and op in ("step", "back", "fork", "play"):
-                        self._checkpoint_idle()
+    @property
+    def last_error(self) -> Exception | None:
+        """The latest engine error (a headless driver turns it into exit 2)."""
+        return self.engine.last_error
 
-    def _checkpoint_idle(self) -> None:
-        """The engine is idle: checkpoint the shown round so ← from here is instant."""
-        try:
-            self.session.checkpoint_idle()
-        except Exception as exc:  # a failed copy must not kill the UI
-            self.last_error = exc
+    @property
+    def last_input_error(self) -> Exception | None:
+        """The latest bad input or failed plug-in met while stepping."""
+        return self.engine.last_input_error
 
-    def _run_op(self, op: str, count: int, fork_kw: dict | None) -> None:
-        session = self.session
-        try:
-            if op == "step":
-                for _ in range(count):
-                    if session.done:
-                        self._notify_threadsafe("the simulation is complete")
-                        break
-                    session.step()
-            elif op == "back":
-                if session.rewind(count) == 0:
-                    self._notify_threadsafe("cannot rewind further (snapshot ring limit or fork point)")
-            elif op == "fork":
-                if session.forked:
-                    self._notify_threadsafe("a fork is already open (x closes it)")
-                else:
-                    session.fork(**(fork_kw or {}))
-            elif op == "close":
-                session.close_fork()
-            elif op == "play":
-                self._play_loop(session)
-        except (NotImplementedError, InputError) as exc:   # incl. a plug-in that failed
-            self.playing = False
-            self.last_input_error = exc   # headless drivers (snapshot) turn it into exit 2
-            self._notify_threadsafe(str(exc), "warning")
-        except Exception as exc:  # an engine error must not kill the UI
-            self.last_error = exc
-            self._notify_threadsafe(f"engine error: {exc}", "error")
-            self.playing = False
+    @property
+    def last_notice(self) -> str:
+        """The latest notice the engine gave (also shown as a notification)."""
+        return self.engine.last_notice
+
+    def run_engine(self, request: EngineRequest) -> None:
+        """Hand ``request`` to the engine worker (queued, run off the UI thread in order)."""
+        self.engine.submit(request)
 
     async def wait_for_engine(self, timeout: float = 120.0) -> None:
-        """Until the first frame is drawn, the op queue is empty and no engine worker runs.
+        """Until the first frame is drawn, no request is queued and no engine worker runs.
 
-        Tests and headless snapshots call this between operations, so every run applies the
-        same frames in the same order (coalescing only merges operations queued together).
+        Tests and headless snapshots call this between requests, so every run applies the
+        same frames in the same order (coalescing only merges requests queued together).
         """
         deadline = time.monotonic() + timeout
         while not self.frames:  # the main screen's first sync has not run yet
             if time.monotonic() > deadline:
                 raise TimeoutError("the app never drew its first frame")
             await asyncio.sleep(0.01)
-        while True:
-            workers = [w for w in self.workers if w.group == "engine" and not w.is_finished]
-            with self._ops_lock:
-                queued = bool(self._ops)
-            if not workers and not queued:
-                return
-            for w in workers:
-                try:
-                    await w.wait()
-                except (WorkerCancelled, WorkerFailed):
-                    pass
-            if not workers:
-                await asyncio.sleep(0.01)
+        await self.engine.wait()
 
-    def _play_loop(self, session: Session) -> None:
-        """Step at the chosen speed; draw at most every SYNC_INTERVAL.
+    def on_engine_notice(self, message: EngineNotice) -> None:
+        self.notify(message.text, severity=message.severity, timeout=3)
 
-        The sync interval stretches to three times what the last sync cost (frame building
-        plus the UI update), so on a 6 000-GPU cluster the engine gets most of the CPU
-        instead of redrawing a 3 000-row table after every round.
-        """
-        worker = get_current_worker()
-        last_sync = time.monotonic()
-        interval = SYNC_INTERVAL
-        session.set_playing(True)
-        try:
-            self._play_rounds(session, worker, last_sync, interval)
-        finally:
-            session.set_playing(False)
-        if session.done:
-            self.playing = False
-        if worker.is_cancelled and self.playing:
-            # superseded by another operation: keep playing after it
-            with self._ops_lock:
-                self._ops.append(("play", 1, None))
-
-    def _play_rounds(self, session: Session, worker: Any, last_sync: float, interval: float) -> None:
-        while self.playing and not worker.is_cancelled and not session.done:
-            t0 = time.monotonic()
-            # at maximum speed, arms in processes may run a few rounds ahead (no effect on
-            # local arms); at a set speed they must not outrun the pace
-            session.set_ahead(0 if self.speed else PREFETCH_ROUNDS)
-            session.step()
-            if time.monotonic() - last_sync >= interval:
-                session.settle()  # waiting for rounds run ahead is not the frame's cost
-                s0 = time.monotonic()
-                # job views (O(jobs)) only when the table is due: the grid, metrics and log
-                # need none, the queue panel shows the last full frame's queue meanwhile
-                full = s0 - self._last_table >= self._table_interval
-                frames = session.frames(full=full)
-                session.run_ahead()  # the arms step on while the screen draws
-                self._call(self._apply, frames, full)
-                last_sync = time.monotonic()
-                interval = max(SYNC_INTERVAL, SYNC_COST_FACTOR * (last_sync - s0))
-            if self.speed:
-                wait = 1.0 / self.speed - (time.monotonic() - t0)
-                while wait > 0 and self.playing and not worker.is_cancelled:
-                    time.sleep(min(wait, 0.05))
-                    wait -= 0.05
-
-    def _call(self, fn: Any, *args: Any, **kwargs: Any) -> None:
-        try:
-            self.call_from_thread(fn, *args, **kwargs)
-        except RuntimeError:  # the app is shutting down
-            pass
-
-    def _notify_threadsafe(self, message: str, severity: str = "information") -> None:
-        self.last_notice = message
-        self._call(self.notify, message, severity=severity, timeout=3)
+    def _table_due(self, now: float) -> bool:
+        """Whether a frame built at ``now`` while playing should carry the job list."""
+        return now - self._last_table >= self._table_interval
 
     async def _apply(self, frames: list[ArmFrame], full: bool = True) -> None:
         """Show frames; ``full=False`` frames carry the job list of the last full frame
@@ -304,18 +195,14 @@ class FragscopeApp(App[None]):
         if self.session.done and not self.playing:
             self.notify("the simulation is complete", timeout=2)
             return
-        self.playing = not self.playing
-        if self.playing:
-            self.run_engine("play")
+        self.run_engine(Pause() if self.playing else Play())
         self._refresh_header()
 
     def action_step(self) -> None:
-        self.playing = False
-        self.run_engine("step")
+        self.run_engine(Step())
 
     def action_back(self) -> None:
-        self.playing = False
-        self.run_engine("back")
+        self.run_engine(Back())
 
     def action_faster(self) -> None:
         self.speed_index = min(len(SPEEDS) - 1, self.speed_index + 1)
@@ -330,17 +217,16 @@ class FragscopeApp(App[None]):
         if self.session.forked:
             self.notify("a fork is already open (x closes it)", timeout=2)
             return
-        kw = {k: v for k, v in (("placement", placement), ("policy", policy), ("lp_capacity", lp_capacity))
-              if v is not None}
-        if kw:  # a placement/policy variant keeps A's sharing setting: one change at a time
-            kw["sharing"] = self.session.a.sharing
-        self.run_engine("fork", fork_kw=kw)
+        variant = placement is not None or policy is not None or lp_capacity is not None
+        # a placement/policy variant keeps A's sharing setting: one change at a time
+        sharing = self.session.a.sharing if variant else None
+        self.run_engine(Fork(ForkChange(sharing, placement, policy, lp_capacity)))
 
     def action_close_fork(self) -> None:
         if not self.session.forked:
             self.notify("no fork is open (s forks)", timeout=2)
             return
-        self.run_engine("close")
+        self.run_engine(CloseFork())
 
     def action_toggle_heatmap(self) -> None:
         self._main_screen().toggle_heatmap()
@@ -358,7 +244,7 @@ class FragscopeApp(App[None]):
         self.push_screen(HelpScreen(desc))
 
     def action_quit(self) -> None:  # type: ignore[override]
-        self.playing = False
+        self.run_engine(Pause())
         self.exit()
 
     def action_save_screenshot(self) -> None:
@@ -368,7 +254,7 @@ class FragscopeApp(App[None]):
 
     # ------------------------------------------------------------------ inspector
     def open_inspector(self, arm: str, job_id: int | None = None, gpu_id: int | None = None) -> None:
-        ins = inspect(self.session, arm, job_id=job_id, gpu_id=gpu_id)
+        ins = self.session.inspect(arm, job_id=job_id, gpu_id=gpu_id)
         if ins.job is None and ins.gpu_id is None:
             self.notify(f"job {job_id} has not arrived yet", timeout=2)
             return
@@ -376,11 +262,11 @@ class FragscopeApp(App[None]):
             self.pop_screen()
         self.push_screen(InspectorScreen(ins))
 
-    def on_gpu_grid_selected(self, event: GpuGrid.Selected) -> None:
-        self.open_inspector(event.arm, gpu_id=event.gpu_id)
+    def on_gpu_chosen(self, message: GpuChosen) -> None:
+        self.open_inspector(message.arm, gpu_id=message.gpu_id)
 
-    def on_alloc_table_job_chosen(self, event: AllocTable.JobChosen) -> None:
-        self.open_inspector(event.arm, job_id=event.job_id)
+    def on_job_chosen(self, message: JobChosen) -> None:
+        self.open_inspector(message.arm, job_id=message.job_id)
 
     def jump_to_job(self, arm: str, job_id: int) -> None:
         frame = next((f for f in self.frames if f.label == arm), None)
@@ -401,9 +287,6 @@ class FragscopeApp(App[None]):
         yield from (c for c in super().get_system_commands(screen) if c.title != "Screenshot")
         yield from system_commands(self)
 
-    def fork_capabilities(self) -> set[str]:
-        return self.session.a.capabilities()
-
     def placement_choices(self) -> tuple[tuple[str, str], ...]:
         """(label, name to fork with) for every registered placement and the scenario's own
         plug-in (by its canonical spelling, so the fork finds it from any folder)."""
@@ -415,9 +298,7 @@ class FragscopeApp(App[None]):
 
     def action_fork_fgd(self) -> None:
         """One key to put the run's placement (say, your plug-in) beside FGD."""
-        if "set_placement" not in self.fork_capabilities():
-            self.notify("this engine cannot switch placement on a fork", timeout=2)
-        elif self.frames and self.frames[0].placement == "fgd":
+        if self.frames and self.frames[0].placement == "fgd":
             self.notify("A already uses fgd: ctrl+p offers a fork with any other placement", timeout=3)
         else:
             self.action_fork(placement="fgd")

@@ -3,9 +3,9 @@
 What it remembers: the round summaries the plots and the event log read, the per-job
 priority history the inspector shows, and the checkpoints it rewinds by
 (:mod:`fragscope.tui.checkpoints`).  :class:`~fragscope.tui.session.Session` drives an arm
-only through the arm interface (the methods under that heading below), so an arm can just
-as well live in another process (:class:`fragscope.tui.arm_process.RemoteArm`); an
-:class:`ArmSeed` is what such an arm, or a fork, is built from.
+only through the arm protocol (:class:`~fragscope.tui.arm_protocol.ArmProtocol`), so an
+arm can just as well live in another process (:class:`fragscope.tui.arm_process.RemoteArm`);
+an :class:`ArmSeed` is what such an arm, or a fork, is built from.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ import math
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
 
-from fragscope import BacklogMonitor, InputError, RoundReport, Simulation, measured_job_ids
-from fragscope.core.views import JobView, ServerView
+from fragscope import (BacklogMonitor, InputError, JobView, RoundReport, ServerView, Simulation,
+                       measured_job_ids)
 
-from .checkpoints import Checkpoint, CheckpointRing, copy_sim
+from .arm_protocol import ArmProtocol, ForkChange, Ready
+from .checkpoints import Checkpoint, CheckpointRing
 from .frames import ArmFrame, FrameWire, RoundSummary, round_metrics, series, sim_label
 from .inspection import Inspection, inspect_sim
 
@@ -43,8 +43,12 @@ class ArmSeed:
     priority_track: dict[int, tuple[tuple[int, dict[str, float], dict[str, float]], ...]] | None = None
 
 
-class Arm:
-    """One simulation (A, or the fork B) plus what the UI remembers about its past."""
+class Arm(ArmProtocol):
+    """One simulation (A, or the fork B) plus what the UI remembers about its past.
+
+    It lives in the process that asked for it, so every ``begin_*`` half of the arm
+    protocol does its work at once and returns a :class:`~fragscope.tui.arm_protocol.Ready`.
+    """
 
     def __init__(self, label: str, sim: Simulation, ring: int,
                  history: list[RoundSummary] | None = None, fork_step: int | None = None,
@@ -109,7 +113,7 @@ class Arm:
                             arrivals=tuple(report.arrivals),
                             completions=tuple(report.completions),
                             recomputed=bool(report.allocation_recomputed),
-                            lp_note=getattr(report, "lp_note", ""),
+                            lp_note=report.lp_note,
                             placements=len(placements), moved=moved,
                             metrics=round_metrics(self.sim, report))
 
@@ -135,7 +139,7 @@ class Arm:
         """(step seconds, checkpoint seconds, checkpoint bytes) as estimated so far."""
         return self.ring.costs()
 
-    # -------------------------------------------------------------- the arm interface
+    # -------------------------------------------------------------- the arm protocol
     # Session uses only these methods and properties (plus label, fork_step, num_gpus and
     # history), so an arm can live in another process (fragscope.tui.arm_process.RemoteArm).
     @property
@@ -145,42 +149,53 @@ class Arm:
     def close(self) -> None:
         """Nothing to release (an arm in a process ends its process here)."""
 
-    def capabilities(self) -> set[str]:
-        """The engine setters a fork may use (``set_placement``, ``set_policy``, ``set_lp_capacity``)."""
-        return {name for name in ("set_placement", "set_policy", "set_lp_capacity")
-                if callable(getattr(self.sim, name, None))}
+    def begin_step(self) -> Ready[RoundSummary]:
+        return Ready(self.step())
+
+    def begin_rewind(self, target: int) -> Ready[int]:
+        return Ready(self.rewind_to(target))
+
+    def begin_frame(self, version: int, full: bool = True) -> Ready[ArmFrame]:
+        return Ready(self.frame(version, full))
+
+    def begin_checkpoint(self) -> Ready[bool]:
+        return Ready(self.checkpoint_now())
 
     def set_explain(self, explain: bool) -> None:
         """Keep placement decision records or not (play mode on large clusters: not)."""
-        if hasattr(self.sim, "explain"):
-            self.sim.explain = explain
+        self.sim.explain = explain
+
+    def set_prefetch(self, rounds: int) -> None:
+        """Nothing to do: an arm in this process steps only when asked."""
+
+    def run_ahead(self) -> None:
+        """Nothing to do (see :meth:`set_prefetch`)."""
+
+    def settle(self) -> None:
+        """Nothing to wait for (see :meth:`set_prefetch`)."""
 
     def job(self, job_id: int) -> JobView | None:
         return self.sim.job(job_id)
 
-    def fork_seed(self, label: str, ring: int, checkpoint_every: int | None, sharing: bool | None = None,
-                  placement: str | None = None, policy: str | None = None,
-                  lp_capacity: str | None = None) -> ArmSeed:
-        """What a fork of this arm starts from: a copy of the simulation with sharing flipped
-        (unless told otherwise) and the placement/policy changed when asked, plus this arm's
-        history and inspector tracks.  ``NotImplementedError`` when the engine lacks a setter."""
-        sim_b = copy_sim(self.sim, self.sim.active_job_ids())
-        sim_b.set_sharing((not self.sim.sharing) if sharing is None else sharing)
-        for attr, value in (("set_placement", placement), ("set_policy", policy),
-                            ("set_lp_capacity", lp_capacity)):
-            if value is None:
-                continue
-            setter = getattr(sim_b, attr, None)
-            if setter is None:
-                raise NotImplementedError(f"the engine has no Simulation.{attr}()")
-            setter(value)
+    def fork_seed(self, label: str, ring: int, checkpoint_every: int | None, change: ForkChange) -> ArmSeed:
+        """What a fork of this arm starts from: a clone of the simulation with sharing
+        flipped (unless ``change`` says otherwise) and the placement, policy or LP capacity
+        it names, plus this arm's history and inspector tracks."""
+        sim_b = self.sim.clone()
+        sim_b.set_sharing((not self.sim.sharing) if change.sharing is None else change.sharing)
+        if change.placement is not None:
+            sim_b.set_placement(change.placement)
+        if change.policy is not None:
+            sim_b.set_policy(change.policy)
+        if change.lp_capacity is not None:
+            sim_b.set_lp_capacity(change.lp_capacity)
         return ArmSeed(label, sim_b, ring, history=list(self.history), fork_step=self.step_index,
                        checkpoint_every=checkpoint_every, costs=self.costs(),
                        last_placements=dict(self.last_placements),
                        priority_track={j: tuple(t) for j, t in self.priority_track.items()})
 
-    def fork(self, label: str, ring: int, checkpoint_every: int | None, **kw: Any) -> Arm:
-        return Arm.from_seed(self.fork_seed(label, ring, checkpoint_every, **kw))
+    def fork(self, label: str, ring: int, checkpoint_every: int | None, change: ForkChange) -> Arm:
+        return Arm.from_seed(self.fork_seed(label, ring, checkpoint_every, change))
 
     @classmethod
     def from_seed(cls, seed: ArmSeed) -> Arm:
@@ -232,10 +247,9 @@ class Arm:
     def _restore(self, target: int) -> int:
         """The state at round ``target`` from the ring (the nearest checkpoint at or
         before it, then a replay), whatever the current state is."""
-        explain = getattr(self.sim, "explain", None)
+        explain = self.sim.explain
         self.sim = self.ring.restore(target)  # a copy: the checkpoint itself stays untouched
-        if explain is not None:  # a checkpoint taken while playing has records off
-            self.sim.explain = explain
+        self.sim.explain = explain  # a checkpoint taken while playing has records off
         self._version += 1
         del self.history[target + 1 - self._history_offset():]
         while self.sim.step_index < target:

@@ -5,13 +5,15 @@ Why: a round of the full Alibaba cluster is ~100 ms of Python and an LP recomput
 rendering competes with them for the GIL: with the fork open the app played at about
 half the rate of one engine alone.  A :class:`RemoteArm` holds the real
 :class:`~fragscope.tui.arm.Arm` in a child process and forwards the arm interface to it
-(``step``, ``frame``, ``rewind_to``, ``checkpoint_now``, ``set_explain``, ``inspect``,
-``job``, ``fork`` ...), so :class:`~fragscope.tui.session.Session` drives local and remote arms
-alike, and ``session.call_each`` lets every remote arm work at the same time.
+(the arm protocol, :class:`~fragscope.tui.arm_protocol.ArmProtocol`), so
+:class:`~fragscope.tui.session.Session` drives local and remote arms alike; the protocol's
+``begin_*`` halves send a call without waiting, so every remote arm works at the same time.
+Inside this module, the pipe carries a method name and its arguments; the child serves
+only the arm methods listed in ``_SERVED``.
 
 What crosses the pipe is kept small: a step returns its :class:`RoundSummary` (the
 parent mirrors the history), a frame carries the GPU holdings instead of 6 000 GPU
-views (the parent rebuilds the views with :class:`fragscope.core.views.ServerViewCache`) and
+views (the parent rebuilds the views with :class:`fragscope.ServerViewCache`) and
 the job views only when they were rebuilt.  A fork pickles the forked simulation once in
 A's process and hands the bytes to a process that was started in advance, so it does not
 wait for Python and numpy to import.
@@ -35,9 +37,10 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from fragscope.core.views import ServerViewCache
+from fragscope import JobView, ServerViewCache
 
 from .arm import Arm, ArmSeed
+from .arm_protocol import ArmProtocol, ForkChange, Reply
 from .frames import ArmFrame, FrameWire, RoundSummary
 from .inspection import Inspection
 from .runtime import tune_gc
@@ -89,8 +92,8 @@ def _serve(conn: Connection) -> None:
     mirror_history = seed.history is None
     arm = Arm.from_seed(seed)
     del seed
-    conn.send(("ok", (arm.server_views(), arm.capabilities(), arm.num_gpus,
-                      list(arm.history) if mirror_history else None), _status(arm)))
+    conn.send(("ok", (arm.server_views(), arm.num_gpus, list(arm.history) if mirror_history else None),
+               _status(arm)))
     while True:
         try:
             method, args, kwargs = conn.recv()
@@ -197,7 +200,17 @@ def _prepare_spare() -> None:
         _spare = _Child()
 
 
-class RemoteArm:
+class _Pending:
+    """The reply to a call sent to an arm's process: :meth:`result` receives it."""
+
+    def __init__(self, arm: RemoteArm) -> None:
+        self._arm = arm
+
+    def result(self) -> Any:
+        return self._arm._finish()
+
+
+class RemoteArm(ArmProtocol):
     """An :class:`Arm` in a child process, with the parent-side mirrors Session reads."""
 
     def __init__(self, seed_bytes: bytes, label: str, fork_step: int | None,
@@ -213,9 +226,8 @@ class RemoteArm:
             self._conn.send_bytes(seed_bytes)
         except OSError as exc:
             raise RemoteArmError(f"could not start the process of arm {label}: {exc}") from exc
-        servers, caps, self.num_gpus, child_history = self._receive("init")
+        servers, self.num_gpus, child_history = self._receive("init")
         self._servers = ServerViewCache(servers)
-        self._capabilities = set(caps)
         self.history: list[RoundSummary] = history if history is not None else list(child_history)
         self._jobs: tuple = ()
         self._allocation: dict[int, dict[str, float]] = {}
@@ -227,26 +239,26 @@ class RemoteArm:
         return cls(pickle.dumps(seed, protocol=pickle.HIGHEST_PROTOCOL), seed.label, seed.fork_step, history)
 
     # ---------------------------------------------------------------- the pipe
-    def submit(self, method: str, *args: Any, **kwargs: Any) -> "RemoteArm":
-        """Send a call of the arm interface without waiting; :meth:`result` collects it
-        (one call in flight; ``frame`` travels as ``frame_wire``)."""
-        method = "frame_wire" if method == "frame" else method
+    def _begin(self, method: str, *args: Any, **kwargs: Any) -> _Pending:
+        """Send a call of an arm method without waiting; the reply's ``result`` collects it
+        (one call in flight)."""
         if self._pending is not None:
             raise RemoteArmError(f"arm {self.label}: a call is already in flight")
         if self._ahead:
             if method == "step":  # the oldest prefetched step is this one
                 self._ahead -= 1
                 self._pending = method
-                return self
+                return _Pending(self)
             self._settle_ahead()  # any other call sees the state after the prefetched steps
         try:
             self._conn.send((method, args, kwargs))
         except OSError as exc:
             raise self._dead(exc) from exc
         self._pending = method
-        return self
+        return _Pending(self)
 
-    def result(self) -> Any:
+    def _finish(self) -> Any:
+        """Receive the reply to the call in flight (and start steps run ahead after a step)."""
         method, self._pending = self._pending, None
         value = self._settle(method or "?")
         if method == "step":
@@ -279,7 +291,7 @@ class RemoteArm:
         return value
 
     def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        return self.submit(method, *args, **kwargs).result()
+        return self._begin(method, *args, **kwargs).result()
 
     def _receive(self, method: str) -> Any:
         try:
@@ -316,7 +328,7 @@ class RemoteArm:
         self._conn.close()
         self._child.end()
 
-    # ---------------------------------------------------------------- the arm interface
+    # ---------------------------------------------------------------- the arm protocol
     @property
     def step_index(self) -> int:
         return self._status[0]
@@ -333,20 +345,29 @@ class RemoteArm:
     def sharing(self) -> bool:
         return self._status[3]
 
-    def capabilities(self) -> set[str]:
-        return set(self._capabilities)
+    def begin_step(self) -> Reply[RoundSummary]:
+        return self._begin("step")
+
+    def begin_rewind(self, target: int) -> Reply[int]:
+        return self._begin("rewind_to", target)
+
+    def begin_frame(self, version: int, full: bool = True) -> Reply[ArmFrame]:
+        return self._begin("frame_wire", version, full)
+
+    def begin_checkpoint(self) -> Reply[bool]:
+        return self._begin("checkpoint_now")
 
     def step(self) -> RoundSummary:
-        return self._call("step")
+        return self.begin_step().result()
 
     def frame(self, version: int, full: bool = True) -> ArmFrame:
-        return self._call("frame_wire", version, full)
+        return self.begin_frame(version, full).result()
 
     def rewind_to(self, target: int) -> int:
-        return self._call("rewind_to", target)
+        return self.begin_rewind(target).result()
 
     def checkpoint_now(self) -> bool:
-        return self._call("checkpoint_now")
+        return self.begin_checkpoint().result()
 
     def set_explain(self, explain: bool) -> None:
         self._call("set_explain", explain)
@@ -368,13 +389,13 @@ class RemoteArm:
     def inspect(self, job_id: int | None = None, gpu_id: int | None = None) -> Inspection:
         return self._call("inspect", job_id, gpu_id)
 
-    def job(self, job_id: int) -> Any:
+    def job(self, job_id: int) -> JobView | None:
         return self._call("job", job_id)
 
     def costs(self) -> tuple[float, float, int]:
         return self._call("costs")
 
-    def fork(self, label: str, ring: int, checkpoint_every: int | None, **kw: Any) -> "RemoteArm":
+    def fork(self, label: str, ring: int, checkpoint_every: int | None, change: ForkChange) -> RemoteArm:
         """Fork in this arm's process; the forked arm gets a process of its own."""
-        seed_bytes = self._call("fork_seed_bytes", label, ring, checkpoint_every, **kw)
+        seed_bytes = self._call("fork_seed_bytes", label, ring, checkpoint_every, change)
         return RemoteArm(seed_bytes, label, self.step_index, list(self.history))

@@ -1,9 +1,9 @@
 """Rewind: the ring of checkpoints each arm keeps, and the copies it is made of.
 
 A bounded ring of checkpoints per arm, each an independent copy of the simulation
-(:func:`copy_sim`: ``Simulation.clone()`` semantics, but sharing the frozen placement
-decision records, which are most of a large round-mode state: ~0.1 s instead of ~0.8 s for
-6 212 GPUs and 1 700 jobs).  While playing, a checkpoint is taken every K rounds, K chosen
+(``Simulation.clone()``: only the state is copied, and the frozen placement decision
+records inside it, most of a large round-mode state, are shared: ~0.1 s instead of ~0.8 s
+for 6 212 GPUs and 1 700 jobs).  While playing, a checkpoint is taken every K rounds, K chosen
 so checkpoints cost about CHECKPOINT_BUDGET of the stepping time; when the engine goes idle
 (after single steps, on pause) the current round is checkpointed too, so step-through
 debugging rewinds instantly.  Rewinding copies the nearest checkpoint at or before the
@@ -14,13 +14,10 @@ this.  The ring is bounded in count and, on Linux, in estimated memory.
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 import math
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Iterable
 
 from fragscope import Simulation
 
@@ -31,35 +28,11 @@ MAX_CHECKPOINT_EVERY = 32
 CHECKPOINT_MEMORY_MB = 1024
 
 
-def copy_sim(sim: Simulation, job_ids: Iterable[int] = ()) -> Simulation:
-    """An independent copy of ``sim`` that continues exactly as ``sim`` would.
-
-    ``Simulation.clone()`` semantics (only the state is copied; scenario, mechanism and
-    caches are shared), but the latest placement decision records of ``job_ids`` are
-    shared too: they are frozen values, and with FGD's candidate lists they are most of a
-    large state (deep-copying them took ~85 % of a checkpoint on the Alibaba cluster).
-    """
-    memo: dict[int, Any] = {id(v): v for k, v in vars(sim).items() if k != "state"}
-    getter = getattr(sim, "placement_decision", None)
-    if getter is not None:
-        for j in job_ids:
-            rec = getter(j)
-            if rec is not None and _frozen(rec):
-                memo[id(rec)] = rec
-    return copy.deepcopy(sim, memo)
-
-
-def _frozen(obj: Any) -> bool:
-    params = getattr(type(obj), "__dataclass_params__", None)
-    return dataclasses.is_dataclass(obj) and params is not None and params.frozen
-
-
 @dataclass(frozen=True)
 class Checkpoint:
     """A saved copy of an arm's simulation (never stepped: rewinding steps a copy of it)."""
 
     sim: Simulation
-    job_ids: tuple[int, ...]   # active jobs at that round (whose decision records are shared)
 
 
 class CheckpointRing:
@@ -105,13 +78,12 @@ class CheckpointRing:
 
     def take(self, sim: Simulation) -> None:
         """Checkpoint ``sim`` at its current round, then re-fit the ring and K to the costs."""
-        ids = tuple(sim.active_job_ids())
         rss0 = _rss_bytes()
         t0 = time.perf_counter()
-        saved = copy_sim(sim, ids)
+        saved = sim.clone()
         cost = time.perf_counter() - t0
         rss1 = _rss_bytes()
-        self.saved.append((sim.step_index, Checkpoint(saved, ids)))
+        self.saved.append((sim.step_index, Checkpoint(saved)))
         self._snap_cost = _ewma(self._snap_cost, cost)
         if rss0 is not None and rss1 is not None and rss1 - rss0 > 1 << 20:
             self._fit(rss1 - rss0)
@@ -139,7 +111,7 @@ class CheckpointRing:
         while len(self.saved) > 1 and self.saved[-1][0] > target:
             self.saved.pop()
         _, saved = self.saved[-1]
-        return copy_sim(saved.sim, saved.job_ids)
+        return saved.sim.clone()
 
 
 def _rss_bytes() -> int | None:

@@ -11,10 +11,8 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
-from fragscope import (InputError, Simulation, SimulationError, __version__, load_scenario, shipped_scenarios,
-                       write_run_outputs)
-from fragscope.experiments.measure import run_capped
-from fragscope.core.results import measured_job_ids
+from fragscope import (InputError, Simulation, SimulationError, __version__, load_scenario, measured_job_ids,
+                       run_capped, shipped_scenarios, write_run_outputs)
 
 from .progress import Progress
 

@@ -1,26 +1,48 @@
 """Command-palette entries (ctrl+p): jump to a job, screenshot, fork variants, transport.
 
-Fork-with-placement / fork-with-policy entries appear only when the engine offers
-``Simulation.set_placement`` / ``set_policy``; rebuilding a fresh simulation from the
-scenario would not be a fork of the running state.
+The entries need only what :class:`PaletteHost` lists of the app, so this module does not
+import the app (which imports it).  The fork variants switch placement, policy or LP
+capacity on a clone of the running simulation (``Simulation.set_placement`` ...):
+rebuilding a fresh simulation from the scenario would not be a fork of the running state.
 """
 
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING, Iterable
+from typing import Iterable, Protocol
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.app import SystemCommand
 
-if TYPE_CHECKING:
-    from .app import FragscopeApp
+import fragscope
+
+
+class PaletteHost(Protocol):
+    """What the palette's entries call on the app (:class:`fragscope.tui.app.FragscopeApp`)."""
+
+    def job_index(self) -> list[tuple[str, int, str, str]]:
+        """(arm, job id, job type, status) of every job the frames show."""
+        ...
+
+    def jump_to_job(self, arm: str, job_id: int) -> None: ...
+    def placement_choices(self) -> tuple[tuple[str, str], ...]: ...
+    def policy_choices(self) -> tuple[tuple[str, str], ...]: ...
+    def action_toggle_play(self) -> None: ...
+    def action_step(self) -> None: ...
+    def action_back(self) -> None: ...
+    def action_close_fork(self) -> None: ...
+    def action_toggle_heatmap(self) -> None: ...
+    def action_save_screenshot(self) -> None: ...
+
+    def action_fork(self, placement: str | None = None, policy: str | None = None,
+                    lp_capacity: str | None = None) -> None: ...
+
 
 class JobProvider(Provider):
     """``job 42``: jump the grid cursor to a job's GPU and open its inspector."""
 
     async def search(self, query: str) -> Hits:
-        app: FragscopeApp = self.app  # type: ignore[assignment]
+        app: PaletteHost = self.app  # type: ignore[assignment]
         matcher = self.matcher(query)
         for label, job_id, job_type, status in app.job_index():
             text = f"job {job_id} ({label}) {job_type} {status}"
@@ -30,13 +52,14 @@ class JobProvider(Provider):
                           help="open the inspector on this job")
 
     async def discover(self) -> Hits:
-        app: FragscopeApp = self.app  # type: ignore[assignment]
+        app: PaletteHost = self.app  # type: ignore[assignment]
         for label, job_id, job_type, status in app.job_index()[:20]:
             yield DiscoveryHit(f"job {job_id} ({label}) {job_type} {status}",
                                partial(app.jump_to_job, label, job_id), help="jump to job")
 
 
-def system_commands(app: "FragscopeApp") -> Iterable[SystemCommand]:
+def system_commands(app: PaletteHost) -> Iterable[SystemCommand]:
+    """The app's own palette entries: transport, fork variants, screenshot."""
     yield SystemCommand("Play / pause", "start or stop stepping", app.action_toggle_play)
     yield SystemCommand("Step one round", "advance one round", app.action_step)
     yield SystemCommand("Step back one round", "rewind one round", app.action_back)
@@ -46,20 +69,15 @@ def system_commands(app: "FragscopeApp") -> Iterable[SystemCommand]:
     yield SystemCommand("Toggle heatmap / bars", "GPU grid drawing mode", app.action_toggle_heatmap)
     yield SystemCommand("Save screenshot (SVG)", "write fragscope-round-N.svg in the current folder",
                         app.action_save_screenshot)
-    sim_api = app.fork_capabilities()
-    if "set_placement" in sim_api:
-        for label, spec in app.placement_choices():
-            yield SystemCommand(f"Fork with placement {label}", f"clone A; B uses placement {spec}",
-                                partial(app.action_fork, placement=spec))
-    if "set_lp_capacity" in sim_api:
-        # the Gavel fork's lesson: with sharing on, an LP that still counts each job's scale
-        # factor leaves the shared capacity unused; B keeps A's sharing and changes only this
-        for value, what in (("scale_factor", "scale factor (the Gavel fork's first attempt)"),
-                            ("demand", "GPU demand (fractional-aware)")):
-            yield SystemCommand(f"Fork with LP capacity = {what}",
-                                f"clone A; B's LP counts each job's {value.replace('_', ' ')}",
-                                partial(app.action_fork, lp_capacity=value))
-    if "set_policy" in sim_api:
-        for label, spec in app.policy_choices():
-            yield SystemCommand(f"Fork with policy {label}", f"clone A; B uses policy {spec}",
-                                partial(app.action_fork, policy=spec))
+    for label, spec in app.placement_choices():
+        yield SystemCommand(f"Fork with placement {label}", f"clone A; B uses placement {spec}",
+                            partial(app.action_fork, placement=spec))
+    # the Gavel fork's lesson: with sharing on, an LP that still counts each job's scale
+    # factor leaves the shared capacity unused; B keeps A's sharing and changes only this
+    for value, what in fragscope.LP_CAPACITY_MEANINGS.items():
+        yield SystemCommand(f"Fork with LP capacity = {what}",
+                            f"clone A; B's LP counts each job's {value.replace('_', ' ')}",
+                            partial(app.action_fork, lp_capacity=value))
+    for label, spec in app.policy_choices():
+        yield SystemCommand(f"Fork with policy {label}", f"clone A; B uses policy {spec}",
+                            partial(app.action_fork, policy=spec))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from fragscope import InputError
+from fragscope import InputError, alibaba_trace, data_file
 
 from .progress import Progress
 
@@ -30,7 +30,6 @@ def _seeds(text: str) -> list[int]:
 def _fill_inputs(args: argparse.Namespace) -> tuple[Path, Path]:
     """--trace NAME (the paper's 1 213 GPU nodes + openb_pod_list_NAME), or --nodes/--pods
     (a path or builtin:alibaba/...); --nodes alone defaults to the paper's node list."""
-    from fragscope.model.packaged import alibaba_trace, data_file
     if args.trace is not None and args.pods is not None:
         raise InputError("--trace", "give --trace or --pods, not both")
     nodes, pods = alibaba_trace(args.trace or "default")
@@ -42,7 +41,7 @@ def _fill_inputs(args: argparse.Namespace) -> tuple[Path, Path]:
 
 
 def cmd_fill(args: argparse.Namespace) -> int:
-    from fragscope.experiments.fill import run_fill
+    from fragscope import run_fill
 
     placements = [p.strip() for p in args.placement.split(",") if p.strip()]
     seeds = _seeds(args.seeds)
@@ -62,8 +61,7 @@ def cmd_fill(args: argparse.Namespace) -> int:
 
 
 def cmd_ab(args: argparse.Namespace) -> int:
-    from fragscope import load_scenario
-    from fragscope.experiments.ab import run_ab
+    from fragscope import load_scenario, run_ab
 
     config = load_scenario(args.scenario, args.overrides)
     window = config.workload.window

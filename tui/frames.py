@@ -15,8 +15,7 @@ from typing import Iterable
 
 import numpy as np
 
-from fragscope import RoundReport, Simulation
-from fragscope.core.views import JobView, ServerView
+from fragscope import JobView, RoundReport, ServerView, Simulation
 
 
 @dataclass(frozen=True)
@@ -89,12 +88,9 @@ def round_metrics(sim: Simulation, report: RoundReport | None) -> dict[str, floa
 
 
 def sim_label(sim: Simulation) -> tuple[str, str, str, str]:
-    """(name, description, policy, placement) of a simulation's scenario, defensively."""
-    cfg = getattr(sim, "config", None)
-    name = str(getattr(cfg, "name", "") or "scenario")
-    desc = " ".join(str(getattr(cfg, "description", "") or "").split())
-    policy = getattr(sim, "policy_label", None)
-    policy = str(policy if isinstance(policy, str) else getattr(cfg, "policy", "?"))
-    placement = getattr(sim, "placement_label", None)   # a plug-in's own name, e.g. worst-fit
-    placement = str(placement if isinstance(placement, str) else getattr(cfg, "placement", "?"))
-    return name, desc, policy, placement
+    """(name, description, policy, placement) of a simulation's scenario, as the header
+    shows them: the description on one line, a plug-in by its own name (e.g. worst-fit)."""
+    cfg = sim.config
+    name = cfg.name or "scenario"
+    desc = " ".join((cfg.description or "").split())
+    return name, desc, sim.policy_label, sim.placement_label

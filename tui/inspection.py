@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Iterable
 
-from fragscope import Simulation
-from fragscope.core.views import JobView
+from fragscope import JobView, Simulation
 
 if TYPE_CHECKING:
-    from .session import Session
+    from fragscope import PlacementRecord
 
 
 @dataclass(frozen=True)
@@ -31,15 +30,7 @@ class Inspection:
     gpu_jobs: tuple[tuple[int, int], ...]
     job: JobView | None
     priority_history: tuple[tuple[int, dict[str, float], dict[str, float]], ...]
-    decision: Any  # engine placement decision record, or None when the engine has none
-
-
-def inspect(session: Session, arm_label: str, job_id: int | None = None,
-            gpu_id: int | None = None) -> Inspection:
-    """Collect a job's and/or a GPU's details from one arm."""
-    with session.lock:
-        arm = next((a for a in session.arms if a.label == arm_label), session.a)
-        return arm.inspect(job_id, gpu_id)
+    decision: PlacementRecord | None  # None: not round mode, or the job was never placed
 
 
 def inspect_sim(label: str, sim: Simulation,
@@ -57,13 +48,7 @@ def inspect_sim(label: str, sim: Simulation,
         if job_id is None and gpu_jobs:
             job_id = gpu_jobs[0][0]
     job = sim.job(job_id) if job_id is not None else None
-    decision = None
-    getter = getattr(sim, "placement_decision", None)
-    if getter is not None and job_id is not None:
-        try:
-            decision = getter(job_id)
-        except Exception:  # an engine without a record for this job
-            decision = None
+    decision = sim.placement_decision(job_id) if job_id is not None else None
     track = tuple(priority_track.get(job_id, ())) if job_id is not None else ()
     return Inspection(label, sim.step_index, gpu_id, gpu_type, server_id, tuple(gpu_jobs),
                       job, track, decision)

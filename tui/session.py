@@ -1,10 +1,12 @@
 """The UI's model: arm A, optionally the fork B, stepped in lock-step under one lock.
 
 No Textual imports here (nor in the modules it is built from: :mod:`~fragscope.tui.arm`,
-:mod:`~fragscope.tui.arm_process`, :mod:`~fragscope.tui.checkpoints`,
-:mod:`~fragscope.tui.frames`, :mod:`~fragscope.tui.events`, :mod:`~fragscope.tui.inspection`),
-so every behaviour the app shows (stepping in lock-step, rewinding, forking, the series
-the plots draw) is unit-testable without a terminal.
+:mod:`~fragscope.tui.arm_process`, :mod:`~fragscope.tui.arm_protocol`,
+:mod:`~fragscope.tui.checkpoints`, :mod:`~fragscope.tui.frames`,
+:mod:`~fragscope.tui.events`, :mod:`~fragscope.tui.inspection`), so every behaviour the
+app shows (stepping in lock-step, rewinding, forking, the series the plots draw) is
+unit-testable without a terminal.  Arms are driven only through the arm protocol
+(:class:`~fragscope.tui.arm_protocol.ArmProtocol`), whichever process they live in.
 
 Threading contract: the app steps the engine in a worker thread.  Every method that
 touches a :class:`Simulation` takes ``Session.lock``; the UI thread never reads a
@@ -15,14 +17,18 @@ built under the lock.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Callable, TypeVar
 
-from fragscope import InputError, Simulation
+from fragscope import InputError, JobView, Simulation
 
 from .arm import Arm, ArmSeed
 from .arm_process import RemoteArm, use_processes
+from .arm_protocol import ArmProtocol, ForkChange, lock_step
 from .events import event_lines
 from .frames import ArmFrame, RoundSummary
+from .inspection import Inspection
+
+T = TypeVar("T")
 
 #: While playing, clusters with more GPUs than this keep no placement decision records
 #: (``Simulation.explain`` off: FGD's scored candidates cost ~35 % of a 6 212-GPU round);
@@ -46,16 +52,16 @@ class Session:
         self.checkpoint_every = checkpoint_every
         self.processes = use_processes(int(sim.gpu_fill().size), processes)
         seed = ArmSeed("A", sim, ring, checkpoint_every=checkpoint_every)
-        self.arms: list[Any] = [RemoteArm.start(seed) if self.processes else Arm.from_seed(seed)]
+        self.arms: list[ArmProtocol] = [RemoteArm.start(seed) if self.processes else Arm.from_seed(seed)]
         self.version = 0
 
     # -------------------------------------------------------------- properties
     @property
-    def a(self) -> Any:
+    def a(self) -> ArmProtocol:
         return self.arms[0]
 
     @property
-    def b(self) -> Any | None:
+    def b(self) -> ArmProtocol | None:
         return self.arms[1] if len(self.arms) > 1 else None
 
     @property
@@ -83,7 +89,7 @@ class Session:
             arms = [arm for arm in self.arms if not arm.done]
             before = [arm.step_index for arm in arms]
             try:
-                out = call_each(arms, "step")
+                out = lock_step(arms, lambda arm: arm.begin_step())
             except InputError:
                 # a plug-in failed in one arm (which put itself back, see Arm.step): the
                 # arms that did step go back too, so all stay in lock-step
@@ -102,7 +108,7 @@ class Session:
             floor = max(arm.earliest_step for arm in self.arms)
             target = max(target, floor)
             before = self.step_index
-            call_each(self.arms, "rewind_to", target)
+            lock_step(self.arms, lambda arm: arm.begin_rewind(target))
             self.version += 1
             return before - self.step_index
 
@@ -121,45 +127,42 @@ class Session:
         the round the arm reached; lowering it leaves the arms that many rounds further."""
         with self.lock:
             for arm in self.arms:
-                if hasattr(arm, "set_prefetch"):
-                    arm.set_prefetch(rounds)
+                arm.set_prefetch(rounds)
 
     def run_ahead(self) -> None:
         """Start the steps :meth:`set_ahead` allows now, e.g. while the screen draws a frame
         (otherwise they start with the next :meth:`step`)."""
         with self.lock:
             for arm in self.arms:
-                if hasattr(arm, "run_ahead"):
-                    arm.run_ahead()
+                arm.run_ahead()
 
     def settle(self) -> None:
         """Wait for steps run ahead (see :meth:`set_ahead`); a no-op for local arms."""
         with self.lock:
             for arm in self.arms:
-                if hasattr(arm, "settle"):
-                    arm.settle()
+                arm.settle()
 
     def checkpoint_idle(self) -> bool:
         """Checkpoint every arm's current round (call when the engine has nothing to do)."""
         with self.lock:
-            return any(call_each(self.arms, "checkpoint_now"))
+            return any(lock_step(self.arms, lambda arm: arm.begin_checkpoint()))
 
     def can_rewind(self) -> bool:
         with self.lock:
             return self.step_index > max(arm.earliest_step for arm in self.arms)
 
     def fork(self, sharing: bool | None = None, placement: str | None = None,
-             policy: str | None = None, lp_capacity: str | None = None) -> Any:
-        """Clone A into B; B flips sharing (unless told otherwise) from the next round.
+             policy: str | None = None, lp_capacity: str | None = None) -> ArmProtocol:
+        """Clone A into B; B flips sharing (unless told otherwise) from the next round,
+        and switches placement, policy or LP capacity when given (see :class:`ForkChange`)."""
+        return self.fork_with(ForkChange(sharing, placement, policy, lp_capacity))
 
-        ``placement``/``policy`` use the engine's ``set_placement``/``set_policy`` when the
-        engine provides them; otherwise :class:`NotImplementedError`.
-        """
+    def fork_with(self, change: ForkChange) -> ArmProtocol:
+        """:meth:`fork` with the change as one value (the app's Fork request carries one)."""
         with self.lock:
             if self.forked:
                 raise RuntimeError("a fork is already open; close it first")
-            b = self.a.fork("B", self.ring, self.checkpoint_every, sharing=sharing,
-                            placement=placement, policy=policy, lp_capacity=lp_capacity)
+            b = self.a.fork("B", self.ring, self.checkpoint_every, change)
             self.arms.append(b)
             self.version += 1
             return b
@@ -182,32 +185,31 @@ class Session:
 
     # -------------------------------------------------------------- reading
     def frames(self, full: bool = True) -> list[ArmFrame]:
+        """Every arm now, as immutable frames (built at the same time in arm processes)."""
         with self.lock:
-            return call_each(self.arms, "frame", self.version, full)
+            version = self.version
+            return lock_step(self.arms, lambda arm: arm.begin_frame(version, full))
 
-    def read(self, fn: Any, *args: Any) -> Any:
+    def read(self, fn: Callable[..., T], *args: object) -> T:
         """Run ``fn(*args)`` under the lock (for one-off reads such as the inspector's)."""
         with self.lock:
             return fn(*args)
 
-    def events(self, arm: Any, after_step: int = -1, limit: int = 400) -> list[tuple[int, str, str]]:
+    def job(self, arm_label: str, job_id: int) -> JobView | None:
+        """One job's view in arm ``arm_label`` (A when there is no such arm)."""
+        with self.lock:
+            return self._arm(arm_label).job(job_id)
+
+    def inspect(self, arm_label: str, job_id: int | None = None, gpu_id: int | None = None) -> Inspection:
+        """A job's and/or a GPU's details in arm ``arm_label`` (A when there is no such
+        arm), gathered under the lock in one go (see :mod:`fragscope.tui.inspection`)."""
+        with self.lock:
+            return self._arm(arm_label).inspect(job_id, gpu_id)
+
+    def _arm(self, label: str) -> ArmProtocol:
+        return next((a for a in self.arms if a.label == label), self.arms[0])
+
+    def events(self, arm: ArmProtocol, after_step: int = -1, limit: int = 400) -> list[tuple[int, str, str]]:
         """Event-log lines (round, kind, text) for rounds after ``after_step``, newest last."""
         with self.lock:
             return event_lines(arm.history, after_step, limit)
-
-
-def call_each(arms: list[Any], method: str, *args: Any, **kwargs: Any) -> list[Any]:
-    """``[getattr(arm, method)(*args, **kwargs) for arm in arms]``, with every arm that runs
-    in a process (it has ``submit``) working at the same time, local arms meanwhile."""
-    remote = {i: arm.submit(method, *args, **kwargs) for i, arm in enumerate(arms) if hasattr(arm, "submit")}
-    out: list[Any] = [None if i in remote else getattr(arm, method)(*args, **kwargs)
-                      for i, arm in enumerate(arms)]
-    errors = []
-    for i, arm in remote.items():
-        try:
-            out[i] = arm.result()
-        except Exception as exc:  # collect every reply first: each pipe must be drained
-            errors.append(exc)
-    if errors:
-        raise errors[0]
-    return out

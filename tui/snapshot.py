@@ -16,9 +16,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-from fragscope import InputError, SimulationError, find_scenario
+from fragscope import InputError, SimulationError, find_scenario, load_placement, load_policy
 
 from .app import FragscopeApp, make_app
+from .messages import Step
 
 SVG_ID = "fragscope"
 
@@ -52,12 +53,11 @@ def validate(req: SnapshotRequest, out: Path | None = None) -> None:
         raise InputError("--rounds", f"must be >= 0, got {req.rounds}")
     if (req.fork_placement or req.fork_policy) and req.fork_at is None:
         raise InputError("--fork-placement", "needs --fork-at K")
-    from fragscope.placement.registry import REGISTRY as PLACEMENTS
-    from fragscope.policies import REGISTRY as POLICIES
-    for registry, name, flag in ((PLACEMENTS, req.fork_placement, "--fork-placement"),
-                                 (POLICIES, req.fork_policy, "--fork-policy")):
-        if name:   # a registered name or a plug-in: checked (and loaded) before any round runs
-            registry.load(registry.resolve(name, where=flag))
+    # a registered name or a plug-in: checked (and loaded) before any round runs
+    if req.fork_placement:
+        load_placement(req.fork_placement, where="--fork-placement")
+    if req.fork_policy:
+        load_policy(req.fork_policy, where="--fork-policy")
     if req.fork_at is not None and not 0 <= req.fork_at <= req.rounds:
         raise InputError("--fork-at", f"must be between 0 and --rounds ({req.rounds}), got {req.fork_at}")
     if req.heatmap not in ("auto", "on", "off"):
@@ -88,7 +88,7 @@ async def drive(pilot, req: SnapshotRequest) -> None:
     await settle()
     first = req.fork_at if req.fork_at is not None else req.rounds
     if first:
-        app.run_engine("step", first)
+        app.run_engine(Step(first))
         await settle()
     if req.fork_at is not None:
         app.action_fork(placement=req.fork_placement, policy=req.fork_policy)
@@ -96,7 +96,7 @@ async def drive(pilot, req: SnapshotRequest) -> None:
         if not app.session.forked:
             raise InputError("--fork-at", f"the fork failed: {app.last_notice or 'see the engine message'}")
         if req.rounds - req.fork_at:
-            app.run_engine("step", req.rounds - req.fork_at)
+            app.run_engine(Step(req.rounds - req.fork_at))
             await settle()
     main = app._main_screen()
     if req.heatmap != "auto" and bool(main.heatmap) != (req.heatmap == "on"):
@@ -104,7 +104,7 @@ async def drive(pilot, req: SnapshotRequest) -> None:
         await settle()
     if req.inspect is not None:
         from .screens.inspector import InspectorScreen
-        if app.session.read(app.session.a.job, req.inspect) is None:
+        if app.session.job("A", req.inspect) is None:
             raise InputError("--inspect", f"job {req.inspect} has not arrived by round "
                              f"{app.session.step_index}")
         app.open_inspector("A", job_id=req.inspect)

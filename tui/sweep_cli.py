@@ -1,6 +1,6 @@
 """``fragscope sweep`` and ``fragscope report``: experiments over a grid, and their plots.
 
-The engine does the work (``fragscope.experiments.sweep``, ``fragscope.reports``); this module
+The engine does the work (``fragscope.run_sweep``, ``fragscope.make_report``); this module
 only parses flags, draws the progress bar and prints a short summary.
 """
 
@@ -19,9 +19,7 @@ RAY_MISSING = ("the Ray backend needs Ray: pip install 'fragscope[ray]' "
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from fragscope.experiments.sweep.backends import ray_available
-    from fragscope.experiments.sweep.run import point_filter, run_sweep
-    from fragscope.experiments.sweep.spec import load_sweep
+    from fragscope import load_sweep, point_filter, ray_available, run_sweep
 
     spec = load_sweep(find_scenario(args.sweep, "sweep"))   # a file, or a shipped sweep by name
     if args.backend == "ray" and not ray_available():
@@ -63,7 +61,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from fragscope.reports.report import make_report
+    from fragscope import make_report
 
     written = make_report(Path(args.dir), Path(args.out), reference=args.reference,
                           reference_workload=args.reference_workload)

@@ -21,6 +21,13 @@ from ..plugins import PluginRef
 #: sharing off.
 LP_CAPACITIES: tuple[str, ...] = ("demand", "scale_factor")
 
+#: What each rule means, in words (the app's palette and the docs read these).
+LP_CAPACITY_MEANINGS: dict[str, str] = {
+    "demand": "GPU demand (fractional-aware)",
+    "scale_factor": "scale factor (the Gavel fork's first attempt)",
+}
+assert tuple(LP_CAPACITY_MEANINGS) == LP_CAPACITIES
+
 
 def same_class(a: PluginRef, b: PluginRef) -> bool:
     """Whether two references name the same plug-in class, however they were spelled."""

@@ -7,7 +7,7 @@ these — immutable views, copies, read-only mappings — not through its state.
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
@@ -16,6 +16,9 @@ from .mechanism import MechanismConfig, allocation_inputs, allocation_matrix, ty
 from ..policies import AllocationInputs
 from .state import RoundRecord, SimState
 from .views import JobView, ServerView, ServerViewCache, gpu_holdings
+
+if TYPE_CHECKING:
+    from ..placement.round import PlacementRecord
 
 
 class SimViews:
@@ -114,7 +117,7 @@ class SimViews:
         alloc = allocation_matrix(s.allocation, ids, types)[0].tolist()
         return {j: (dict(zip(types, p)), dict(zip(types, a))) for j, p, a in zip(ids, prio, alloc)}
 
-    def placement_decision(self, job_id: int):
+    def placement_decision(self, job_id: int) -> PlacementRecord | None:
         """The latest placement decision record of a job (round mode only), else None:
         the candidates scored, their scores (FGD: with each Δ), the winner and the rule."""
         placer = self.state.placer

@@ -104,12 +104,16 @@ class Simulation(StepLoop, JobBook, RoundMode, SimViews):
         return self.state.num_steps
 
     def clone(self) -> "Simulation":
-        """An independent copy that continues exactly as this one would."""
-        other = object.__new__(Simulation)
-        other.config = self.config
-        other.mech = self.mech
-        other.explain = self.explain
-        other._target = getattr(self, "_target", None)
+        """An independent copy that continues exactly as this one would.
+
+        Only ``state`` (everything that changes while it runs) is copied.  The rest is
+        shared: the scenario, the mechanism settings, ``explain`` and the pure caches
+        (the target workload, the GPU types a job shape fits), so a clone costs what its
+        state costs; the frozen placement decision records inside the state are shared
+        too (``PlacementRecord.__deepcopy__``), which on a large round-mode run is most
+        of it.  The app's forks and its rewind checkpoints are clones."""
+        other = object.__new__(type(self))
+        other.__dict__.update((k, v) for k, v in vars(self).items() if k != "state")
         other.state = copy.deepcopy(self.state)
         return other
 

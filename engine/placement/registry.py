@@ -33,3 +33,11 @@ def asks_exclusive(ref: PluginRef) -> bool:
     (``gavel_exclusive = True``: Gavel's first fit).  Asked every round: cached."""
     return bool(getattr(REGISTRY.load(ref), "gavel_exclusive", False))
 
+
+def load_placement(spec: str, where: str = "placement") -> type:
+    """The class a placement name or plug-in reference (``file.py:Class``, ``module:Class``)
+    names, imported and checked; an InputError naming ``where`` otherwise.
+
+    Why: a command that will fork onto a placement later (``fragscope snapshot
+    --fork-placement``) checks the name before any round runs, so a typo fails at once."""
+    return REGISTRY.load(REGISTRY.resolve(spec, where=where))

@@ -37,3 +37,9 @@ def make_policy(policy: str | PluginRef, solver: str = "ECOS", seed: int = 0,
         except Exception as exc:  # noqa: BLE001
             raise failure(ref, "setup() raised", exc) from None
     return obj
+
+
+def load_policy(spec: str, where: str = "policy") -> type:
+    """The class a policy name or plug-in reference names, imported and checked; an
+    InputError naming ``where`` otherwise (see :func:`fragscope.placement.registry.load_placement`)."""
+    return REGISTRY.load(REGISTRY.resolve(spec, where=where))

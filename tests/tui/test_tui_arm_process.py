@@ -9,7 +9,6 @@ import pytest
 from fragscope import InputError, Simulation
 from fragscope.tui.arm_process import PREFETCH_ROUNDS, PROCESSES_ENV, RemoteArm, RemoteArmError, crash_log, use_processes
 from fragscope.tui.screens.main import MainScreen
-from fragscope.tui.inspection import inspect
 from fragscope.tui.session import Session
 from tui_helpers import (FRAG, TINY, deterministic_env, inspect_busy_gpu, settle, step,  # noqa: F401
                          tiny_app, wait_until)
@@ -22,7 +21,7 @@ def _observe(session: Session) -> list:
     out = [frames, [arm.history for arm in session.arms], [session.events(arm) for arm in session.arms]]
     for f in frames:
         busy = next((g.gpu_id for s in f.servers for g in s.gpus if g.jobs), None)
-        out.append(inspect(session, f.label, gpu_id=busy))
+        out.append(session.inspect(f.label, gpu_id=busy))
     return out
 
 

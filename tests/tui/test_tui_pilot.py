@@ -298,14 +298,14 @@ async def test_palette_jumps_to_a_job():
         assert main.query_one("#grid-A", GpuGrid).cursor_gpu == job.gpus[0]
 
 
-async def test_palette_forks_and_lists_only_supported_fork_variants():
+async def test_palette_forks_and_lists_the_fork_variants():
     app = tiny_app()
     async with app.run_test(size=SIZE) as pilot:
         await step(pilot, 2)
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "Fork and flip sharing" in titles and "Save screenshot (SVG)" in titles
-        has_policy = "set_policy" in app.session.a.capabilities()
-        assert any(t.startswith("Fork with policy") for t in titles) == has_policy
+        for variant in ("Fork with placement", "Fork with policy", "Fork with LP capacity"):
+            assert any(t.startswith(variant) for t in titles), variant
         await pilot.press("ctrl+p")
         await wait_until(pilot, lambda: app.screen.id != "main")
         await pilot.press(*"Fork and flip")

@@ -11,7 +11,6 @@ import pytest
 
 from fragscope import Simulation
 import fragscope.tui.session as session_mod
-from fragscope.tui.checkpoints import copy_sim
 from fragscope.tui.events import describe_round
 from fragscope.tui.fmt import fmt_duration
 from fragscope.tui.session import Session
@@ -129,22 +128,6 @@ def test_fork_b_rewinds_by_checkpoint_and_replay():
     session.rewind(3)
     assert _state(session.b.sim) == _state(ref)
     assert _decisions(session.b.sim) == _decisions(ref)
-
-
-def test_copy_sim_shares_frozen_records_but_not_state():
-    sim = Simulation.from_scenario(FRAG)
-    for _ in sim.run(max_steps=5):
-        pass
-    ids = [jv.job_id for jv in sim.jobs()]
-    other = copy_sim(sim, ids)
-    shared = [j for j in ids if sim.placement_decision(j) is not None]
-    assert shared and all(other.placement_decision(j) is sim.placement_decision(j) for j in shared)
-    assert other.state is not sim.state and other.config is sim.config
-    before = _state(sim)
-    other.step()
-    assert _state(sim) == before  # stepping the copy leaves the original alone
-    sim.step()
-    assert _state(sim) == _state(other)
 
 
 def test_idle_checkpoint_makes_the_current_round_a_checkpoint():

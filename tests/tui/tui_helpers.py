@@ -12,6 +12,7 @@ from typing import Callable
 import pytest
 
 from fragscope.tui.app import FragscopeApp, make_app
+from fragscope.tui.messages import Step
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = REPO / "scenarios" / "teach" / "tiny-packing.yaml"
@@ -40,7 +41,7 @@ async def settle(pilot) -> None:
 
 async def step(pilot, n: int = 1) -> None:
     """n rounds in one worker (what `fragscope snapshot` does), then settle."""
-    pilot.app.run_engine("step", n)
+    pilot.app.run_engine(Step(n))
     await settle(pilot)
 
 

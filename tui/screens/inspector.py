@@ -1,8 +1,8 @@
 """The inspector: one job or one GPU — demand, progress, LP row, priority history, placement.
 
 Data arrives as one :class:`~fragscope.tui.inspection.Inspection` gathered under the session lock, so
-the screen never touches a simulation.  The placement decision record is shown when the
-engine provides ``Simulation.placement_decision(job_id)`` (candidates, winner, rule).
+the screen never touches a simulation.  The placement decision is the engine's
+:class:`fragscope.PlacementRecord` of the job (candidates, winner, rule), when it has one.
 """
 
 from __future__ import annotations
@@ -106,50 +106,29 @@ def priority_history(ins: Inspection) -> Text:
     return t
 
 
-def _field(obj: Any, name: str, index: int | None = None) -> Any:
-    if isinstance(obj, dict):
-        return obj.get(name)
-    if hasattr(obj, name):
-        return getattr(obj, name)
-    if index is not None and isinstance(obj, (tuple, list)) and len(obj) > index:
-        return obj[index]
-    return None
-
-
 def decision_section(ins: Inspection) -> Group:
     """The engine's placement decision record: rule, winner and the scored candidates."""
     d = ins.decision
     if d is None:
         return Group(Text("placement decision: none recorded (the engine records decisions in "
                           "round mode; Gavel placement or a job never placed has none)", style="dim"))
-    rule = _field(d, "rule")
-    strategy = _field(d, "strategy")
-    server = _field(d, "server_id")
-    gpus = _field(d, "gpus")
-    winner = _field(d, "winner")
-    if winner is None:
-        winner = f"server {server} GPU(s) {', '.join(str(g) for g in gpus or ())}"
-    when = _field(d, "round")
-    if isinstance(when, int):
-        # the engine numbers steps from 0 while scheduling; the UI's round N (header, event
-        # log) is the state after N steps, so the placement the log shows at rN has round N-1
-        when += 1
-    head = Text(f"placement decision{f' (round {when})' if when is not None else ''} · "
-                f"{strategy or ''} · rule: {rule} · winner: {winner}\n", style="bold")
+    winner = f"server {d.server_id} GPU(s) {', '.join(str(g) for g in d.gpus)}"
+    # the engine numbers steps from 0 while scheduling; the UI's round N (header, event
+    # log) is the state after N steps, so the placement the log shows at rN has round N-1
+    when = d.round + 1
+    head = Text(f"placement decision (round {when}) · "
+                f"{d.strategy or ''} · rule: {d.rule} · winner: {winner}\n", style="bold")
     job = ins.job
-    if job is not None and job.gpus and gpus is not None and set(gpus) != set(job.gpus):
+    if job is not None and job.gpus and set(d.gpus) != set(job.gpus):
         head.append("this is an earlier placement: the job has moved since, while playing a large "
                     "cluster (no records then); step with n to record decisions\n", style="yellow")
     table = Table(box=None, padding=(0, 1))
-    extra_cols = tuple(_field(d, "extra_columns") or ())     # a placement's own explain() columns
-    extra = list(_field(d, "extra") or ())
-    for col in ("server/node", "GPU", "score", "Δ frag") + extra_cols:
+    extra = d.extra     # a placement's own explain() columns, one tuple per candidate
+    for col in ("server/node", "GPU", "score", "Δ frag") + tuple(d.extra_columns):
         table.add_column(col, justify="right")
-    cands = list(_field(d, "candidates") or ())
-    for i, c in enumerate(cands[:MAX_CANDIDATES]):
-        node, choice, score, delta = (_field(c, n, i) for i, n in
-                                      enumerate(("node", "gpus", "score", "delta")))
-        won = (node == server and (gpus is None or choice in gpus or choice == -1)) or c == winner
+    cands = d.candidates
+    for i, (node, choice, score, delta) in enumerate(cands[:MAX_CANDIDATES]):
+        won = node == d.server_id and (choice in d.gpus or choice == -1)
         more_cells = [_fmtnum(v) for v in extra[i]] if i < len(extra) else []
         table.add_row(str(node), "—" if choice in (None, -1) else str(choice), _fmtnum(score),
                       _fmtnum(delta), *more_cells, style="bold #5fd75f" if won else "")

@@ -17,6 +17,7 @@ from textual.widgets import Footer, Input, Static
 
 from ..events import describe_round
 from ..frames import ArmFrame
+from ..messages import MainReady
 from ..metric_keys import FRACTION_KEYS, PERCENT_KEYS, metric_scale
 from ..widgets.alloc_table import AllocTable
 from ..widgets.delta import DeltaPanel
@@ -102,7 +103,7 @@ class MainScreen(Screen):
         self.query_one("#ab").display = False
         self.query_one("#filter", Input).display = False
         self.query_one("#filter", Input).cursor_blink = False
-        self.call_after_refresh(self.app.main_ready)
+        self.call_after_refresh(self.post_message, MainReady())
 
     def on_resize(self, event: Resize) -> None:
         self.query_one(TooSmall).show_size(event.size.width, event.size.height)

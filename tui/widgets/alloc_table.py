@@ -13,13 +13,13 @@ from typing import Any
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
-from textual.message import Message
 from textual.widgets import DataTable
 
-from fragscope.core.views import JobView
+from fragscope import JobView
 
 from ..paint import heat_style
 from ..frames import ArmFrame
+from ..messages import JobChosen
 
 FIXED_COLUMNS = ("job", "type", "demand", "state")
 TAIL_COLUMNS = ("prio", "deficit")
@@ -70,11 +70,6 @@ class AllocTable(DataTable):
         Binding("o", "sort_next", "Sort col", show=True),
         Binding("O", "sort_reverse", "Reverse", show=False),
     ]
-
-    class JobChosen(Message):
-        def __init__(self, arm: str, job_id: int) -> None:
-            super().__init__()
-            self.arm, self.job_id = arm, job_id
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
@@ -222,7 +217,7 @@ class AllocTable(DataTable):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         if event.row_key is not None and event.row_key.value is not None:
-            self.post_message(self.JobChosen(self.arm, int(event.row_key.value)))
+            self.post_message(JobChosen(self.arm, int(event.row_key.value)))
 
     async def _on_click(self, event: events.Click) -> None:
         before = self.cursor_row

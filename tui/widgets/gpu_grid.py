@@ -20,16 +20,16 @@ from rich.style import Style
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.geometry import Size
-from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual import events
 
-from fragscope.core.views import ServerView
+from fragscope import ServerView
 
 from ..paint import FILL_COLOURS, _style, bar_segments
 from ..frames import ArmFrame
+from ..messages import GpuChosen
 
 LABEL_WIDTH = 6          # "  123 " server id column in bars mode
 HEAT_GUTTER = 8          # heatmap: GPU model and % used in a left gutter (no header rows)
@@ -88,13 +88,6 @@ class GpuGrid(ScrollView, can_focus=True):
     """
 
     heatmap: reactive[bool] = reactive(False)
-
-    class Selected(Message):
-        """The user asked to inspect a GPU (enter or click)."""
-
-        def __init__(self, arm: str, gpu_id: int, job_id: int | None) -> None:
-            super().__init__()
-            self.arm, self.gpu_id, self.job_id = arm, gpu_id, job_id
 
     def __init__(self, arm: str = "A", *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -395,7 +388,7 @@ class GpuGrid(ScrollView, can_focus=True):
 
     def action_select(self) -> None:
         jobs = self.jobs_on(self.cursor_gpu)
-        self.post_message(self.Selected(self.arm, self.cursor_gpu, jobs[0][0] if jobs else None))
+        self.post_message(GpuChosen(self.arm, self.cursor_gpu, jobs[0][0] if jobs else None))
 
     def on_focus(self) -> None:
         self.refresh()

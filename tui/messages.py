@@ -1,0 +1,107 @@
+"""The app's vocabulary: requests to the engine, and the messages posted inside the app.
+
+Engine requests are small frozen dataclasses without Textual: what a key press, a palette
+entry or a headless driver asks the engine to do.  The app hands them to
+:meth:`fragscope.tui.engine_worker.EngineWorker.submit`, which queues them and runs them
+in order off the UI thread (a value, not a method name: the worker dispatches on the type,
+and a type checker sees every field).
+
+Textual messages are posted to the app: by a widget (the user chose a GPU or a job), by
+the main screen (its widgets exist), by the engine worker (a notice to show).  They are
+Textual :class:`~textual.message.Message` dataclasses like Textual's own; they cannot be
+frozen, since Textual marks a message while dispatching it, but nothing else writes to
+them.  Their handlers are the app's ``on_<snake_case_name>`` methods.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from textual.message import Message
+
+from .arm_protocol import ForkChange
+
+Severity = Literal["information", "warning", "error"]
+
+
+# ---------------------------------------------------------------------- engine requests
+@dataclass(frozen=True)
+class Sync:
+    """Draw the arms as they are (the first frame; no round runs)."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """Run ``count`` rounds on every arm, in lock-step; pauses play."""
+
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class Back:
+    """Rewind every arm ``count`` rounds (bounded by the checkpoints and the fork point);
+    pauses play."""
+
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class Fork:
+    """Clone A into B, which differs by ``change`` from its first round on."""
+
+    change: ForkChange = field(default_factory=ForkChange)
+
+
+@dataclass(frozen=True)
+class CloseFork:
+    """Drop the fork B."""
+
+
+@dataclass(frozen=True)
+class Play:
+    """Step at the chosen speed until paused or done."""
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Stop playing.  Never queued: it takes effect at once, as the play loop checks
+    between rounds whether it should go on."""
+
+
+EngineRequest = Sync | Step | Back | Fork | CloseFork | Play | Pause
+#: Requests after which the engine goes idle at a round the user may rewind from: the
+#: worker checkpoints that round then (unless playing), so ← is instant.
+MOVES = (Step, Back, Fork, Play)
+
+
+# ---------------------------------------------------------------------- posted to the app
+@dataclass
+class MainReady(Message):
+    """The main screen's widgets exist: the first frame can be drawn."""
+
+
+@dataclass
+class GpuChosen(Message):
+    """The user asked to inspect a GPU of arm ``arm`` (enter or click on the grid)."""
+
+    arm: str
+    gpu_id: int
+    job_id: int | None   # the first job on it, None when idle
+
+
+@dataclass
+class JobChosen(Message):
+    """The user asked to inspect a job of arm ``arm`` (enter or click on the table)."""
+
+    arm: str
+    job_id: int
+
+
+@dataclass
+class EngineNotice(Message):
+    """Something the engine worker has to tell the user (a plug-in failed, nothing to
+    rewind to, ...); shown as a notification."""
+
+    text: str
+    severity: Severity = "information"
