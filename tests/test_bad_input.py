@@ -56,7 +56,16 @@ CASES = {
         BASE + "sharing: true\n", GOOD_LINE.replace("\t1000\t1\t", "\t1000\t2\t") + "\n", None,
         ["jobs.trace:1", "2 GPUs", "can never run with sharing on", "gpus_per_server"]),
     "set without equals": (BASE, GOOD_LINE + "\n", ["policy"], ["--set", "dotted.key=value"]),
-    "set unknown key": (BASE, GOOD_LINE + "\n", ["cluster.gpu=3"], ["unknown key 'cluster.gpu'"]),
+    "set unknown key": (BASE, GOOD_LINE + "\n", ["cluster.gpu=3"],
+                        ["error: --set cluster.gpu: unknown key 'cluster.gpu'"]),
+    "set unknown top key is blamed on --set": (BASE, GOOD_LINE + "\n", ["polcy=fifo"],
+                                               ["error: --set polcy: unknown key 'polcy'", "did you mean 'policy'"]),
+    "set bad value is blamed on --set": (BASE, GOOD_LINE + "\n", ["seed=-1"], ["error: --set seed: key 'seed'"]),
+    "duplicate top-level key names both lines": (BASE + "policy: fifo\nseed: 3\n", None, None,
+                                                 ["s.yaml:5: duplicate key 'seed'", "first given on line 1"]),
+    "duplicate nested key": ("cluster: {gavel: '1:1:1'}\nworkload:\n  generate:\n    lam: 1\n"
+                             "    window: [0, 3]\n    lam: 2\n", None, None,
+                             ["s.yaml:6: duplicate key 'lam'", "line 4"]),
     "generate without lam": ("cluster: {gavel: '1:1:1'}\nworkload: {generate: {window: [0, 5]}}\n",
                              None, None, ["workload.generate.lam", "missing"]),
     "bad window": ("cluster: {gavel: '1:1:1'}\nworkload: {generate: {lam: 10, window: [5, 2]}}\n",
@@ -93,3 +102,8 @@ def test_out_is_a_file(tmp_path, capsys):
     (tmp_path / "f").write_text("x")
     code = run_cli(["run", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "f")])
     assert code == 2 and "--out must be a folder" in capsys.readouterr().err
+
+
+def test_a_file_error_is_still_blamed_on_the_file_when_set_touched_another_key(tmp_path, capsys):
+    err = _case(tmp_path, BASE + "polcy: fifo\n", extra=["--set", "seed=3"], capsys=capsys)
+    assert "s.yaml: unknown key 'polcy'" in err and "--set" not in err

@@ -196,8 +196,8 @@ def test_bad_sweep_file_is_one_clear_line(tmp_path, capsys, text, expected):
 
 
 def test_ray_missing_is_one_clear_line(tmp_path, capsys, monkeypatch):
-    import fragscope.experiments.sweep.backends
-    monkeypatch.setattr(fragscope.experiments.sweep.backends, "ray_available", lambda: False)
+    import fragscope
+    monkeypatch.setattr(fragscope, "ray_available", lambda: False)   # the public name the command reads
     sweep = _write(tmp_path)
     assert run_cli(["sweep", str(sweep), "--out", str(tmp_path / "out"), "--backend", "ray"]) == 2
     err = capsys.readouterr().err

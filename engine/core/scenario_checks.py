@@ -30,8 +30,17 @@ class Checker:
     def __init__(self, source: str, base: Path, touched: set[str]) -> None:
         self.source, self.base, self.touched = source, base, touched
 
+    def source_of(self, key: str) -> str:
+        """Where the value of ``key`` came from: ``--set KEY`` when the command line set
+        it (or a mapping holding it), else the scenario file.  A typo on the command line
+        must not be blamed on a shipped scenario the user never edited."""
+        for touched in self.touched:
+            if key == touched or key.startswith(touched + "."):
+                return f"--set {touched}"
+        return self.source
+
     def err(self, key: str, msg: str) -> InputError:
-        return InputError(self.source, f"key '{key}': {msg}")
+        return InputError(self.source_of(key), f"key '{key}': {msg}")
 
     def mapping(self, value: Any, key: str, allowed: tuple[str, ...]) -> dict:
         if not isinstance(value, dict):
@@ -42,7 +51,7 @@ class Checker:
                 hint = difflib.get_close_matches(str(k), allowed, n=1)
                 dym = f"; did you mean '{hint[0]}'?" if hint else ""
                 full = f"{key}.{k}" if key else str(k)
-                raise InputError(self.source, f"unknown key '{full}' (allowed: "
+                raise InputError(self.source_of(full), f"unknown key '{full}' (allowed: "
                                  f"{', '.join(allowed)}){dym}")
         return value
 
@@ -89,7 +98,7 @@ class Checker:
         relative to the scenario's folder (to the current folder when set by ``--set``)."""
         text = self.string(value, key)
         if is_builtin(text):
-            return builtin_data(text, _PATH_KINDS[key], f"{self.source}: key {key!r}")
+            return builtin_data(text, _PATH_KINDS[key], f"{self.source_of(key)}: key {key!r}")
         base = Path.cwd() if key in self.touched else self.base
         p = Path(text).expanduser()
         return p if p.is_absolute() else base / p
@@ -106,7 +115,7 @@ class Checker:
         if not isinstance(params, dict):
             raise self.err(f"{key}_params", f"expected a mapping of keyword parameters, got {params!r}")
         base = Path.cwd() if key in self.touched else self.base
-        ref = registry.resolve(spec, base, f"{self.source}: key '{key}'")
+        ref = registry.resolve(spec, base, f"{self.source_of(key)}: key '{key}'")
         registry.create(ref, params)
         return ref, dict(params)
 

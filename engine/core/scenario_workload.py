@@ -54,7 +54,7 @@ def trace_workload(wl: dict, v: Checker, table: ThroughputTable, cluster: Cluste
         path = v.path(raw, "workload.trace")
         label = str(raw) if not Path(str(raw)).is_absolute() else str(path)
         if not path.exists():
-            raise InputError(v.source, f"key 'workload.trace': file not found: {path}")
+            raise InputError(v.source_of("workload.trace"), f"key 'workload.trace': file not found: {path}")
     rows = read_gavel_trace(path, label)
     spec = cluster.spec()
     jobs = []
