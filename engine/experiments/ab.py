@@ -24,6 +24,7 @@ from ..model.atomic import atomic_write
 from ..model.errors import InputError, SimulationError
 from .fill import usable_cores
 from .measure import run_bounded
+from .processes import release_process_helpers
 from ..core.results import summary, to_json, write_run_outputs
 from ..core.scenario import ScenarioConfig
 from ..core.simulation import Simulation
@@ -116,10 +117,12 @@ class _ChildArm:
         return self.result
 
     def close(self) -> None:
+        """End the child on every path (done, an error, Ctrl-C) and leave no process behind."""
         if self._proc.is_alive():
             self._proc.terminate()
         self._proc.join()
         self._conn.close()
+        release_process_helpers()
 
     def _recv(self) -> tuple:
         try:

@@ -37,6 +37,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from .processes import release_process_helpers
 from ..model.atomic import atomic_write
 
 from ..model.alibaba import NodeList, PodList, read_node_list, read_pod_list
@@ -276,14 +277,17 @@ def run_fill(nodes_csv: str | Path, pods_csv: str | Path, placements: Sequence[s
             if progress:
                 progress(i + 1, len(jobs), labels[i // len(seed_list)], job[5])
     else:
-        with ProcessPoolExecutor(n_workers, mp_context=get_context("spawn")) as pool:
-            futures = [pool.submit(_job, job) for job in jobs]
-            done = 0
-            for i, fut in enumerate(futures):
-                runs[i] = fut.result()
-                done += 1
-                if progress:
-                    progress(done, len(jobs), labels[i // len(seed_list)], jobs[i][5])
+        try:
+            with ProcessPoolExecutor(n_workers, mp_context=get_context("spawn")) as pool:
+                futures = [pool.submit(_job, job) for job in jobs]
+                done = 0
+                for i, fut in enumerate(futures):
+                    runs[i] = fut.result()
+                    done += 1
+                    if progress:
+                        progress(done, len(jobs), labels[i // len(seed_list)], jobs[i][5])
+        finally:
+            release_process_helpers()
     try:   # created only now: a run that failed leaves no folder behind
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -35,32 +35,37 @@ def run_local(spec: SweepSpec, todo: list[Point], workers: int,
     from concurrent.futures.process import BrokenProcessPool
     from multiprocessing import get_context
 
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
-                             initializer=_die_with_parent) as pool:
-        queue = iter(todo)
-        pending: dict[Any, Point] = {}
+    from ..processes import release_process_helpers
 
-        def fill() -> None:
-            while len(pending) < workers:
-                p = next((p for p in queue if take(p)), None)
-                if p is None:
-                    return
-                pending[pool.submit(run_point, str(spec.point_base(p)), p.overrides)] = p
+    try:
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
+                                 initializer=_die_with_parent) as pool:
+            queue = iter(todo)
+            pending: dict[Any, Point] = {}
 
-        try:
-            fill()
-            while pending:
-                ready, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in sorted(ready, key=lambda f: pending[f].index):
-                    p = pending.pop(fut)
-                    finished(p, fut.result())
+            def fill() -> None:
+                while len(pending) < workers:
+                    p = next((p for p in queue if take(p)), None)
+                    if p is None:
+                        return
+                    pending[pool.submit(run_point, str(spec.point_base(p)), p.overrides)] = p
+
+            try:
                 fill()
-        except BrokenProcessPool:
-            raise SimulationError("a sweep worker process died (out of memory?); finished points "
-                                  "are kept — run the same command again to resume") from None
-        finally:
-            for fut in pending:
-                fut.cancel()
+                while pending:
+                    ready, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in sorted(ready, key=lambda f: pending[f].index):
+                        p = pending.pop(fut)
+                        finished(p, fut.result())
+                    fill()
+            except BrokenProcessPool:
+                raise SimulationError("a sweep worker process died (out of memory?); finished points "
+                                      "are kept — run the same command again to resume") from None
+            finally:
+                for fut in pending:
+                    fut.cancel()
+    finally:   # the pool is shut down: leave no helper process behind
+        release_process_helpers()
 
 
 def _die_with_parent() -> None:
