@@ -51,23 +51,24 @@ if TYPE_CHECKING:  # the lazy names below, for type checkers and the import-grap
     from .experiments.ab import run_ab
     from .experiments.fill import run_fill
     from .experiments.measure import run_capped
-    from .experiments.sweep import load_sweep, ray_available, run_sweep
-    from .experiments.sweep.run import point_filter
+    from .experiments.sweep.backends import ray_available
+    from .experiments.sweep.run import point_filter, run_sweep
+    from .experiments.sweep.spec import load_sweep
     from .placement.round import PlacementRecord
     from .reports.report import make_report
 
 __version__ = "0.2.0"
 
-#: name -> module of the names imported on first use (PEP 562): experiments and reports
-#: pull in matplotlib, pandas and the sweep machinery, which neither the app nor
+#: name -> defining module of the names imported on first use (PEP 562): experiments and
+#: reports pull in matplotlib, pandas and the sweep machinery, which neither the app nor
 #: ``fragscope run`` needs.
 _LAZY: dict[str, str] = {
     "run_capped": ".experiments.measure",
     "run_ab": ".experiments.ab",
     "run_fill": ".experiments.fill",
-    "load_sweep": ".experiments.sweep",
-    "run_sweep": ".experiments.sweep",
-    "ray_available": ".experiments.sweep",
+    "load_sweep": ".experiments.sweep.spec",
+    "run_sweep": ".experiments.sweep.run",
+    "ray_available": ".experiments.sweep.backends",
     "point_filter": ".experiments.sweep.run",
     "make_report": ".reports.report",
     "PlacementRecord": ".placement.round",
@@ -75,13 +76,13 @@ _LAZY: dict[str, str] = {
 
 
 def __getattr__(name: str) -> Any:
-    """Import a lazy name's module on first use and keep the name here."""
+    """A lazy name, read from its defining module (imported on first use) at every access:
+    not kept here, so a test that patches the defining module is seen, as with a direct
+    import (the lookup is a dict and ``sys.modules`` away)."""
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(module, __name__), name)
-    globals()[name] = value
-    return value
+    return getattr(import_module(module, __name__), name)
 
 
 def __dir__() -> list[str]:
