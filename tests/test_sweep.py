@@ -24,7 +24,8 @@ from fragscope.experiments.sweep.spec import load_sweep
 
 # 12 GPUs (one 8-GPU G2 node, two 2-GPU T4 nodes), fractional jobs, 1 h jobs: a point
 # runs in a fraction of a second.  lam 2000 finishes; lam 200 overloads the cluster
-# and cannot finish its window by the 60 000 s cap -> saturated.
+# and cannot finish its window by the 60 000 s cap -> capped (the cap comes before the
+# backlog monitor's two-day horizon, so nothing says saturated).
 BASE = """\
 seed: 0
 round_seconds: 1200
@@ -84,10 +85,11 @@ def test_local_sweep_writes_one_folder_and_row_per_point(local_sweep):
     assert {"sharing", "placement", "workload.generate.lam", "seed", "avg_jct_s", "utilization",
             "window_frag_rate_pct", "status", "error", "wall_s"} <= set(df.columns)
     assert df["sharing"].dtype == "boolean" and df["workload.generate.lam"].dtype == "Int64"
-    assert set(df["status"]) == {"ok", "saturated"}
-    ok, sat = df[df["status"] == "ok"], df[df["status"] == "saturated"]
+    assert set(df["status"]) == {"ok", "capped"}
+    ok, sat = df[df["status"] == "ok"], df[df["status"] == "capped"]
+    assert sat["capped"].all() and not sat["saturated"].any()
     assert (ok["workload.generate.lam"] == 2000).all() and (sat["workload.generate.lam"] == 200).all()
-    # Saturated runs have no average JCT (never a truncated one) and stopped at the cap.
+    # Capped runs have no average JCT (never a truncated one) and stopped at the cap.
     assert ok["avg_jct_s"].notna().all() and sat["avg_jct_s"].isna().all()
     assert (sat["makespan_s"] >= 60000).all() and (~sat["done"]).all()
     for _, row in df.iterrows():
@@ -229,25 +231,36 @@ def _tiny(overrides: list[str]):
          "placement": "fgd"}, overrides), explain=False)
 
 
-def test_capped_run_is_saturated_and_has_no_average_jct():
+def test_capped_run_is_capped_not_saturated_and_has_no_average_jct():
     sim = _tiny(["max_sim_time_s=60000"])
     assert run_capped(sim) is True
     s = summary(sim)
-    assert s["saturated"] is True and s["max_sim_time_s"] == 60000.0 and s["avg_jct_s"] is None
+    assert s["capped"] is True and s["max_sim_time_s"] == 60000.0 and s["avg_jct_s"] is None
+    assert s["saturated"] is False          # the backlog monitor never said so (see below)
     assert 0 < s["jobs_measured"] < 10                 # some finished: a truncated mean was possible
     assert s["scenario"]["max_sim_time_s"] == 60000.0
     uncapped = _tiny(["workload.generate.lam=2000"])   # (lam 200 uncapped would run for ages)
     run_capped(uncapped, None)
     s2 = summary(uncapped)
-    assert "saturated" not in s2 and "max_sim_time_s" not in s2["scenario"]
+    assert "saturated" not in s2 and "capped" not in s2 and "max_sim_time_s" not in s2["scenario"]
     assert s2["avg_jct_s"] is not None and s2["done"]
 
 
-def test_fragscope_run_reports_saturation(tmp_path, capsys):
+def test_fragscope_run_reports_a_capped_run(tmp_path, capsys):
     (tmp_path / "s.yaml").write_text(BASE.replace("lam: 1500", "lam: 200"))
     assert run_cli(["run", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "o")]) == 0
-    assert "SATURATED" in capsys.readouterr().out
-    assert json.loads((tmp_path / "o" / "summary.json").read_text())["saturated"] is True
+    assert "CAPPED" in capsys.readouterr().out
+    s = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert s["capped"] is True and s["saturated"] is False
+
+
+def test_a_run_whose_backlog_grows_is_saturated_at_its_cap(tmp_path, capsys):
+    """Capped *and* saturated: the cap is long enough for the backlog monitor to see the
+    queue grow (lam 200 on 12 GPUs), so the run is saturated, with the reason."""
+    sim = _tiny(["max_sim_time_s=600000"])
+    run_capped(sim)
+    s = summary(sim)
+    assert s["capped"] is True and s["saturated"] is True and "queue grows" in s["saturation_reason"]
 
 
 @pytest.mark.parametrize("value", ["0", "-5", "abc"])

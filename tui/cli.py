@@ -59,8 +59,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         avg = summ["avg_jct_s"]
         if summ.get("saturation_reason"):
             print(f"SATURATED    {summ['saturation_reason']}: no average JCT")
-        elif summ.get("saturated"):
-            print(f"SATURATED    measured jobs not all done by max_sim_time_s = "
+        elif summ.get("capped_reason"):
+            print(f"CAPPED       {summ['capped_reason']}: no average JCT")
+        elif summ.get("capped"):
+            print(f"CAPPED       measured jobs not all done by max_sim_time_s = "
                   f"{summ['max_sim_time_s']:g} s: no average JCT")
         print(f"average JCT  {avg:.3f} s ({avg / 3600:.2f} h)" if avg is not None else "average JCT  n/a")
         print(f"utilization  {summ['utilization']:.3f}")

@@ -52,7 +52,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             print(f"elsewhere    {folder}: {who}")
         ok = sum(r["status"] == "ok" for r in outcome.rows)
         print(f"status       {ok} ok, "
-              f"{outcome.saturated} saturated, {outcome.failed} failed")
+              f"{outcome.saturated} saturated, {outcome.capped} capped, {outcome.failed} failed")
         for row in outcome.rows:
             if row["status"] == "error":
                 print(f"failed       {row['point']}: {row['error']}")

@@ -31,12 +31,20 @@ def measured_job_ids(sim: Simulation) -> list[int]:
 
 
 def is_saturated(sim: Simulation) -> bool:
-    """True when the scenario has a ``max_sim_time_s`` cap and the measured jobs were
-    not all done by then.  Such a run has no honest average JCT: the jobs still
-    running are the slow ones, so averaging the finished ones would understate it
-    (the Gavel fork's truncated-JCT mistake, sharing.md §6)."""
-    cap = sim.config.max_sim_time
-    return bool(sim.state.saturation) or (cap is not None and (not sim.state.done or sim.state.now > cap))
+    """True when the backlog monitor found the run overloaded (its queue keeps growing:
+    core/backlog.py) — the only thing that says a load is more than the cluster serves.
+    A run that merely reached a bound is *capped* (:func:`is_capped`), not saturated."""
+    return bool(sim.state.saturation)
+
+
+def is_capped(sim: Simulation) -> bool:
+    """True when a bound stopped the run before its measured jobs were all done: the
+    scenario's ``max_sim_time_s`` (jobs finishing in the step past it do not count), or
+    the default bound a driver applied.  Such a run has no honest average JCT either: the
+    jobs still running are the slow ones, so averaging the finished ones would understate
+    it (the Gavel fork's truncated-JCT mistake, sharing.md §6)."""
+    s, cap = sim.state, sim.config.max_sim_time
+    return bool(s.capped) or (cap is not None and (not s.done or s.now > cap))
 
 
 def summary(sim: Simulation) -> dict[str, Any]:
@@ -44,8 +52,8 @@ def summary(sim: Simulation) -> dict[str, Any]:
     ids = measured_job_ids(sim)
     jcts = [s.jct[j] for j in ids if s.jct.get(j) is not None]
     cap = sim.config.max_sim_time
-    saturated = is_saturated(sim)
-    avg = float(np.mean(jcts)) if jcts and not saturated else None
+    saturated, capped = is_saturated(sim), is_capped(sim)
+    avg = float(np.mean(jcts)) if jcts and not (saturated or capped) else None
     total = s.now
     util = (float(np.mean([busy / total for busy in s.gpu_busy]))
             if total > 0 and s.gpu_busy else 0.0)
@@ -73,10 +81,12 @@ def summary(sim: Simulation) -> dict[str, Any]:
         "done": s.done,
         **({"jobs_rejected": s.rejected} if s.rejected else {}),
         **({"pods_skipped": sim.config.skipped_jobs} if sim.config.skipped_jobs else {}),
-        # Only with a cap, so summaries of uncapped scenarios keep their format.
-        **({"max_sim_time_s": cap, "saturated": saturated} if cap is not None else {}),
-        # a run a driver ended early (core/backlog.py: the default bound, or an overload)
-        **({"saturated": True, "saturation_reason": s.saturation} if s.saturation else {}),
+        # Only with a cap or when it happened, so summaries of plain runs keep their format.
+        **({"max_sim_time_s": cap} if cap is not None else {}),
+        **({"saturated": saturated, "capped": capped} if cap is not None or saturated or capped else {}),
+        # why: the backlog's verdict (core/backlog.py), the bound a driver applied
+        **({"saturation_reason": s.saturation} if s.saturation else {}),
+        **({"capped_reason": s.capped} if s.capped else {}),
         **({"queue_growth_per_h": s.queue_growth_per_h} if s.saturation and s.queue_growth_per_h is not None
            else {}),
         "scenario": scenario_record(sim),

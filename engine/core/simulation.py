@@ -134,10 +134,17 @@ class Simulation(StepLoop, JobBook, RoundMode, SimViews):
             n += 1
 
     def mark_saturated(self, reason: str, queue_growth_per_h: float | None = None) -> None:
-        """A driver ends the run before its measured jobs are done (a time bound, an
-        overload): the summary reports it saturated with ``reason``, never an average JCT."""
+        """The backlog monitor's verdict (core/backlog.py): the queue keeps growing, the
+        cluster cannot serve this load.  The summary reports the run saturated with
+        ``reason``, never an average JCT."""
         self.state.saturation = reason
         self.state.queue_growth_per_h = queue_growth_per_h
+
+    def mark_capped(self, reason: str) -> None:
+        """A driver stopped the run at a bound before its measured jobs were done (the
+        default simulated-time bound; ``max_sim_time_s`` is seen without this).  Capped is
+        not saturated: only the backlog says that.  Either way there is no average JCT."""
+        self.state.capped = reason
 
     def run_to_end(self) -> None:
         for _ in self.run():

@@ -277,7 +277,9 @@ class SimState:
     lp_non_optimal: int = 0   # ... answered with a non-optimal status in the end
     lp_solvers: dict = field(default_factory=dict)   # solver -> LPs it answered
     lp_note: str = ""         # how the latest LP was solved, when not plainly optimal
-    saturation: str = ""      # why a driver ended the run before its measured jobs were done
+    # Two different endings before the measured jobs are all done (core/results.py):
+    saturation: str = ""      # saturated: the backlog monitor's verdict, why (the queue keeps growing)
+    capped: str = ""          # capped: a bound stopped the run (the default bound; max_sim_time_s is seen)
     queue_growth_per_h: float | None = None   # the backlog monitor's last figure (core/backlog.py)
     rejected: int = 0  # generated jobs no GPU type could ever host (round mode)
     remaining_jobs: int = 0

@@ -4,8 +4,9 @@ Two mistakes of the Gavel fork (sharing.md §6) are avoided here:
 
 * **Truncated JCTs.** A run stopped by a time cap before its measured jobs are done
   has no average JCT — the jobs still running are exactly the slow ones.  Such a run
-  is *saturated*: :func:`run_capped` stops it at ``max_sim_time_s`` and
-  :func:`fragscope.core.results.summary` reports ``saturated: true`` and no average JCT.
+  is *capped*: :func:`run_capped` stops it at ``max_sim_time_s`` and
+  :func:`fragscope.core.results.summary` reports ``capped: true`` and no average JCT; it
+  is also *saturated* only when the backlog monitor says the queue keeps growing.
 * **Warm-up and drain in the averages.** :func:`window_figures` averages the
   per-round figures over the measurement window only — from the arrival of the
   first measured job to the end of the run — weighting each round by how long it
@@ -23,7 +24,7 @@ import numpy as np
 
 from ..core.backlog import BacklogMonitor, BacklogStatus
 from ..core.report import RoundReport
-from ..core.results import is_saturated, measured_job_ids
+from ..core.results import is_capped, is_saturated, measured_job_ids
 from ..core.simulation import Simulation
 
 # Per-round figures averaged over the window (round mode adds these FragFigures fields).
@@ -53,21 +54,26 @@ def run_bounded(sim: Simulation) -> Iterator[tuple[RoundReport, BacklogStatus]]:
         if status.hopeless and end_early:
             sim.mark_saturated(status.reason, status.growth_per_h)
             return
-    if not sim.done and not explicit:
-        sim.mark_saturated(f"reached the default simulated-time bound of {monitor.bound:.0f} s "
-                           "(set max_sim_time_s to choose another)", status.growth_per_h)
+    if not sim.done:   # stopped by the bound: capped; saturated only if the backlog grows
+        if status.overloaded:
+            sim.mark_saturated(f"overloaded: the queue grows by {status.growth_per_h:.0f} jobs/h "
+                               "when the run reaches its bound", status.growth_per_h)
+        if not explicit:
+            sim.mark_capped(f"reached the default simulated-time bound of {monitor.bound:.0f} s "
+                            "(set max_sim_time_s to choose another)")
 
 
 def run_capped(sim: Simulation, on_step: Callable[[RoundReport], None] | None = None,
                on_status: Callable[[BacklogStatus], None] | None = None) -> bool:
     """:func:`run_bounded` to its end, calling ``on_step`` with each report (and
-    ``on_status`` with the backlog status).  Returns True when saturated."""
+    ``on_status`` with the backlog status).  Returns True when the run ended without its
+    measured jobs all done (saturated or capped: no average JCT)."""
     for report, status in run_bounded(sim):
         if on_status is not None:
             on_status(status)
         if on_step is not None:
             on_step(report)
-    return is_saturated(sim)
+    return is_saturated(sim) or is_capped(sim)
 
 
 def window_figures(sim: Simulation) -> dict[str, Any]:
@@ -76,14 +82,15 @@ def window_figures(sim: Simulation) -> dict[str, Any]:
     ``window_utilization`` is the share of GPUs busy, ``window_busy_milli_pct`` the
     share of milli-GPU capacity busy; round-mode runs add the fragmentation figures
     (``window_frag_rate_pct``, ``window_unalloc_gpu_pct``, ...).  JCT figures are over
-    the measured jobs and are None when the run is saturated (never truncated).
+    the measured jobs and are None when the run is saturated or capped (never truncated).
     ``window_slowdown_mean`` is the mean of JCT / the job's run time at full speed on
     its reference GPU (heavy-tailed durations make the mean JCT noisy; slowdown is
     what queueing adds).
     """
     total = sim.mech.cluster.num_gpus
     start = sim.window_start_time
-    saturated = is_saturated(sim)
+    saturated, capped = is_saturated(sim), is_capped(sim)
+    unfinished = saturated or capped
     ids = measured_job_ids(sim)
     jct = sim.finished_jcts()
     jcts = [jct[j] for j in ids if jct.get(j) is not None]
@@ -92,11 +99,12 @@ def window_figures(sim: Simulation) -> dict[str, Any]:
             if jct.get(j) is not None and durations.get(j)]
     out: dict[str, Any] = {
         "saturated": saturated,
+        "capped": capped,
         "jobs_in_window": len(ids),
         "jobs_measured_done": len(jcts),
-        "window_jct_median_s": float(np.median(jcts)) if jcts and not saturated else None,
-        "window_jct_p95_s": float(np.percentile(jcts, 95)) if jcts and not saturated else None,
-        "window_slowdown_mean": float(np.mean(slow)) if slow and not saturated else None,
+        "window_jct_median_s": float(np.median(jcts)) if jcts and not unfinished else None,
+        "window_jct_p95_s": float(np.percentile(jcts, 95)) if jcts and not unfinished else None,
+        "window_slowdown_mean": float(np.mean(slow)) if slow and not unfinished else None,
     }
     rounds = sim.rounds()
     if start is None or not rounds or total == 0:

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..experiments.sweep.point import NO_AVERAGE
 from .plotting import figure_style, pyplot, save_png
 from .stats import t_interval
 from .sweep_data import LOAD_KEY, SweepData, series_label
@@ -40,8 +41,8 @@ def ab_section(sw: SweepData, path: Path) -> tuple[list[str], Path]:
             both = pairs[(pairs["status_off"] == "ok") & (pairs["status_on"] == "ok")]
             entry: dict[str, Any] = {"combo": combo, "load": load, "pairs": len(pairs),
                                      "used": len(both),
-                                     "sat_off": int((pairs["status_off"] == "saturated").sum()),
-                                     "sat_on": int((pairs["status_on"] == "saturated").sum())}
+                                     "sat_off": int(pairs["status_off"].isin(NO_AVERAGE).sum()),
+                                     "sat_on": int(pairs["status_on"].isin(NO_AVERAGE).sum())}
             for col, _, kind in metrics:
                 a = both[f"{col}_off"].to_numpy(dtype=np.float64)
                 b = both[f"{col}_on"].to_numpy(dtype=np.float64)

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ..experiments.sweep.point import NO_AVERAGE
 from .stats import t_interval
 from .sweep_data import SweepData, jct_cell, series_label, value_label
 
@@ -92,7 +93,7 @@ def _done_range(sw: SweepData, cell: Any) -> dict[str, Any]:
     """How many measured jobs the saturated seeds had finished (min, max, of n), and how
     many of them the engine ended early as hopelessly overloaded (``end_when_overloaded``:
     their point's summary.json gives a ``saturation_reason``) rather than at the cap."""
-    sat = cell[cell["status"] == "saturated"]
+    sat = cell[cell["status"].isin(NO_AVERAGE)]
     if not len(sat):
         return {"done_lo": None, "done_hi": None, "window_n": None, "early": 0}
     done = sat["jobs_measured_done"].dropna().astype(int)
@@ -118,7 +119,7 @@ def _level(cell: Any, col: str, scale: float) -> dict[str, Any]:
     if not v.size:
         return {"mean": None, "lo": None, "hi": None, "saturated": False}
     return {"mean": float(v.mean()), "lo": float(v.min()), "hi": float(v.max()),
-            "saturated": bool((good["status"] == "saturated").any())}
+            "saturated": bool(good["status"].isin(NO_AVERAGE).any())}
 
 
 def delta_values(a: np.ndarray, b: np.ndarray, kind: str) -> np.ndarray:
@@ -142,8 +143,8 @@ def paired_delta(rows: Any, arms_key: str, base: Any, arm: Any, load_key: str,
     pairs = a.merge(b, on="seed", suffixes=("_a", "_b"))
     both = pairs[(pairs["status_a"] == "ok") & (pairs["status_b"] == "ok")]
     entry: dict[str, Any] = {"arm": arm, "load": load, "pairs": len(pairs), "used": len(both),
-                             "sat_base": int((pairs["status_a"] == "saturated").sum()),
-                             "sat_arm": int((pairs["status_b"] == "saturated").sum())}
+                             "sat_base": int(pairs["status_a"].isin(NO_AVERAGE).sum()),
+                             "sat_arm": int(pairs["status_b"].isin(NO_AVERAGE).sum())}
     for col, _, kind in DELTAS:
         d = delta_values(both[f"{col}_a"].to_numpy(dtype=np.float64),
                          both[f"{col}_b"].to_numpy(dtype=np.float64), kind)

@@ -41,7 +41,7 @@ def _jct_text(c: dict[str, Any] | None) -> str:
                    else f"{c['done_lo']}–{c['done_hi']}")
             early = (f"; {c['early']} ended early, overloaded" if c.get("early") else "")
             done = f" ({rng} of {c['window_n']} measured jobs done{early})"
-        return f"*saturated {c['saturated']}/{c['n']}*{done}"
+        return f"*{c.get('word', 'saturated')} {c['saturated']}/{c['n']}*{done}"
     if c["mean"] is None:
         return "failed" if c["errors"] else "—"
     return f"{c['mean']:.2f} [{c['lo']:.2f}–{c['hi']:.2f}]"

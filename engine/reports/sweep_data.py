@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..experiments.sweep.point import NO_AVERAGE
 from ..model.errors import InputError
 
 if TYPE_CHECKING:
@@ -100,15 +101,22 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
+def unfinished_word(statuses: Any) -> str:
+    """What to call the seeds without an average: ``saturated`` (the backlog grew),
+    ``capped`` (a bound stopped them) or both."""
+    kinds = set(statuses) & set(NO_AVERAGE)
+    return "saturated" if kinds <= {"saturated"} else "capped" if kinds == {"capped"} else "saturated/capped"
+
+
 def jct_cell(rows: pd.DataFrame) -> dict[str, Any]:
     """JCT figures of one (series, load) over seeds, honest about saturation: any
     saturated seed means no mean (a truncated run has no average JCT, and averaging
     only the seeds that finished would flatter the series).  Hours; band = min–max."""
     n = len(rows)
     err = int((rows["status"] == "error").sum())
-    sat = int((rows["status"] == "saturated").sum())
+    sat = int(rows["status"].isin(NO_AVERAGE).sum())
     ok = rows[rows["status"] == "ok"]
-    out = {"n": n, "errors": err, "saturated": sat, "ok": len(ok)}
+    out = {"n": n, "errors": err, "saturated": sat, "ok": len(ok), "word": unfinished_word(rows["status"])}
     if sat or not len(ok):
         out.update(mean=None, lo=None, hi=None)
     else:

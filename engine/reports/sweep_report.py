@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..experiments.sweep.point import NO_AVERAGE
 from ..model.atomic import atomic_write
 from .ab_report import ab_section
 from .arms_report import arms_sections
@@ -178,7 +179,7 @@ def _jct_table(sw: SweepData) -> list[str]:
         for load in loads:
             c = jct_cell(sw.select(**dict(zip(keys, combo)), **{sw.load_key: load}))
             if c["saturated"]:
-                cells.append(f"*saturated {c['saturated']}/{c['n']}*")
+                cells.append(f"*{c['word']} {c['saturated']}/{c['n']}*")
             elif c["mean"] is None:
                 cells.append("failed" if c["errors"] else "—")
             else:
@@ -208,7 +209,7 @@ def _plot_window(sw: SweepData, path: Path) -> Path:
                     if v.size:
                         xs.append(sw.load_x(load)), ms.append(v.mean())
                         los.append(v.min()), his.append(v.max())
-                        sat.append(bool((good["status"] == "saturated").any()))
+                        sat.append(bool(good["status"].isin(NO_AVERAGE).any()))
                 if not xs:
                     continue
                 pi = sw.combos([sw.panel_key]).index((combo[0],)) if sw.panel_key else i

@@ -14,8 +14,12 @@ from typing import Any, Sequence
 from ...model.errors import InputError, SimulationError
 from .results import SUMMARY_COLUMNS
 
-#: A row's ``status``: finished, cut off by the simulated-time cap, or failed.
-STATUSES = ("ok", "saturated", "error")
+#: A row's ``status``: finished; saturated (the backlog keeps growing: more load than the
+#: cluster serves); capped (a simulated-time bound stopped it, the backlog not growing);
+#: or failed.
+STATUSES = ("ok", "saturated", "capped", "error")
+#: The statuses of a run whose measured jobs are not all done: no average JCT.
+NO_AVERAGE = ("saturated", "capped")
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,7 @@ def run_point(base: str, overrides: Sequence[str]) -> PointResult:
         summ, files = run_output_texts(sim)
         row.update({k: summ.get(k, 0 if k == "jobs_rejected" else None) for k in SUMMARY_COLUMNS})
         row.update(window_figures(sim))
-        row["status"] = "saturated" if row["saturated"] else "ok"
+        row["status"] = "saturated" if row["saturated"] else "capped" if row["capped"] else "ok"
         row["error"] = None
     except (InputError, SimulationError) as exc:
         row.update({"status": "error", "error": f"{type(exc).__name__}: {exc}"})

@@ -29,7 +29,7 @@ SUMMARY_COLUMNS: dict[str, str] = {
     "done": "bool",
 }
 WINDOW_COLUMNS: dict[str, str] = {
-    "saturated": "bool", "jobs_in_window": "int", "jobs_measured_done": "int",
+    "saturated": "bool", "capped": "bool", "jobs_in_window": "int", "jobs_measured_done": "int",
     "window_jct_median_s": "float", "window_jct_p95_s": "float", "window_slowdown_mean": "float",
     "window_utilization": "float", "window_busy_milli_pct": "float", "window_queued_mean": "float",
     "window_frag_rate_pct": "float", "window_frag_over_total_pct": "float",

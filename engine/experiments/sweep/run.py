@@ -36,6 +36,7 @@ class SweepOutcome:
     skipped: int
     failed: int
     saturated: int
+    capped: int
     rows: list[dict[str, Any]]
     elsewhere: dict[str, str] = field(default_factory=dict)
 
@@ -194,4 +195,5 @@ def run_sweep(spec: SweepSpec, out: Path, backend: str = "local", workers: int |
     ordered = [rows[i] for i in sorted(rows)]
     return SweepOutcome(path, len(spec.points), done, skipped,
                         sum(r["status"] == "error" for r in ordered),
-                        sum(r["status"] == "saturated" for r in ordered), ordered, elsewhere)
+                        sum(r["status"] == "saturated" for r in ordered),
+                        sum(r["status"] == "capped" for r in ordered), ordered, elsewhere)
