@@ -75,6 +75,11 @@ def test_sweep_report_writes_pngs_and_markdown(sweep_dir, tmp_path):
     # to call them saturated) never get an average (no JCT number in their cells).
     row = next(line for line in md.splitlines() if line.startswith("| placement=bestfit, sharing off"))
     assert row.rstrip(" |").endswith("*capped 3/3*")
+    # The points line counts each status the parquet has, capped ones included.
+    counts = df["status"].value_counts()
+    assert (f"{counts.get('ok', 0)} finished, {counts.get('saturated', 0)} saturated, "
+            f"{counts.get('capped', 0)} capped, {counts.get('error', 0)} failed.") in md
+    assert counts.get("capped", 0) > 0
 
 
 def test_report_is_deterministic(sweep_dir, tmp_path):

@@ -66,9 +66,12 @@ def sweep_report(run_dir: Path, out: Path) -> list[Path]:
     counts = df["status"].value_counts()
     md += [f"Points: {len(df)} of {sw.meta.get('points', len(df))} — "
            f"{int(counts.get('ok', 0))} finished, {int(counts.get('saturated', 0))} saturated, "
-           f"{int(counts.get('error', 0))} failed.", ""]
-    md += ["**Saturated** means the measured jobs were not all done by the scenario's "
-           "`max_sim_time_s`: such a run has no average JCT, so it is shown as saturated, never "
+           f"{int(counts.get('capped', 0))} capped, {int(counts.get('error', 0))} failed.", ""]
+    md += ["**Saturated** means the measured jobs were not all done when the run stopped and "
+           "the backlog was still growing (the offered load exceeds what the cluster serves); "
+           "**capped** means a bound (the scenario's `max_sim_time_s` or the default bound) "
+           "stopped the run before the measured jobs were done, without the backlog proving "
+           "overload. Either way the run has no average JCT, so it is shown by that word, never "
            "averaged with the seeds that finished. Averages are over the measured jobs only; "
            "window figures are time-weighted over the measurement window (first measured "
            "arrival to the end of the run), not over warm-up.", ""]
