@@ -123,7 +123,7 @@ def decision_section(ins: Inspection) -> Group:
         return Group(Text("placement decision: none recorded (the engine records decisions in "
                           "round mode; Gavel placement or a job never placed has none)", style="dim"))
     rule = _field(d, "rule")
-    strategy = _field(d, "strategy")
+    placement = _field(d, "placement")
     server = _field(d, "server_id")
     gpus = _field(d, "gpus")
     winner = _field(d, "winner")
@@ -135,7 +135,7 @@ def decision_section(ins: Inspection) -> Group:
         # log) is the state after N steps, so the placement the log shows at rN has round N-1
         when += 1
     head = Text(f"placement decision{f' (round {when})' if when is not None else ''} · "
-                f"{strategy or ''} · rule: {rule} · winner: {winner}\n", style="bold")
+                f"{placement or ''} · rule: {rule} · winner: {winner}\n", style="bold")
     job = ins.job
     if job is not None and job.gpus and gpus is not None and set(gpus) != set(job.gpus):
         head.append("this is an earlier placement: the job has moved since, while playing a large "
