@@ -75,6 +75,8 @@ def own_traceback(exc: BaseException, ref: PluginRef) -> str:
     package), formatted like Python's; fragscope's and the interpreter's frames are left out."""
     if ref.file:
         mine = lambda f: str(Path(f).resolve()) == ref.file  # noqa: E731
+    elif ref.builtin:   # a built-in's failure is fragscope's own: its frames are the ones to see
+        mine = lambda f: str(Path(f).resolve()).startswith(_PACKAGE_DIR)  # noqa: E731
     else:
         mod = sys.modules.get(ref.module)
         root = str(Path(getattr(mod, "__file__", "") or "").resolve().parent) if mod else ""
@@ -94,6 +96,31 @@ def failure(ref: PluginRef, what: str, exc: BaseException | None = None) -> Plug
         if tb:
             msg += "\n" + tb
     return PluginError("", msg)
+
+
+def _owner(cls: type, name: str) -> type | None:
+    for c in cls.__mro__:
+        if name in vars(c):
+            return c
+    return None
+
+
+def own_hook(obj: Any, hook: str, *methods: str) -> Any:
+    """``obj``'s bound optional ``hook`` if it has one that answers for its ``methods``
+    too — the class the hook comes from is the class each of ``methods`` comes from or a
+    subclass of it — else None.  A subclass that overrides ``score`` (say) but inherits
+    a built-in's fast hook has its ``score`` decide: the inherited hook answers for the
+    built-in's method, not for the override.  Placements (``place_many`` for ``score``
+    and ``pick_gpus``) and policies (``get_allocation`` for ``allocate``) use it alike."""
+    cls = type(obj)
+    where = _owner(cls, hook)
+    if where is None:
+        return None
+    for m in methods:
+        other = _owner(cls, m)
+        if other is not None and not issubclass(where, other):
+            return None
+    return getattr(obj, hook)
 
 
 def _file_module_name(path: Path) -> str:

@@ -42,7 +42,7 @@ def tiny_trace(tmp_path: Path) -> tuple[Path, Path]:
     shapes = [(4000, 1, 250, ""), (12000, 1, 1000, ""), (8000, 1, 470, "T4"), (16000, 2, 1000, ""),
               (6000, 0, 0, ""), (3000, 1, 810, "G2|T4"), (40000, 4, 1000, "")]
     for i in range(90):
-        c, k, g, s = shapes[(i * 7) % len(shapes)]
+        c, k, g, s = shapes[(i * 5) % len(shapes)]
         pods.append(f"pod-{i:03d},{c},{c * 3},{k},{g},{s}")
     n, p = tmp_path / "nodes.csv", tmp_path / "pods.csv"
     n.write_text("\n".join(nodes) + "\n")

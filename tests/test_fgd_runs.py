@@ -1,6 +1,6 @@
 """A run of identical tasks placed in one go lands exactly where the tasks placed one by one land.
 
-Round mode hands FGD's index whole runs of identical demands (``FgdIndex.place_many``,
+Round mode hands FGD whole runs of identical demands (its ``place_many`` hook, ``Placer.place_many``,
 ``RoundPlacer.place_run``) and groups a round's new placements by GPU type
 (``round_selection._identical_runs``).  Both are speed work that must change no output: these
 tests compare them with the job-by-job road on random cluster states and on whole
@@ -58,7 +58,7 @@ def test_a_run_lands_where_the_tasks_one_by_one_land(tmp_path_factory, seed, pic
     gpu_tasks = [t for t in tasks if t.type.shape != "cpu"]
     task = gpu_tasks[pick % len(gpu_tasks)]
     task = Task(task.type, task.memory_mib * memory_scale)
-    got = placer.fast.place_many(task, count)
+    got = placer.place_many(task, count)
     expect = []
     for _ in range(count):
         node, gpus = one_by_one.place_fast(task)
@@ -76,7 +76,7 @@ def test_a_run_that_runs_out_of_room_stops_at_the_first_failure(tmp_path_factory
     placer, _ = _filled_placer(tmp_path_factory, 0, "integer", True)
     t = TaskType(0, 1000, 8, "")               # a whole 8-GPU task: only empty 8-GPU nodes
     room = int(((placer.state.gpu_count == 8) & (placer.state.n_full_free == 8)).sum())
-    got = placer.fast.place_many(Task(t, 0), room + 5)
+    got = placer.place_many(Task(t, 0), room + 5)
     assert len(got) == room and len({node for node, _ in got}) == room
 
 

@@ -33,7 +33,7 @@ from fragscope.placement.fragmentation import (NO_ACCESS, Q1_LACK_BOTH, Q2_LACK_
                                           XL_SATISFIED, XR_LACK_CPU, Task, TargetWorkload, TaskType,
                                           build_target_workload, frag_class, node_frag,
                                           target_workload_from_pods, task_frag)
-from fragscope.placement.fgd.delta import fgd_score
+from fragscope.placement.delta import fgd_score
 from fragscope.placement.placer import Placer, place_once
 from fragscope.placement.registry import canonical_name
 

@@ -18,7 +18,6 @@ from fragscope import InputError, load_scenario, placement_names
 from fragscope.placement.cluster_state import ClusterState
 from fragscope.placement.fragmentation import Task, TaskType, target_workload_from_pods
 from fragscope.experiments.fill import run_fill
-from fragscope.placement.fgd import FGD
 from fragscope.placement.placer import Placer
 from fragscope.model.alibaba import read_node_list, read_pod_list
 
@@ -29,7 +28,12 @@ BROKEN = PLUGINS / "broken.py"
 
 # --------------------------------------------------------------------------- registry
 def test_builtins_are_registered_like_any_plugin():
-    assert set(placement_names()) == {"bestfit", "clustering", "dotprod", "fgd", "gavel", "packing", "random"}
+    """The registry's names are the entry points fragscope's own pyproject.toml declares."""
+    import tomllib
+    meta = tomllib.loads((REPO / "pyproject.toml").read_text())
+    declared = meta["project"]["entry-points"]["fragscope.placements"]
+    assert set(declared) <= set(placement_names())
+    assert all(v.startswith("fragscope.placement.") for v in declared.values())
 
 
 @pytest.mark.slow
@@ -56,26 +60,29 @@ def test_a_builtin_rewritten_as_a_plugin_runs_byte_identically_in_round_mode(tmp
     assert _run_files(tmp_path / "b") == _run_files(tmp_path / "p")
 
 
-def test_fgd_generic_path_decides_like_its_fast_path(tmp_path):
-    """FGD's cached fast path and its public score() + the framework's tie rule agree."""
+def test_fgd_decides_like_fgd_written_from_the_public_contract(tmp_path):
+    """The built-in FGD (its index, its place_many hook) and FGD written from
+    ``cluster.frag_delta`` / ``frag_gpus`` alone (tests/plugins/formula.py) agree, decision
+    after decision, in both scorings, recorded or not."""
+    from fragscope.placement.registry import REGISTRY
     n, p = tiny_trace(tmp_path)
     nodes, pods = read_node_list(n), read_pod_list(p)
-
-    class PlainFGD(FGD):
-        _fast_path = None           # no caches: score() and the framework decide
-
+    formula = REGISTRY.create(REGISTRY.resolve(f"{FORMULA}:FormulaFGD"))
     rank = np.random.default_rng(5).permutation(len(nodes))
+    tasks = [Task(TaskType(int(c), int(g), int(k), m), int(mem)) for c, g, k, m, mem in
+             zip(pods.cpu_milli, pods.gpu_milli, pods.num_gpu, pods.gpu_spec, pods.memory_mib)]
     for mode in ("score", "exact"):
-        placer = Placer(ClusterState(nodes, target_workload_from_pods(pods)), PlainFGD(), rank, fgd_scoring=mode)
-        fast_p = Placer(ClusterState(nodes, target_workload_from_pods(pods)), "fgd", rank, fgd_scoring=mode)
-        assert placer.fast is None and fast_p.fast is not None
-        for i, task in enumerate(Task(TaskType(int(c), int(g), int(k), m)) for c, g, k, m in
-                                 zip(pods.cpu_milli[:60], pods.gpu_milli[:60], pods.num_gpu[:60], pods.gpu_spec[:60])):
-            a, b = fast_p.decide(task, False, i), placer.decide(task, False, i)
+        plain = Placer(ClusterState(nodes, target_workload_from_pods(pods)), formula, rank, fgd_scoring=mode)
+        fgd = Placer(ClusterState(nodes, target_workload_from_pods(pods)), "fgd", rank, fgd_scoring=mode)
+        for i, task in enumerate(tasks * 2):
+            a, b = fgd.decide(task, True, i), plain.decide(task, True, i)
             assert (a.node, a.gpus) == (b.node, b.gpus), f"task {i}"
-            if a.node >= 0:
-                fast_p.state.allocate(a.node, task, a.gpus)
-                placer.state.allocate(b.node, task, b.gpus)
+            if i % 2:
+                assert fgd.place_fast(task, i) == plain.place_fast(task, i), f"task {i}"
+            elif a.node >= 0:
+                fgd.state.allocate(a.node, task, a.gpus)
+                plain.state.allocate(b.node, task, b.gpus)
+        assert fgd.state.idle_sum == plain.state.idle_sum
 
 
 def test_plugin_with_params_in_a_scenario_and_by_set(tmp_path, monkeypatch, capsys):
@@ -120,6 +127,10 @@ BROKEN_CASES = [
     (f"{BROKEN}:PicksFullGpu", None, "pick_gpus() returned GPU", None),
     (f"{BROKEN}:PicksMissingGpu", None, "pick_gpus() returned GPU 100", None),
     (f"{BROKEN}:WritesToCluster", None, "score() raised: ValueError: assignment destination is read-only", None),
+    (f"{BROKEN}:HookRaises", None, "place_many() raised: KeyError: 'my hook gave up'",
+     'raise KeyError("my hook gave up")'),
+    (f"{BROKEN}:HookIgnoresFilters", None, "place_many() returned GPU 0 on node 0 with 0 free milli-GPU", None),
+    (f"{BROKEN}:HookAnswersNothing", None, "place_many() returned 0 answers when asked for 1 task(s)", None),
     ("no_such_module_xyz:Strategy", None, "no module named 'no_such_module_xyz'", None),
 ]
 
@@ -228,6 +239,8 @@ POLICY_CASES = [
     ("OverCapacity", "GPUs of type"),
     ("NotFinite", "must be finite"),
     ("Raises", "allocate() raised: ZeroDivisionError"),
+    ("NegativeSubclass", "get_allocation() returned -0.5 for job"),
+    ("RowOverOneSubclass", "allocate() gives job"),
 ]
 
 
@@ -241,6 +254,96 @@ def test_a_policy_breaking_the_contract_is_exit_2_naming_it(tmp_path, capsys, cl
     assert "Traceback" not in err and not (tmp_path / "o").exists()
     frames = re.findall(r'File "([^"]+)"', err)
     assert all(f.endswith("broken_policies.py") for f in frames), err
+
+
+def test_every_policy_answer_is_checked_on_one_road(monkeypatch):
+    """Built-ins pass the contract's check (every registered policy, a few rounds of a
+    shared-GPU scenario and of Gavel's own mode), and the check does run on them: the
+    built-in's own hook answer goes through checked_allocation_dict."""
+    from fragscope import Simulation
+    from fragscope.policies import contract, policy_names
+    seen = []
+    real = contract.checked_allocation_dict
+
+    def spy(ref, alloc, inputs, capacity=True):
+        seen.append(ref.cls)
+        return real(ref, alloc, inputs, capacity)
+
+    monkeypatch.setattr(contract, "checked_allocation_dict", spy)
+    for name in policy_names():
+        for sharing in (True, False):
+            sim = Simulation.from_scenario("teach/tiny-packing", [f"policy={name}", f"sharing={str(sharing).lower()}",
+                                                                 "workload.generate.lam=0"])
+            for _ in range(3):
+                sim.step()
+    loaded = {REGISTRY_POLICIES().load(REGISTRY_POLICIES().resolve(n)).__name__ for n in policy_names()}
+    assert loaded <= set(seen)
+
+
+def REGISTRY_POLICIES():
+    from fragscope.policies import REGISTRY
+    return REGISTRY
+
+
+def test_a_subclass_of_a_builtin_policy_is_checked(tmp_path):
+    """The brief of docs/plugins.md: a subclass of a built-in is a plug-in like any other.
+    Overriding get_allocation: its answer is checked; overriding allocate: allocate
+    answers (the inherited hook would answer for the built-in's allocate), checked."""
+    from fragscope.model.errors import InputError as Bad
+    from fragscope.plugins import PluginError
+    from fragscope.policies import make_policy
+    from fragscope.policies.base import AllocationInputs
+    from fragscope.policies.contract import run_policy
+    inputs = AllocationInputs(job_ids=[0, 1, 2], worker_types=["k80", "v100"],
+                              throughputs={j: {"k80": 1.0 + j, "v100": 3.0} for j in range(3)},
+                              scale_factors={j: 1 for j in range(3)}, priority_weights={j: 1.0 for j in range(3)},
+                              cluster_spec={"k80": 2, "v100": 1}, num_steps_remaining={j: 100.0 for j in range(3)},
+                              times_since_start={j: 0.0 for j in range(3)})
+    alloc, _ = run_policy(make_policy("max_min_fairness_perf"), inputs)   # the built-in itself passes
+    assert set(alloc) == {0, 1, 2}
+    for cls, message in (("NegativeSubclass", "get_allocation() returned -0.5 for job 0 on k80"),
+                         ("RowOverOneSubclass", "allocate() gives job 0 time fractions summing to 1.8")):
+        policy = make_policy(f"{BROKEN_POLICIES}:{cls}")
+        with pytest.raises(PluginError) as exc:
+            run_policy(policy, inputs)
+        assert message in str(exc.value) and cls in str(exc.value) and isinstance(exc.value, Bad)
+
+
+def test_a_policy_hook_answering_in_gavels_form_is_checked():
+    """A user's policy may answer through the get_allocation hook; bad dicts are errors."""
+    from fragscope.plugins import PluginError
+    from fragscope.policies.base import AllocationInputs
+    from fragscope.policies.contract import run_policy
+    inputs = AllocationInputs(job_ids=[4, 7], worker_types=["a", "b"],
+                              throughputs={4: {"a": 1.0, "b": 1.0}, 7: {"a": 1.0, "b": 2.0}},
+                              scale_factors={4: 1, 7: 1}, priority_weights={4: 1.0, 7: 1.0},
+                              cluster_spec={"a": 1, "b": 1}, num_steps_remaining={4: 1.0, 7: 1.0},
+                              times_since_start={4: 0.0, 7: 0.0})
+
+    class Dict:
+        def __init__(self, answer):
+            self.answer = answer
+
+        def allocate(self, problem):
+            raise AssertionError("the hook answers")
+
+        def get_allocation(self, inputs):
+            return self.answer
+
+    good = {4: {"a": 1.0}, 7: {"b": 1.0}}
+    assert run_policy(Dict(good), inputs)[0] is good                  # the policy's own floats, unchanged
+    for answer, message in (({4: {"c": 1.0}}, "'c', which is not a GPU type"),
+                            ({9: {"a": 0.5}}, "job 9, which is not an active job"),
+                            ({4: {"a": 1.0}, 7: {"a": 1.0}}, "uses 2 GPUs of type a"),
+                            ({4: {"a": float("nan")}}, "must be finite"),
+                            ({4: {"a": "lots"}}, "time fractions must be numbers"),
+                            ([0.5, 0.5], "must return a dict")):
+        with pytest.raises(PluginError, match="get_allocation"):
+            run_policy(Dict(answer), inputs)
+        try:
+            run_policy(Dict(answer), inputs)
+        except PluginError as exc:
+            assert message in str(exc), (message, str(exc))
 
 
 def test_policy_plugin_scenario_runs_and_differs_from_the_lp(tmp_path):

@@ -88,7 +88,7 @@ def test_fgd_decision_record_explains_the_winner():
     sim.step()
     j = next(iter(sim.state.assignments))
     rec = sim.placement_decision(j)
-    assert rec is not None and rec.strategy == "fgd" and "FGD score" in rec.rule
+    assert rec is not None and rec.placement == "fgd" and "FGD score" in rec.rule
     assert rec.candidates and all(c[3] is not None for c in rec.candidates)  # each with its Δ
     assert rec.gpus == sim.state.assignments[j]
 

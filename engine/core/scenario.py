@@ -17,6 +17,7 @@ from pathlib import Path
 from ..model.errors import InputError
 from ..placement.registry import REGISTRY as PLACEMENT_REGISTRY
 from ..placement.registry import asks_exclusive
+from ..placement.fgd import SCORINGS as FGD_SCORINGS
 from ..policies import REGISTRY as POLICY_REGISTRY
 from ..policies import SOLVERS
 from ..model.packaged import find_scenario
@@ -164,7 +165,7 @@ def _build(data: dict, v: Checker) -> ScenarioConfig:
         workload = generated_workload(wl["generate"], v, table, cluster)
 
     fgd = v.mapping(data.get("fgd", {}) or {}, "fgd", ("scoring", "threshold_pct", "include_cpu_only"))
-    scoring = v.choice(fgd.get("scoring", "integer"), "fgd.scoring", ("integer", "exact"))
+    scoring = v.choice(fgd.get("scoring", "integer"), "fgd.scoring", FGD_SCORINGS)
     threshold = v.number(fgd.get("threshold_pct", 95), "fgd.threshold_pct", 0, strict=True)
     if threshold > 100:
         raise v.err("fgd.threshold_pct", f"must be <= 100, got {threshold}")

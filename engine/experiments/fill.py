@@ -45,7 +45,8 @@ from ..model.errors import InputError
 from ..placement.cluster_state import ClusterState
 from ..placement.fragmentation import TargetWorkload, target_workload_from_pods, tasks_from_pods
 from ..model.units import MILLI
-from ..placement.placer import FGD_SCORINGS, Placer, node_tie_rank
+from ..placement.fgd import SCORING_ALIASES, SCORINGS, canonical_scoring
+from ..placement.placer import Placer, node_tie_rank
 from ..placement.registry import REGISTRY
 from ..plugins import PluginRef
 
@@ -134,6 +135,12 @@ def arrival_order(pods: PodList, capacity_gpu_milli: int, rng: np.random.Generat
 
 # --------------------------------------------------------------------------- one run
 
+def _check_fgd_mode(fgd_mode: str) -> None:
+    if not isinstance(fgd_mode, str) or canonical_scoring(fgd_mode) is None:
+        allowed = ", ".join((*SCORINGS, *SCORING_ALIASES))
+        raise InputError("fgd_mode", f"unknown FGD mode {fgd_mode!r}; allowed: {allowed}")
+
+
 def run_one(nodes: NodeList, pods: PodList, placement: str | PluginRef, seed: int,
             workload: TargetWorkload | None = None, fgd_mode: str = "score",
             memory_filter: bool = True, tune_ratio: float = 1.3, params: dict | None = None) -> FillRun:
@@ -142,8 +149,7 @@ def run_one(nodes: NodeList, pods: PodList, placement: str | PluginRef, seed: in
     reference, built with ``params``."""
     ref = placement if isinstance(placement, PluginRef) else REGISTRY.resolve(placement, where="--placement")
     obj = REGISTRY.create(ref, params)
-    if fgd_mode not in FGD_SCORINGS:
-        raise InputError("fgd_mode", f"unknown FGD mode {fgd_mode!r}; allowed: {', '.join(FGD_SCORINGS)}")
+    _check_fgd_mode(fgd_mode)
     if nodes.total_gpus == 0:
         raise InputError(nodes.source, "the node list has no GPUs; the fill-up experiment needs GPU nodes")
     if pods.total_gpu_milli == 0:
@@ -252,8 +258,7 @@ def run_fill(nodes_csv: str | Path, pods_csv: str | Path, placements: Sequence[s
         raise InputError("seeds", "seeds must be whole numbers") from None
     if not seed_list or len(set(seed_list)) != len(seed_list) or min(seed_list) < 0:
         raise InputError("seeds", "give at least one seed; seeds must be distinct and >= 0")
-    if fgd_mode not in FGD_SCORINGS:
-        raise InputError("fgd_mode", f"unknown FGD mode {fgd_mode!r}; allowed: {', '.join(FGD_SCORINGS)}")
+    _check_fgd_mode(fgd_mode)
     if not (isinstance(tune_ratio, (int, float)) and 0 < tune_ratio <= 10):
         raise InputError("tune_ratio", f"{tune_ratio!r} out of range; allowed: 0 < ratio <= 10")
     nodes = read_node_list(nodes_csv)

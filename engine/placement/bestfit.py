@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .contract import ClusterView, TaskShape
+from .contract import ClusterView, TaskView
 
 MAX_SPEC_CPU = 128000          # the reference's normalisation constants (milli-CPU, milli-GPU)
 MAX_SPEC_GPU = 8000
@@ -18,11 +18,10 @@ MAX_SPEC_GPU = 8000
 
 class BestFit:
     name = "bestfit"
-    _trusted = True   # a built-in: answers not re-checked; gets a TaskShape (contract.py)
     aliases = ("best-fit",)
 
-    def score(self, task: TaskShape, cluster: ClusterView, nodes: np.ndarray) -> np.ndarray:
-        idle = cluster._state.idle[nodes]          # Σ free milli per node (kept by the state)
+    def score(self, task: TaskView, cluster: ClusterView, nodes: np.ndarray) -> np.ndarray:
+        idle = cluster.idle_gpu_milli[nodes]       # Σ free milli-GPU per node
         s = ((cluster.free_cpu_milli[nodes] - task.cpu_milli) / float(MAX_SPEC_CPU)) * 0.5
         s = s + ((idle - task.num_gpus * task.gpu_milli) / float(MAX_SPEC_GPU)) * 0.5
         raw = ((1.0 - s) * 100.0).astype(np.int64)

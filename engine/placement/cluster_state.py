@@ -138,8 +138,12 @@ class ClusterState:
                               self.occupied, self.partial_sum)
 
     # ---------------------------------------------------------------- mutation
-    def allocate(self, node: int, task: Task, gpus: Sequence[int]) -> None:
+    def allocate(self, node: int, task: Task, gpus: Sequence[int], check: bool | None = None) -> None:
         """Bind ``task`` to ``node`` on devices ``gpus``; re-score only this node's F.
+
+        ``check`` (a placement's answer, not the framework's own choice): also refuse GPU
+        indices off the node or repeated, and a node without the task's CPU — or memory,
+        when ``check`` is True — with a ValueError, before anything changes.
 
         Scalar Python on one node's ≤ 8 slots: numpy's per-call overhead would cost
         ten times more here, and this runs once per placement."""
@@ -149,19 +153,29 @@ class ClusterState:
         row = self.free_gpu[node]
         vals = row.tolist()
         gm = t.gpu_milli
-        for i in gpus:
-            if vals[i] < gm:
-                raise ValueError(f"GPU {i} of node {node} has {vals[i]} milli free < {gm}")
+        cpu = int(self.free_cpu[node])
+        mem = int(self.free_mem[node])
+        if check is None:
+            for i in gpus:
+                if vals[i] < gm:
+                    raise ValueError(f"GPU {i} of node {node} has {vals[i]} milli free < {gm}")
+        else:
+            g = self.gpu_count_list[node]
+            for i in gpus:
+                if not 0 <= i < g or vals[i] < gm:
+                    raise ValueError(f"GPU {i} of node {node}: not one with {gm} milli free")
+            if len(gpus) > 1 and len(set(gpus)) != len(gpus):
+                raise ValueError(f"GPUs {list(gpus)} repeat one")
+            if cpu < t.cpu_milli or (check and mem < task.memory_mib):
+                raise ValueError(f"node {node} lacks the task's CPU or memory")
         for i in gpus:
             vals[i] -= gm
             row[i] = vals[i]
         # (numpy scalar reads and writes cost ~0.1 µs each: those that change nothing
         # — a task without CPU or memory, an unchanged count — are skipped)
-        cpu = int(self.free_cpu[node])
         if t.cpu_milli:
             cpu -= t.cpu_milli
             self.free_cpu[node] = cpu
-        mem = int(self.free_mem[node])
         if task.memory_mib:
             mem -= task.memory_mib
             self.free_mem[node] = mem

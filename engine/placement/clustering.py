@@ -9,20 +9,19 @@ import numpy as np
 
 from ..model.units import MILLI
 from .bestfit import MAX_SPEC_GPU
-from .contract import ClusterView, TaskShape
+from .contract import ClusterView, TaskView
 
 
 class GpuClustering:
     name = "clustering"
-    _trusted = True   # a built-in: answers not re-checked; gets a TaskShape (contract.py)
     aliases = ("gpuclustering",)
 
-    def score(self, task: TaskShape, cluster: ClusterView, nodes: np.ndarray) -> np.ndarray:
+    def score(self, task: TaskView, cluster: ClusterView, nodes: np.ndarray) -> np.ndarray:
         if task.num_gpus == 0:
             return np.zeros(nodes.size, np.int64)
-        st = cluster._state
         cls = 0 if task.gpu_milli < MILLI else task.num_gpus   # task_class(): share-GPU 0, else k whole GPUs
-        base = 25 * (MAX_SPEC_GPU - st.idle[nodes]) // MAX_SPEC_GPU
-        has = st.classes[nodes, cls] > 0 if cls < st.classes.shape[1] else np.zeros(nodes.size, bool)
-        ncls = st.n_classes[nodes]
+        base = 25 * (MAX_SPEC_GPU - cluster.idle_gpu_milli[nodes]) // MAX_SPEC_GPU
+        classes = cluster.task_classes
+        has = classes[nodes, cls] > 0 if cls < classes.shape[1] else np.zeros(nodes.size, bool)
+        ncls = cluster.n_task_classes[nodes]
         return np.where(has, np.where(ncls == 1, base + 75, base + 50), np.where(ncls == 0, base + 25, base))

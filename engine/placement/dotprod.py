@@ -6,16 +6,15 @@ from __future__ import annotations
 import numpy as np
 
 from .bestfit import MAX_SPEC_CPU, MAX_SPEC_GPU
-from .contract import ClusterView, TaskShape
+from .contract import ClusterView, TaskView
 
 
 class DotProd:
     name = "dotprod"
-    _trusted = True   # a built-in: answers not re-checked; gets a TaskShape (contract.py)
     aliases = ("dotproduct", "dot-product")
 
-    def score(self, task: TaskShape, cluster: ClusterView, nodes: np.ndarray) -> np.ndarray:
+    def score(self, task: TaskView, cluster: ClusterView, nodes: np.ndarray) -> np.ndarray:
         a0 = cluster.free_cpu_milli[nodes] / float(MAX_SPEC_CPU)
-        a1 = cluster._state.idle[nodes] / float(MAX_SPEC_GPU)
+        a1 = cluster.idle_gpu_milli[nodes] / float(MAX_SPEC_GPU)
         ip = a0 * (task.cpu_milli / float(MAX_SPEC_CPU)) + a1 * ((task.num_gpus * task.gpu_milli) / float(MAX_SPEC_GPU))
         return ((1.0 - ip / 2.0) * 100.0).astype(np.int64)

@@ -10,21 +10,20 @@ from __future__ import annotations
 import numpy as np
 
 from ..model.units import MILLI
-from .contract import ClusterView, TaskShape
+from .contract import ClusterView, TaskView
 
 
 class FirstFit:
     name = "gavel"
-    _trusted = True   # a built-in: answers not re-checked; gets a TaskShape (contract.py)
     aliases = ("first-fit", "firstfit")
     # With sharing off the mechanism uses Gavel's exclusive assignment instead of scoring.
     gavel_exclusive = True
     rule = "first server in order with room (Gavel's consecutive first-fit)"
 
-    def score(self, task: TaskShape, cluster: ClusterView, nodes: np.ndarray) -> np.ndarray:
+    def score(self, task: TaskView, cluster: ClusterView, nodes: np.ndarray) -> np.ndarray:
         return -nodes.astype(np.int64)
 
-    def pick_gpus(self, task: TaskShape, cluster: ClusterView, node: int) -> tuple[int, ...]:
+    def pick_gpus(self, task: TaskView, cluster: ClusterView, node: int) -> tuple[int, ...]:
         row = cluster.free_gpu_milli[node]
         if task.num_gpus == 0:
             return ()

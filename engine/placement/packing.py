@@ -8,23 +8,22 @@ from __future__ import annotations
 import numpy as np
 
 from ..model.units import MILLI
-from .contract import ClusterView, TaskShape
+from .contract import ClusterView, TaskView
 
 
 class GpuPacking:
     name = "packing"
-    _trusted = True   # a built-in: answers not re-checked; gets a TaskShape (contract.py)
     aliases = ("gpupacking",)
 
-    def score(self, task: TaskShape, cluster: ClusterView, nodes: np.ndarray) -> np.ndarray:
+    def score(self, task: TaskView, cluster: ClusterView, nodes: np.ndarray) -> np.ndarray:
         if task.num_gpus == 0:
             return np.zeros(nodes.size, np.int64)
-        st, k, g = cluster._state, task.num_gpus, task.gpu_milli
-        nf, gc = st.n_full_free[nodes], st.gpu_count[nodes]
+        k, g = task.num_gpus, task.gpu_milli
+        nf, gc = cluster.full_free_gpus[nodes], cluster.gpu_count[nodes]
         if g >= MILLI:
             used = np.full(nodes.size, max(50 - k, 33), np.int64)
         else:
-            rows = st.free_gpu[nodes]
+            rows = cluster.free_gpu_milli[nodes]
             bf = np.where(rows >= g, rows, MILLI + 1).min(axis=1)
             shared = np.maximum(100 - (bf * 100 // MILLI) // 10, 50)
             used = np.where(bf == MILLI, max(50 - 1, 33), shared)

@@ -13,17 +13,19 @@ framework does the rest, exactly as the FGD simulator does (``fgd.md`` §2.2–�
   (least free milli that fits) for a fractional task and the lowest-index fully free
   GPUs for a whole-GPU task.
 
-Every call into a plug-in is checked: a score array of the wrong length, NaN or inf, a
-GPU pick of a full or missing GPU, or an exception inside the plug-in is a
+There is one road for every placement, built-in or not: the same :class:`TaskView`, the
+same :class:`ClusterView`, and every answer checked — a score array of the wrong length,
+NaN or inf, a GPU pick of a full or missing GPU, a ``place_many`` answer on a node that
+fails a filter, or an exception inside the placement is a
 :class:`~fragscope.plugins.PluginError` naming it (exit 2), never a silent fix-up.
 
-A built-in is *trusted*: its class itself says ``_trusted = True`` (a subclass does not
-inherit it — a user's subclass of a built-in is a plug-in like any other and is checked).
-A trusted placement's answers are not re-checked, it gets a :class:`TaskShape` cached per
-task type instead of a :class:`TaskView` per decision, and its private shortcuts are used
-(``_choose``: Random's draw; ``_fast_path``: FGD's caches).  Same rules, same results:
-only the per-decision overhead differs, which the fill-up experiment's ~10⁴ decisions a
-run make visible.
+The optional fast hook ``place_many(task, cluster, count)`` answers whole decisions
+(node and GPUs, filters included) for the decisions nobody records: the fill-up
+experiment's arrivals and round mode's headless placements.  Decisions with a record
+(the app's inspector, ``snapshot``) always take score → tie rule → GPU pick → explain.
+The hook counts only when it answers for the placement's own ``score`` and
+``pick_gpus`` (:func:`~fragscope.plugins.own_hook`: a subclass overriding ``score`` has its
+``score`` decide).
 """
 
 from __future__ import annotations
@@ -35,19 +37,19 @@ from typing import Any, Sequence
 import numpy as np
 
 from .cluster_state import ClusterState
-from .fragmentation import Task, TaskType
-from ..model.units import MILLI
-from ..model.errors import InputError
-from ..plugins import PluginError, PluginRef, failure
-from .contract import ClusterView, TaskShape, TaskView, checked_columns, checked_gpus, checked_scores
+from .contract import (ClusterView, TaskView, _new_tuple, allowed_models, checked_answer, checked_columns,
+                       checked_gpus, checked_scores, default_gpus, filter_mask, gpus_problem, node_problem,
+                       type_fields)
 from .decision import Decision
-from .fgd.delta import node_deltas
+from .fgd import SCORINGS, canonical_scoring
+from .fragmentation import Task, TaskType
 from .registry import REGISTRY
+from ..model.errors import InputError
+from ..model.units import MILLI
+from ..plugins import PluginError, PluginRef, failure, own_hook
 
-FGD_SCORINGS = {"integer": "integer", "score": "integer", "exact": "exact"}
-_INT_KEY_LIMIT = 1 << 62
 _INT64 = np.dtype(np.int64)
-_SHAPES_LIMIT = 1 << 14     # task types whose TaskShape a placer keeps (a run has a few hundred)
+_RESERVED = ("gpu", "score", "delta")   # explain() columns that are the inspector's own
 
 
 def node_tie_rank(n_nodes: int, rng: np.random.Generator) -> np.ndarray:
@@ -66,7 +68,7 @@ class Placer:
 
     ``placement`` is a placement object, a :class:`PluginRef`, or a registered name
     (built with default parameters).  ``decide(task)`` never mutates the cluster;
-    ``place(task)`` decides and allocates.
+    ``place(task)``, ``place_fast`` and ``place_many`` decide and allocate.
     """
 
     def __init__(self, state: ClusterState, placement: Any, tie_rank: np.ndarray,
@@ -82,64 +84,68 @@ class Placer:
         self.placement = placement
         self.name = REGISTRY.display_name(ref, placement) if ref is not None else \
             str(getattr(placement, "name", type(placement).__name__))
-        if fgd_scoring not in FGD_SCORINGS:
-            raise InputError("fgd.scoring", f"unknown FGD scoring {fgd_scoring!r}; allowed: integer, exact")
-        self.fgd_scoring = FGD_SCORINGS[fgd_scoring]
+        self._who = ref if ref is not None else REGISTRY.ref_for(placement)   # how errors name it
+        scoring = canonical_scoring(fgd_scoring) if isinstance(fgd_scoring, str) else None
+        if scoring is None:
+            raise InputError("fgd.scoring", f"unknown FGD scoring {fgd_scoring!r}; allowed: {', '.join(SCORINGS)}")
+        self.fgd_scoring = scoring
         self.memory_filter = bool(memory_filter)
         n = state.n_nodes
         self.tie_rank = np.asarray(tie_rank, np.int64)
         if self.tie_rank.shape != (n,) or sorted(self.tie_rank.tolist()) != list(range(n)):
             raise InputError("tie_rank", f"must be a permutation rank of the {n} nodes")
         self.tie_bonus = n - self.tie_rank                  # larger = earlier in the order
-        self.tie_bonus_list = self.tie_bonus.tolist()
-        self._width = n + 1                                 # integer key = score * width + tie bonus
         self.rng = rng if rng is not None else np.random.default_rng(0)
-        self._model_masks: dict[str, np.ndarray] = {}
-        self.lower = np.tri(state.slots, k=-1, dtype=bool)  # [i, j] = j < i
-        self._view: ClusterView | None = None
-        self._shapes: dict[TaskType, TaskShape] = {}
-        self.rule = getattr(placement, "rule", None)
-        # trust is declared by the placement's own class, never inherited (module docstring)
-        self._trusted = vars(type(placement)).get("_trusted", False) is True
         setup = getattr(placement, "setup", None)
         if callable(setup):
             self._call(setup, "setup", SimpleNamespace(rng=self.rng, n_nodes=n))
         self._bind()
 
-    def _bind(self, fast: Any = None) -> None:
+    def _bind(self) -> None:
         """The placement's methods, looked up once (after a copy or a pickle too: bound
-        methods belong to one instance); FGD's caches, forked or new.  The private
-        shortcuts only for a trusted placement."""
+        methods belong to one instance), and the cluster view on the current state."""
         obj = self.placement
-        trusted = self._trusted
         self._score = obj.score
-        self._choose = getattr(obj, "_choose", None) if trusted else None
-        self._pick = getattr(obj, "pick_gpus", None)
-        self._explain = getattr(obj, "explain", None)
-        if fast is None and trusted:
-            make = getattr(obj, "_fast_path", None)
-            fast = make(self) if callable(make) else None
-        self.fast = fast
-        self._view = self._new_view()                     # on the current state (a copy's own)
+        self._pick = self._optional(obj, "pick_gpus")
+        self._explain = self._optional(obj, "explain")
+        rule = getattr(obj, "rule", None)
+        if rule is not None and not isinstance(rule, str) and not callable(rule):
+            raise failure(self._who, f"rule must be a string or a method, got {type(rule).__name__}")
+        self.rule = rule
+        self._hook = own_hook(obj, "place_many", "score", "pick_gpus")
+        if self._hook is not None and not callable(self._hook):
+            raise failure(self._who, f"place_many must be a method, got {type(self._hook).__name__}")
+        #: True when round mode may hand :meth:`place_many` whole runs, GPU type by GPU type
+        self.batches = self._hook is not None and getattr(obj, "independent_gpu_types", False) is True
+        view = ClusterView(self.state, self.tie_rank, self.memory_filter, self.fgd_scoring)
+        old = getattr(self, "_view", None)
+        if old is not None:
+            view._masks = old._masks                      # model masks: fixed facts of the nodes
+        self._view = view
+
+    def _optional(self, obj: Any, name: str) -> Any:
+        fn = getattr(obj, name, None)
+        if fn is not None and not callable(fn):
+            raise failure(self._who, f"{name} must be a method, got {type(fn).__name__}")
+        return fn
 
     def __deepcopy__(self, memo: dict) -> "Placer":
-        # The tie order, model masks and FGD's pure memos are shared; the cluster view
-        # is rebuilt on the copy's state; FGD's per-type caches start empty.
+        # The tie order and the cluster view's model masks are shared; the view is
+        # rebuilt on the copy's state and the placement's methods are re-bound.
         new = object.__new__(Placer)
         memo[id(self)] = new
         for k, v in vars(self).items():
-            if k in ("_view", "fast"):
+            if k in ("_score", "_pick", "_explain", "_hook", "rule"):
                 v = None
-            elif k not in ("_model_masks", "_shapes", "lower", "tie_rank", "tie_bonus", "tie_bonus_list", "rule",
-                           "ref"):
+            elif k not in ("tie_rank", "tie_bonus", "ref", "_who", "_view"):
                 v = copy.deepcopy(v, memo)
             setattr(new, k, v)
-        new._bind(self.fast.fork(new) if self.fast is not None else None)
+        new._bind()
         return new
 
     def __getstate__(self) -> dict:
         state = dict(vars(self))   # bound methods and the live view are rebuilt on arrival
-        for k in ("_view", "fast", "_score", "_pick", "_explain", "_choose"):
+        for k in ("_view", "_score", "_pick", "_explain", "_hook", "rule"):
             state[k] = None
         return state
 
@@ -149,7 +155,7 @@ class Placer:
 
     # ------------------------------------------------------------------ plug-in calls
     def _ref(self) -> PluginRef:
-        return self.ref if self.ref is not None else REGISTRY.ref_for(self.placement)
+        return self._who
 
     def _call(self, fn: Any, what: str, *args: Any) -> Any:
         try:
@@ -157,147 +163,132 @@ class Placer:
         except PluginError:
             raise
         except Exception as exc:  # noqa: BLE001 - the plug-in's failure is bad input, shown with its lines
-            raise failure(self._ref(), f"{what}() raised", exc) from None
+            raise failure(self._who, f"{what}() raised", exc) from None
 
     @property
     def cluster(self) -> ClusterView:
-        """The read-only view plug-ins receive (views of the live arrays)."""
+        """The read-only view placements receive (views of the live arrays)."""
         return self._view
-
-    def _new_view(self) -> ClusterView:
-        view = ClusterView(self.state, self._frag_delta)
-        view._state = self.state                           # built-ins' private fast paths
-        view._default_fgd_scoring = self.fgd_scoring
-        view._fgd_gpus = self._fgd_gpus
-        return view
-
-    def _frag_delta(self, task: TaskView, nodes: np.ndarray) -> np.ndarray:
-        t = _type_of(task)
-        if nodes.size == 0:
-            return np.zeros(0)
-        _, _, _, dnum = node_deltas(self.state, t, nodes, True, self.lower)
-        return dnum / self.state.frag.denominator
-
-    def _fgd_gpus(self, task: TaskView, node: int, score_mode: bool) -> tuple[int, ...]:
-        t = _type_of(task)
-        if t.shape != "fractional":
-            return self.default_gpus(node, t)
-        _, gpu, _, _ = node_deltas(self.state, t, np.array([node], np.int64), score_mode, self.lower)
-        return (int(gpu[0]),)
 
     # ------------------------------------------------------------------ filters
     def model_mask(self, models: str) -> np.ndarray:
-        m = self._model_masks.get(models)
-        if m is None:
-            tt = TaskType(0, 1, 1, models)
-            ok = np.array([tt.allows(name) for name in self.state.model_names], bool)
-            m = self._model_masks[models] = ok[self.state.model_id]
-        return m
+        return self._view.model_mask(models)
 
     def feasible(self, task: Task, nodes: np.ndarray | None = None, memory: bool = True) -> np.ndarray:
         """Boolean mask of nodes (all, or ``nodes``) passing every hard filter of §2.3
         (the memory filter only when ``memory`` is true too)."""
-        st, t = self.state, task.type
-        sel = slice(None) if nodes is None else nodes
-        ok = st.free_cpu[sel] >= t.cpu_milli
-        if self.memory_filter and memory:
-            ok &= st.free_mem[sel] >= task.memory_mib
-        shape = t.shape
-        if shape != "cpu":
-            if t.models:
-                ok &= self.model_mask(t.models)[sel]
-            if shape == "fractional":
-                ok &= st.max_free[sel] >= t.gpu_milli
-            else:
-                ok &= st.n_full_free[sel] >= t.num_gpu
-        return ok
+        t = task.type
+        mem = task.memory_mib if self.memory_filter and memory else 0
+        return filter_mask(self.state, self._view, t.cpu_milli, mem, t.models, t.shape, t.gpu_milli, t.num_gpu,
+                           nodes)
 
     # ------------------------------------------------------------------ GPU choice
     def default_gpus(self, node: int, t: TaskType) -> tuple[int, ...]:
         """No ``pick_gpus``: best-fit GPU for a fractional task, the k lowest-index fully
         free GPUs for a whole-GPU task, none for a CPU-only task."""
-        shape = t.shape
-        if shape == "cpu":
+        if t.shape == "cpu":
             return ()
-        row = self.state.free_gpu[node]
-        if shape == "whole":
-            return tuple([i for i, v in enumerate(row.tolist()) if v == MILLI][:t.num_gpu])
-        return (int(np.where(row >= t.gpu_milli, row, MILLI + 1).argmin()),)
+        return default_gpus(self.state, node, t.gpu_milli, t.num_gpu)
 
-    def _gpus(self, task: Task, view: TaskView | TaskShape, node: int) -> tuple[int, ...]:
-        if self._pick is None:
-            return self.default_gpus(node, task.type)
-        if self._trusted:
-            return self._pick(view, self.cluster, node)
-        got = self._call(self._pick, "pick_gpus", view, self.cluster, node)
-        return checked_gpus(self, task, node, got)
+    def _gpus(self, task: Task, view: TaskView, node: int) -> tuple[int, ...]:
+        pick = self._pick
+        if pick is None:
+            t = task.type
+            return () if t.shape == "cpu" else default_gpus(self.state, node, t.gpu_milli, t.num_gpu)
+        try:
+            got = pick(view, self._view, node)
+        except PluginError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise failure(self._who, "pick_gpus() raised", exc) from None
+        return checked_gpus(self._who, self.state, task, node, got)
 
     # ------------------------------------------------------------------ decide
-    def _shape(self, t: TaskType) -> TaskShape:
-        """The type's :class:`TaskShape`, made once per type (cache bounded)."""
-        shape = self._shapes.get(t)
-        if shape is None:
-            if len(self._shapes) >= _SHAPES_LIMIT:
-                self._shapes.clear()
-            shape = self._shapes[t] = TaskShape.of(t)
-        return shape
+    def _task_view(self, task: Task, job_id: int) -> TaskView:
+        """The :class:`TaskView` the placement is shown for this decision."""
+        t = task.type
+        try:
+            f = t._view_fields               # the type's numbers, made once per type object
+        except AttributeError:
+            f = type_fields(t) + (allowed_models(t.models),)
+            object.__setattr__(t, "_view_fields", f)
+        return _new_tuple(TaskView, (f[0], f[1], f[2], task.memory_mib, f[3], job_id))
 
-    def _task_view(self, task: Task, job_id: int) -> TaskView | TaskShape:
-        """What the placement is shown: a trusted built-in its type's cached
-        :class:`TaskShape`, a plug-in a :class:`TaskView` of this task."""
-        shape = self._shape(task.type)
-        return shape if self._trusted else TaskView.of(task, job_id, shape)
-
-    def _scores(self, view: TaskView | TaskShape, idx: np.ndarray) -> np.ndarray:
-        if self._trusted:
-            return self._score(view, self.cluster, idx)
-        return checked_scores(self, self._call(self._score, "score", view, self.cluster, idx), idx.size)
+    def _scores(self, view: TaskView, idx: np.ndarray) -> np.ndarray:
+        try:
+            got = self._score(view, self._view, idx)
+        except PluginError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise failure(self._who, "score() raised", exc) from None
+        if type(got) is np.ndarray and got.dtype is _INT64 and got.ndim == 1 and got.shape[0] == idx.size:
+            return got                                    # the common answer, checked in 4 reads
+        return checked_scores(self._who, got, idx.size)
 
     def _winner(self, scores: np.ndarray, idx: np.ndarray, count_ties: bool) -> tuple[int, int | float, int]:
         """The tie rule: (position in ``idx`` of the highest score, earliest in the run's
         node order among equals; that score as a Python number; how many tied — counted
-        for integer scores only when asked)."""
-        if scores.dtype.kind == "i" and (self._trusted or int(np.abs(scores).max()) < _INT_KEY_LIMIT // self._width):
-            # integer scores: one argmax over (score, tie order) packed into one key
-            keys = (scores if scores.dtype is _INT64 else scores.astype(np.int64)) * self._width + self.tie_bonus[idx]
-            w = int(keys.argmax())
-            best = scores[w]
-            return w, best.item(), (int((scores == best).sum()) if count_ties else 0)
-        bonus = self.tie_bonus[idx]                       # larger = earlier in the run's node order
-        best = scores.max()
-        tied = np.flatnonzero(scores == best)
-        w = int(tied[bonus[tied].argmax()]) if tied.size > 1 else int(tied[0])
-        return w, best.item(), int(tied.size)
+        only when asked).  No arithmetic on the scores, so any finite numbers will do."""
+        best = scores[scores.argmax()]
+        bonus = self.tie_bonus.take(idx)                  # larger = earlier in the run's node order
+        other = scores != best
+        bonus[other] = 0                                  # (every bonus is >= 1)
+        w = int(bonus.argmax())
+        return w, best.item(), (idx.size - int(np.count_nonzero(other)) if count_ties else 0)
 
-    def _choice(self, task: Task, job_id: int) -> tuple[int, tuple[int, ...], int | float | None, int]:
-        """The winner without a decision record: (node, GPU slots, its score — None for a
-        drawn node —, number of feasible nodes); node -1 when none is feasible."""
-        idx = np.flatnonzero(self.feasible(task))
+    def _node(self, task: Task, job_id: int) -> tuple[int, TaskView | None, int | float | None, int]:
+        """The road's winning node (filters → score → tie rule): (node, the TaskView it
+        was scored with, its score, number of feasible nodes); node -1 when none is feasible."""
+        t = task.type
+        idx = np.flatnonzero(filter_mask(self.state, self._view, t.cpu_milli,
+                                         task.memory_mib if self.memory_filter else 0, t.models, t.shape,
+                                         t.gpu_milli, t.num_gpu, None))
         n = idx.size
         if n == 0:
+            return -1, None, None, 0
+        view = self._task_view(task, job_id)
+        w, best, _ = self._winner(self._scores(view, idx), idx, False)
+        return int(idx[w]), view, best, n
+
+    def _choice(self, task: Task, job_id: int) -> tuple[int, tuple[int, ...], int | float | None, int]:
+        """The winner without a decision record, through score → tie rule → GPU pick:
+        (node, GPU slots, its score, number of feasible nodes); node -1 when none is feasible."""
+        node, view, best, n = self._node(task, job_id)
+        if node < 0:
             return -1, (), None, 0
-        if not self._trusted:
-            view = self._task_view(task, job_id)
-            w, best, _ = self._winner(self._scores(view, idx), idx, False)
-            node = int(idx[w])
-            return node, self._gpus(task, view, node), best, n
-        # A trusted built-in: the same steps written out (the fill-up experiment makes
-        # ~10^4 of these a run and every call or temporary showed in its time).
-        t = task.type
-        shape = self._shape(t)
-        if self._choose is not None:                      # a built-in's draw, no scores needed
-            node, best = int(idx[self._choose(idx)]), None
-        else:
-            w, best, _ = self._winner(self._score(shape, self._view, idx), idx, False)
-            node = int(idx[w])
-        pick = self._pick
-        return node, (self.default_gpus(node, t) if pick is None else pick(shape, self._view, node)), best, n
+        return node, self._gpus(task, view, node), best, n
+
+    def _ask(self, task: Task, view: TaskView, count: int) -> list:
+        """The fast hook's answers for ``count`` copies of ``task``: a list of 1..count."""
+        try:
+            got = self._hook(view, self._view, count)
+        except PluginError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise failure(self._who, "place_many() raised", exc) from None
+        return self._answers(got, count)
+
+    def _answers(self, got: Any, count: int) -> list:
+        if type(got) is not list:
+            if not isinstance(got, (list, tuple)):
+                raise failure(self._who, f"place_many() must return a list of (node, GPUs) pairs, "
+                                         f"got {type(got).__name__}")
+            got = list(got)
+        if not 1 <= len(got) <= count:
+            raise failure(self._who, f"place_many() returned {len(got)} answers when asked for {count} task(s): "
+                                     f"give 1 to {count}")
+        return got
 
     def decide(self, task: Task, explain: bool = True, job_id: int = -1) -> Decision:
-        """Score every feasible node for ``task`` and pick the winner (no mutation)."""
-        if self.fast is not None:
-            return self.fast.decide(task, explain, self.name)
+        """Pick the winner for ``task`` (no mutation); with ``explain``, every feasible
+        node's score, GPU and the placement's ``explain`` columns are recorded too."""
         if not explain:
+            if self._hook is not None:
+                got = self._ask(task, self._task_view(task, job_id), 1)
+                node, gpus = checked_answer(self._who, self.state, self._view, task, got[0], self.memory_filter)
+                if node < 0:
+                    return Decision(self.name, task, -1, (), "no feasible node: task fails", n_feasible=0)
+                return Decision(self.name, task, node, gpus, "", n_feasible=-1)
             node, gpus, best, n = self._choice(task, job_id)
             if node < 0:
                 return Decision(self.name, task, -1, (), "no feasible node: task fails", n_feasible=0)
@@ -309,20 +300,42 @@ class Placer:
         scores = self._scores(view, idx)
         w, best, n_tied = self._winner(scores, idx, True)
         node = int(idx[w])
-        rule = self.rule or f"highest {self.name} score {_fmt(best)}"
+        gpus = self._gpus(task, view, node)
+        cols = None
+        if self._explain is not None:
+            cols = checked_columns(self._who, self._call(self._explain, "explain", view, self._view, idx, scores),
+                                   idx.size)
+        shown, delta, cand_gpus, cand_deltas = best, None, None, None
+        if cols and any(k in cols for k in _RESERVED):
+            # the inspector's own columns, given by the placement (FGD: its GPU, score and Δ)
+            if "score" in cols:
+                scores = cols.pop("score")
+                shown = scores[w].item()
+            if "delta" in cols:
+                cand_deltas = cols.pop("delta")
+                delta = cand_deltas[w].item()
+            cand_gpus = cols.pop("gpu", None)
+            cols = cols or None
+        rule = self.rule
+        if rule is None:
+            rule = f"highest {self.name} score {_fmt(best)}"
+        elif not isinstance(rule, str):
+            rule = self._call(rule, "rule", view, self._view, node)
+            if not isinstance(rule, str):
+                raise failure(self._who, f"rule() must return a string, got {type(rule).__name__}")
         if n_tied > 1:
             rule += f"; {n_tied} nodes tied, the earliest in the run's node order wins"
-        d = Decision(self.name, task, node, self._gpus(task, view, node), rule, score=best, n_feasible=int(idx.size))
-        d.cand_nodes, d.cand_scores = idx, scores
+        d = Decision(self.name, task, node, gpus, rule, score=shown, delta=delta, n_feasible=int(idx.size))
+        d.cand_nodes, d.cand_scores, d.cand_deltas = idx, scores, cand_deltas
         t = task.type
-        if self._pick is None and t.shape == "fractional":
+        if cand_gpus is not None:
+            d.cand_gpus = cand_gpus
+        elif self._pick is None and t.shape == "fractional":
             rows = self.state.free_gpu[idx]
             d.cand_gpus = np.where(rows >= t.gpu_milli, rows, MILLI + 1).argmin(axis=1)
         else:
             d.cand_gpus = np.full(idx.size, -1, np.int64)
-        if self._explain is not None:
-            d.extra = checked_columns(self, self._call(self._explain, "explain", view, self.cluster,
-                                                        idx, scores), idx.size)
+        d.extra = cols
         return d
 
     def place(self, task: Task, explain: bool = False, job_id: int = -1) -> Decision:
@@ -335,18 +348,154 @@ class Placer:
     def place_fast(self, task: Task, job_id: int = -1) -> tuple[int, tuple[int, ...]]:
         """:meth:`place` without a decision record (round mode re-places ~900 jobs a
         round at Alibaba scale, the fill-up experiment ~10⁴ pods a run): (node, GPU
-        slots), node -1 when none is feasible."""
-        if self.fast is not None:
-            return self.fast.place(task)
-        node, gpus, _, _ = self._choice(task, job_id)
-        if node >= 0:
+        slots), node -1 when none is feasible.  The fast hook answers when there is one."""
+        hook = self._hook
+        t = task.type
+        if hook is None:
+            node, view, _, _ = self._node(task, job_id)
+            if node < 0:
+                return -1, ()
+            pick = self._pick
+            if pick is None:
+                gpus = () if t.shape == "cpu" else default_gpus(self.state, node, t.gpu_milli, t.num_gpu)
+                self.state.allocate(node, task, gpus)
+                return node, gpus
+            try:
+                got = pick(view, self._view, node)
+            except PluginError:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                raise failure(self._who, "pick_gpus() raised", exc) from None
+            if type(got) is tuple and len(got) <= 1 and (not got or type(got[0]) is int):
+                try:                  # the common answer, checked by the binding itself (see below)
+                    self.state.allocate(node, task, got, False)
+                    return node, got
+                except (ValueError, TypeError, IndexError):
+                    pass
+            gpus = checked_gpus(self._who, self.state, task, node, got)
             self.state.allocate(node, task, gpus)
+            return node, gpus
+        try:
+            f = t._view_fields
+        except AttributeError:
+            f = type_fields(t) + (allowed_models(t.models),)
+            object.__setattr__(t, "_view_fields", f)
+        try:
+            got = hook(_new_tuple(TaskView, (f[0], f[1], f[2], task.memory_mib, f[3], job_id)), self._view, 1)
+        except PluginError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise failure(self._who, "place_many() raised", exc) from None
+        # The common answer — [(node, GPUs)] with Python ints — is checked by the binding
+        # itself (allocate(check=...) refuses GPUs off the node, repeated or full, and a
+        # node short of CPU or memory before changing anything); anything else, or a
+        # refusal, goes through the full check, which says what is wrong.
+        st = self.state
+        if type(got) is list and len(got) == 1:
+            a = got[0]
+            if type(a) is tuple and len(a) == 2:
+                node, gpus = a
+                if type(node) is int and type(gpus) is tuple and (len(gpus) <= 1 and (not gpus or type(gpus[0]) is int)
+                                                                  or all(type(g) is int for g in gpus)):
+                    if node == -1:
+                        return -1, ()
+                    if 0 <= node < st.n_nodes and (not t.models or t.shape == "cpu"
+                                                   or self._view.model_mask(t.models)[node]):
+                        try:
+                            st.allocate(node, task, gpus, self.memory_filter)
+                            return node, gpus
+                        except (ValueError, TypeError, IndexError):
+                            pass
+        got = self._answers(got, 1)
+        node, gpus = checked_answer(self._who, st, self._view, task, got[0], self.memory_filter)
+        if node >= 0:
+            st.allocate(node, task, gpus)
         return node, gpus
 
+    def place_many(self, task: Task, count: int, job_id: int = -1) -> list[tuple[int, tuple[int, ...]]]:
+        """``count`` calls of :meth:`place_fast` for one task in one go: the (node, GPU
+        slots) of each, in order, cut short at the first that finds no node.  The fast
+        hook answers as many as it likes per call; several answers are checked one after
+        the other against the cluster as the earlier ones leave it, then bound together
+        (one vectorised refresh of the nodes they touched)."""
+        if count <= 0:
+            return []
+        if self._hook is None:
+            out = []
+            for _ in range(count):
+                node, gpus = self.place_fast(task, job_id)
+                if node < 0:
+                    break
+                out.append((node, gpus))
+            return out
+        view = self._task_view(task, job_id)
+        out: list[tuple[int, tuple[int, ...]]] = []
+        while len(out) < count:
+            got = self._ask(task, view, count - len(out))
+            if len(got) == 1:
+                node, gpus = checked_answer(self._who, self.state, self._view, task, got[0], self.memory_filter)
+                if node < 0:
+                    break
+                self.state.allocate(node, task, gpus)
+                out.append((node, gpus))
+                continue
+            placed, stopped = self._bind_run(task, got)
+            out.extend(placed)
+            if stopped:
+                break
+        return out
 
-def _type_of(task: TaskView) -> TaskType:
-    models = "|".join(task.allowed_models) if task.allowed_models else ""
-    return TaskType(task.cpu_milli, task.gpu_milli, task.num_gpus, models)
+    def _bind_run(self, task: Task, answers: list) -> tuple[list[tuple[int, tuple[int, ...]]], bool]:
+        """Check several ``place_many`` answers, each against the nodes as the answers
+        before it leave them, and bind them all (``allocate_run`` per node, one refresh).
+        Returns the placements and whether the answers ended with node -1 (no node)."""
+        st, t = self.state, task.type
+        gm = t.gpu_milli
+        used: dict[int, list] = {}       # node -> [free GPU values, free CPU, free memory, tasks]
+        placed: list[tuple[int, tuple[int, ...]]] = []
+        last = len(answers) - 1
+        stopped = False
+        for i, a in enumerate(answers):
+            try:
+                node, got = a
+            except (TypeError, ValueError):
+                raise failure(self._who, f"place_many() must return (node, GPUs) pairs, got {a!r}") from None
+            if type(node) is not int:
+                node, problem = node_problem(st, self._view, task, node, False)
+                if problem is not None:
+                    raise failure(self._who, f"place_many() answer {i}: {problem}")
+            if node == -1:
+                if i != last:
+                    raise failure(self._who, f"place_many() answer {i} is (-1, ...) — no node — but more "
+                                             f"answers follow it: -1 ends the answers")
+                stopped = True
+                break
+            u = used.get(node)
+            if u is None:
+                node, problem = node_problem(st, self._view, task, node, False)
+                if problem is not None:
+                    raise failure(self._who, f"place_many() answer {i}: {problem}")
+                u = used[node] = [st.free_gpu[node].tolist(), int(st.free_cpu[node]), int(st.free_mem[node]), 0]
+            vals, cpu, mem, _ = u
+            problem = None
+            if cpu < t.cpu_milli:
+                problem = f"returned node {node} with {cpu} free milli-CPU; the task needs {t.cpu_milli}"
+            elif self.memory_filter and task.memory_mib and mem < task.memory_mib:
+                problem = f"returned node {node} with {mem} MiB free memory; the task needs {task.memory_mib}"
+            else:
+                gpus, problem = gpus_problem(st, t, node, got, vals)
+            if problem is not None:
+                raise failure(self._who, f"place_many() answer {i}: {problem}")
+            for g in gpus:
+                vals[g] -= gm
+            u[1] = cpu - t.cpu_milli
+            u[2] = mem - task.memory_mib
+            u[3] += 1
+            placed.append((node, gpus))
+        for node, u in used.items():
+            st.allocate_run(node, task, u[3], u[0])
+        st.refresh()
+        return placed, stopped
 
 
 def place_once(state: ClusterState, placement: Any, task: Task, tie_rank: Sequence[int] | None = None,
@@ -355,3 +504,6 @@ def place_once(state: ClusterState, placement: Any, task: Task, tie_rank: Sequen
     """Decide one task on ``state`` without keeping a placer around (UI / tests)."""
     rank = np.arange(state.n_nodes) if tie_rank is None else np.asarray(tie_rank)
     return Placer(state, placement, rank, rng, fgd_scoring, memory_filter).decide(task, explain=True)
+
+
+__all__ = ["Placer", "node_tie_rank", "place_once"]

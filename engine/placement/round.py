@@ -5,7 +5,7 @@ first-fit.  Selection and placement are one decision (the fork's "pure counting"
 bug, sharing.md §6): jobs are walked in Gavel's priority order and a job is
 selected for a round only if a server can host it right now.  A job that ran last
 round on the same GPU type keeps its exact GPUs when they still have room (lease
-extension); otherwise the placement strategy picks a server and GPUs among the
+extension); otherwise the placement picks a server and GPUs among the
 servers of that type.  Jobs never span servers on this path.
 
 Occupancy is the fill-up engine's :class:`ClusterState` (integer milli-GPU, CPU and
@@ -44,7 +44,7 @@ class PlacementRecord:
     server_id: int
     gpus: tuple[int, ...]
     rule: str
-    strategy: str
+    placement: str
     candidates: tuple[tuple[int, int, float, float | None], ...]  # (server, gpu, score, delta)
     extra_columns: tuple[str, ...] = ()        # the placement's own ``explain`` columns ...
     extra: tuple[tuple[float, ...], ...] = ()  # ... their values, one tuple per candidate
@@ -54,7 +54,7 @@ class PlacementRecord:
 
 
 class RoundPlacer:
-    """Occupancy of the round being scheduled plus one placement strategy."""
+    """Occupancy of the round being scheduled plus one placement."""
 
     def __init__(self, cluster: Cluster, placement: Any, workload: TargetWorkload, seed: int,
                  fgd_scoring: str = "integer", params: dict | None = None) -> None:
@@ -76,7 +76,7 @@ class RoundPlacer:
         ref = placement if isinstance(placement, PluginRef) else REGISTRY.resolve(placement, where="placement")
         self.placer = Placer(self.state, REGISTRY.create(ref, params), node_tie_rank(len(servers), rng), rng=rng,
                              fgd_scoring=fgd_scoring, ref=ref)
-        self.strategy = self.placer.name
+        self.placement = self.placer.name
         self.first_gpu = [s.gpu_ids[0] for s in servers]   # plain lists: read per placement
         self.server_of = cluster.server_of
         self.types_of_server = [s.gpu_type for s in servers]
@@ -205,14 +205,13 @@ class RoundPlacer:
         """Choose a server of ``gpu_type`` and GPUs for ``job``; allocate; or None.
 
         Runs ~10³ times a round at full scale, so the common case (no failure recorded
-        on the type, FGD's index) takes no detours."""
+        on the type, no decision record) takes no detours."""
         demand = self._ready(job, gpu_type, milli)
         if demand is None:
             return None
         task = self._task(job, milli, gpu_type)
         if not explain:
-            fast = self.placer.fast
-            node, slots = fast.place(task) if fast is not None else self.placer.place_fast(task, job.job_id)
+            node, slots = self.placer.place_fast(task, job.job_id)
             if node < 0:
                 self._add_failed(gpu_type, demand)
                 return None
@@ -228,10 +227,11 @@ class RoundPlacer:
 
     @property
     def batches(self) -> bool:
-        """True when :meth:`place_run` places a run in one go (FGD's index).  Runs on
-        different GPU types then touch disjoint servers and no shared random draw, so a
-        caller may group a round's jobs by type; any other placement is placed in order."""
-        return self.placer.fast is not None
+        """True when :meth:`place_run` places a run in one go: the placement has the fast
+        hook ``place_many`` and says ``independent_gpu_types`` (FGD).  Runs on different
+        GPU types then touch disjoint servers and no shared random draw, so a caller may
+        group a round's jobs by type; any other placement is placed in order."""
+        return self.placer.batches
 
     def place_run(self, jobs: list, gpu_type: str, milli: int, round_index: int) -> list[tuple[int, ...] | None]:
         """:meth:`place` (without decision records) for jobs with identical demands, one
@@ -242,7 +242,7 @@ class RoundPlacer:
         demand = self._ready(job, gpu_type, milli)
         if demand is None:
             return [None] * len(jobs)
-        got = self.placer.fast.place_many(self._task(job, milli, gpu_type), len(jobs))
+        got = self.placer.place_many(self._task(job, milli, gpu_type), len(jobs), job.job_id)
         first = self.first_gpu
         if job.scale_factor == 1:   # (the common case without a list per placement)
             out: list[tuple[int, ...] | None] = [(first[node] + slots[0],) for node, slots in got]

@@ -81,6 +81,7 @@ class Policy:
     solver = "ECOS"
     shuffle_gpu_types = False
     skip_zero_priority = False
+    may_exceed_capacity = False   # the contract's capacity rule is waived (Gavel's Isolated)
     # Set by run_policy (contract.py) before every LP: True in Gavel's own mode (sharing off,
     # Gavel's placement), where Gavel's answers are reproduced bit for bit; otherwise an LP
     # policy may solve over job classes (classes.py) and retries a non-optimal status (solve.py).

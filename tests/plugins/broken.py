@@ -42,8 +42,10 @@ class PicksFullGpu:
         if task.num_gpus == 0:
             return ()
         row = cluster.free_gpu_milli[node]
-        full = [i for i in range(int(cluster.gpu_count[node])) if row[i] < max(task.gpu_milli, 1)]
-        return tuple(full[:task.num_gpus]) or (int(cluster.gpu_count[node]),) * task.num_gpus
+        count = int(cluster.gpu_count[node])
+        full = [i for i in range(count) if row[i] < max(task.gpu_milli, 1)]
+        rest = [i for i in range(count) if i not in full]
+        return tuple((full + rest)[:task.num_gpus])        # distinct, the full ones first
 
 
 class PicksMissingGpu:
@@ -77,3 +79,31 @@ class WritesToCluster:
 
 
 NOT_A_CLASS = 3
+
+
+class HookRaises:
+    """The fast hook fails inside (score alone would be fine)."""
+
+    def score(self, task, cluster, nodes):
+        return np.zeros(len(nodes))
+
+    def place_many(self, task, cluster, count):
+        raise KeyError("my hook gave up")      # the line the user must see
+
+
+class HookIgnoresFilters:
+    """The fast hook answers node 0 whatever the task needs: the framework's filters catch it."""
+
+    def score(self, task, cluster, nodes):
+        return np.zeros(len(nodes))
+
+    def place_many(self, task, cluster, count):
+        return [(0, tuple(range(task.num_gpus)))] * count
+
+
+class HookAnswersNothing:
+    def score(self, task, cluster, nodes):
+        return np.zeros(len(nodes))
+
+    def place_many(self, task, cluster, count):
+        return []

@@ -36,3 +36,25 @@ class NotFinite:
 class Raises:
     def allocate(self, problem):
         return 1 / 0 if problem.job_ids else None
+
+
+# Subclasses of a built-in: checked like any policy, whichever method answers.
+from fragscope.policies.max_min_fairness import MaxMinFairnessPerf  # noqa: E402
+
+
+class NegativeSubclass(MaxMinFairnessPerf):
+    """Overrides the built-in's Gavel-form hook and breaks the contract in it."""
+
+    def get_allocation(self, inputs):
+        alloc = super().get_allocation(inputs)
+        if alloc:
+            first = inputs.job_ids[0]
+            alloc[first] = dict(alloc[first], **{inputs.worker_types[0]: -0.5})
+        return alloc
+
+
+class RowOverOneSubclass(MaxMinFairnessPerf):
+    """Overrides allocate() only: its allocate answers (not the inherited hook), checked."""
+
+    def allocate(self, problem):
+        return np.full((len(problem.job_ids), len(problem.gpu_types)), 0.9)

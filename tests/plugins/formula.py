@@ -31,3 +31,24 @@ class FormulaDotProd:
         a1 = cluster.free_gpu_milli[nodes].sum(axis=1) / 8000.0
         ip = a0 * (task.cpu_milli / 128000.0) + a1 * ((task.num_gpus * task.gpu_milli) / 8000.0)
         return ((1.0 - ip / 2.0) * 100.0).astype(np.int64)
+
+
+class FormulaFGD:
+    """FGD from its definition (fgd.md §2.2): the integer score ⌊100·σ(−Δ/1000)⌋ of
+    ``cluster.frag_delta`` (or −Δ with ``exact`` scoring) and the GPU FGD picks
+    (``cluster.frag_gpus``): no index, no fast hook."""
+
+    name = "fgd"
+
+    def __init__(self, scoring=None):
+        self.scoring = scoring
+
+    def score(self, task, cluster, nodes):
+        delta = cluster.frag_delta(task, nodes)
+        if (self.scoring or cluster.fgd_scoring) == "exact":
+            return -delta
+        x = -delta / 1000.0
+        return ((1.0 / (1.0 + np.exp(-x))) * 100.0).astype(np.int64)
+
+    def pick_gpus(self, task, cluster, node):
+        return cluster.frag_gpus(task, node, self.scoring)

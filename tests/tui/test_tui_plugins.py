@@ -21,7 +21,7 @@ async def test_a_plugin_placement_is_named_in_the_header_and_explained_in_the_in
         app.open_inspector("A", job_id=job.job_id)
         await wait_until(pilot, lambda: isinstance(app.screen, InspectorScreen))
         d = app.screen.inspection.decision
-        assert d.strategy == "worst-fit" and d.extra_columns == ("free GPU", "free CPU")
+        assert d.placement == "worst-fit" and d.extra_columns == ("free GPU", "free CPU")
         assert len(d.candidates) >= 1 and len(d.extra) == len(d.candidates)
         scores = [c[2] for c in d.candidates]
         assert scores == sorted(scores, reverse=True)            # best first, as scored by the plug-in

@@ -117,7 +117,7 @@ def decision_section(ins: Inspection) -> Group:
     # log) is the state after N steps, so the placement the log shows at rN has round N-1
     when = d.round + 1
     head = Text(f"placement decision (round {when}) · "
-                f"{d.strategy or ''} · rule: {d.rule} · winner: {winner}\n", style="bold")
+                f"{d.placement} · rule: {d.rule} · winner: {winner}\n", style="bold")
     job = ins.job
     if job is not None and job.gpus and set(d.gpus) != set(job.gpus):
         head.append("this is an earlier placement: the job has moved since, while playing a large "

@@ -1,29 +1,35 @@
-"""FGD's private fast path: per task type, every node's best (score, GPU, Δ), kept current.
+"""FGD's index: per task type, every node's best (score, GPU, Δ), kept current.
 
 A fill-up run asks ~10⁴ times over ~1.2·10³ nodes, and round mode re-places ~900 jobs a
 round at Alibaba scale.  So per task type a cache holds each node's ranking key together
 with the node's content ``version``; only nodes that changed since the type was last
-scored are re-scored — in one vectorised batch (:func:`.delta.node_deltas`), or in plain
-Python for a handful of nodes, where numpy's per-call overhead would dominate.  The
-winner is the same as the generic path's (:meth:`FGD.score` + the framework's tie rule);
-``tests/test_plugins_equivalence.py`` pins that.
+scored are re-scored — in one vectorised batch (:func:`..delta.node_deltas`), or in plain
+Python for a handful of nodes, where numpy's per-call overhead would dominate.
+
+The index reads nothing but the public :class:`~..contract.ClusterView` (its arrays,
+``version``, ``changes_since``, ``tie_rank``, ``feasible``, ``fragmentation``) and never
+writes to the cluster: :class:`~. FGD` answers ``score``, ``pick_gpus`` and ``explain``
+from it, and its ``place_many`` hook returns (node, GPUs) answers that the framework
+checks and binds.  The winner is the one ``score`` + the framework's tie rule give;
+``tests/test_placement_hooks.py`` pins that against a plug-in written from
+``ClusterView.frag_delta`` alone.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from heapq import heappop, heappush
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..fragmentation import Task, TaskType
+from ..contract import task_type
+from ..delta import NEG, fgd_score, node_deltas
+from ..fragmentation import TaskType
 from ...model.units import MILLI
-from ..decision import Decision
-from .delta import NEG, fgd_score, node_deltas
 
 if TYPE_CHECKING:
-    from ..placer import Placer
+    from ..contract import ClusterView, TaskView
 
 SCALAR_LIMIT = 24   # stale nodes up to which FGD re-scores in plain Python
 _DELTA_MEMO_LIMIT = 1 << 20
@@ -33,11 +39,13 @@ _CHAIN_MEMO_LIMIT = 1 << 16
 class _TypeCache:
     """FGD's per-task-type, per-node memory of the last scoring (valid while versions match)."""
 
-    __slots__ = ("ver", "key", "gpu", "score", "dnum", "log", "log_pos", "allowed", "allowed_list")
+    __slots__ = ("t", "probe", "ver", "key", "gpu", "score", "dnum", "mark", "allowed", "allowed_list",
+                 "pending")
 
-    def __init__(self, n: int, allowed: np.ndarray | None = None) -> None:
-        self.log: list[int] | None = None  # the state's change log when last brought up to date
-        self.log_pos = 0                   # ... and its length then
+    def __init__(self, t: TaskType, probe: TaskView, n: int, allowed: np.ndarray | None = None) -> None:
+        self.t = t                         # the type, for the Δ arithmetic
+        self.probe = probe                 # a TaskView of the type without memory: its filters
+        self.mark: Any = None              # ClusterView.changes_since's mark of the last look
         self.ver = np.zeros(n, np.uint64)  # content version the entry was scored at (0: never)
         self.key = np.zeros(n, np.int64)
         # Nodes of a GPU model the type allows (None: all).  The others fail the model
@@ -49,84 +57,127 @@ class _TypeCache:
         self.gpu = np.full(n, -1, np.int64)
         self.score = np.zeros(n, np.int64)
         self.dnum = np.zeros(n, np.int64)
+        # place_many's entries for the nodes it filled: node -> (free GPU values, free CPU
+        # after the run, entry), taken over at the next look if the node holds exactly that
+        self.pending: dict[int, tuple] | None = None
 
 
 class FgdIndex:
-    """FGD's caches for one :class:`Placer` (a fork starts with empty caches)."""
+    """FGD's caches over one cluster view (:meth:`bind`); a copy starts with empty caches."""
 
-    def __init__(self, placer: "Placer", score_mode: bool, score_memo: dict | None = None,
-                 delta_memo: dict | None = None, chain_memo: dict | None = None) -> None:
-        self.p = placer
+    def __init__(self, score_mode: bool, memos: tuple | None = None) -> None:
         self.score_mode = score_mode
-        self.caches: dict[TaskType, _TypeCache] = {}
-        self.score_memo: dict[int, int] = {} if score_memo is None else score_memo
+        self.view: ClusterView | None = None
+        self.frag: Any = None
+        self.caches: dict[tuple, _TypeCache] = {}
+        self._memos(memos)
+
+    def _memos(self, memos: tuple | None) -> None:
+        score_memo, delta_memo, chain_memo = memos if memos is not None else ({}, {}, {})
+        self.score_memo: dict[int, int] = score_memo
         # (task shape, model, CPU positions before/after, sorted free vector) -> the
         # node's best Δ and the free values reaching it: Δ depends on nothing else.
-        self.delta_memo: dict[tuple, tuple] = {} if delta_memo is None else delta_memo
+        self.delta_memo: dict[tuple, tuple] = delta_memo
         # (task shape, model, free CPU, free GPU values in slot order) -> the node's
         # :meth:`_entry` after 1, 2, ... placements of that task there (place_many fills
         # nodes one after the other; every pick is a function of this key)
-        self.chain_memo: dict[tuple, list] = {} if chain_memo is None else chain_memo
+        self.chain_memo: dict[tuple, list] = chain_memo
 
-    def fork(self, placer: "Placer") -> "FgdIndex":
-        """Caches are memos of a pure function of node content: a fork starts with none
-        (cheap snapshots for the UI's rewind ring) but shares the pure memos."""
-        return FgdIndex(placer, self.score_mode, self.score_memo, self.delta_memo, self.chain_memo)
+    def bind(self, view: ClusterView) -> None:
+        """Work on ``view`` from now on: the caches start empty; the pure memos are kept
+        when the fragmentation measure is the same (a fork's view, or a copy's)."""
+        if view.fragmentation is not self.frag:
+            self._memos(None)
+        self.view, self.frag = view, view.fragmentation
+        self.caches = {}
+        n = view.n_nodes
+        self.width = n + 1                                  # key = ranking value * width + tie bonus
+        self.tie_bonus = n - view.tie_rank.astype(np.int64)  # larger = earlier in the run's node order
+        self.tie_bonus_list = self.tie_bonus.tolist()
+        self.model_list = view.model_index.tolist()
+        self.cthr = [int(c) for c in self.frag.cthr]
+        self.lower = np.tri(view.free_gpu_milli.shape[1], k=-1, dtype=bool)
 
-    # ------------------------------------------------------------------ winner
-    def winner(self, task: Task, explain: bool) -> tuple[int, np.ndarray, _TypeCache]:
-        """FGD's winning node for ``task`` (-1: none feasible), the ranking keys it won
-        on (nodes failing a filter at NEG) and the type's cache."""
-        p = self.p
-        st, t = p.state, task.type
-        # One cache per task type: every node's ranking key with nodes failing the
-        # type's filters (CPU, model, GPU) at NEG, valid while the node's content
-        # version is unchanged.  Memory is per task, so its filter is applied here.
-        cache = self.caches.get(t)
+    def __deepcopy__(self, memo: dict) -> "FgdIndex":
+        # Caches are memos of a pure function of node content: a copy (a fork, the UI's
+        # rewind ring) starts with none, bound to its own view at its first call, and
+        # shares the pure memos.
+        new = FgdIndex(self.score_mode, (self.score_memo, self.delta_memo, self.chain_memo))
+        new.frag = self.frag
+        memo[id(self)] = new
+        return new
+
+    def __reduce__(self):
+        return FgdIndex, (self.score_mode,)     # to another process: no caches, no memos
+
+    # ------------------------------------------------------------------ the type's cache
+    def current(self, task: TaskView) -> _TypeCache:
+        """The type's cache with every node's entry up to date: ranking key, GPU, score
+        and Δ for nodes passing the type's filters (CPU, model, GPU; memory is per task
+        and not part of it), key NEG for the others."""
+        view = self.view
+        key = (task[0], task[1], task[2], task[4])
+        cache = self.caches.get(key)
         if cache is None:
-            allowed = p.model_mask(t.models) if (t.models and t.shape != "cpu") else None
-            cache = self.caches[t] = _TypeCache(st.n_nodes, allowed)
-        stale = self._stale(cache)
+            t = task_type(task)
+            models = task.allowed_models
+            allowed = None
+            if models and t.shape != "cpu":
+                ok = [i for i, name in enumerate(view.model_names) if name in models]
+                allowed = np.isin(view.model_index, ok)
+            probe = task._replace(memory_mib=0, job_id=-1)
+            cache = self.caches[key] = _TypeCache(t, probe, view.n_nodes, allowed)
+        if cache.pending:
+            self._take_over(cache)
+        # the nodes whose version differs from the cache's, found through the view's change
+        # log; None when the log cannot tell (a new log, or too long to walk)
+        stale, cache.mark = view.changes_since(cache.mark, 4 * SCALAR_LIMIT)
+        if stale:
+            ver, cur, allowed = cache.ver, view.version, cache.allowed_list
+            if allowed is None:
+                stale = [n for n in set(stale) if ver[n] != cur[n]]
+            else:
+                stale = [n for n in set(stale) if allowed[n] and ver[n] != cur[n]]
         if stale is None or len(stale) > SCALAR_LIMIT:
             if stale is None:
-                changed = cache.ver != st.version
+                changed = cache.ver != view.version
                 stale = np.flatnonzero(changed if cache.allowed is None else changed & cache.allowed)
             else:
                 stale = np.array(sorted(stale), np.int64)
-            ok = p.feasible(task, stale, memory=False)
+            ok = view.feasible(cache.probe, stale)
             bad = stale[~ok]
             cache.key[bad] = NEG
-            cache.ver[bad] = st.version[bad]
+            cache.ver[bad] = view.version[bad]
             if ok.any():
-                self._rescore(t, stale[ok], cache)
+                self._rescore(cache.t, stale[ok], cache)
         elif stale:
-            self._rescore_scalar(task, stale, cache)
+            self._rescore_scalar(cache.t, stale, cache)
+        return cache
+
+    def winner(self, task: TaskView, explain: bool = False) -> tuple[int, np.ndarray, _TypeCache]:
+        """FGD's winning node for ``task`` (-1: none feasible), the ranking keys it won
+        on (nodes failing a filter at NEG) and the type's cache."""
+        view = self.view
+        cache = self.current(task)
         keys = cache.key
         node = int(keys.argmax())
-        if p.memory_filter and task.memory_mib > 0 and (explain or st.free_mem[node] < task.memory_mib):
-            # (when the overall best passes the memory filter it is also the filtered best;
-            # the inspector's candidate list needs the filtered keys anyway)
-            keys = np.where(st.free_mem >= task.memory_mib, keys, NEG)
+        mem = task.memory_mib
+        if view.memory_filter and mem > 0 and (explain or view.free_memory_mib[node] < mem):
+            # (when the overall best passes the memory filter it is also the filtered best)
+            keys = np.where(view.free_memory_mib >= mem, keys, NEG)
             node = int(keys.argmax())
         if keys[node] == NEG:
             node = -1
         return node, keys, cache
 
-    def gpus(self, node: int, t: TaskType, cache: _TypeCache) -> tuple[int, ...]:
-        return (int(cache.gpu[node]),) if t.shape == "fractional" else self.p.default_gpus(node, t)
+    def gpus(self, node: int, task: TaskView, cache: _TypeCache) -> tuple[int, ...]:
+        return (int(cache.gpu[node]),) if cache.t.shape == "fractional" else self.view.default_gpus(task, node)
 
-    def place(self, task: Task) -> tuple[int, tuple[int, ...]]:
-        """Decide and bind without a decision record: (node, GPU slots), node -1 if none."""
-        node, _, cache = self.winner(task, False)
-        if node < 0:
-            return -1, ()
-        gpus = self.gpus(node, task.type, cache)
-        self.p.state.allocate(node, task, gpus)
-        return node, gpus
-
-    def place_many(self, task: Task, count: int) -> list[tuple[int, tuple[int, ...]]]:
-        """``count`` calls of :meth:`place` for one task in one go: the same (node, GPU
-        slots) in the same order, cut short at the first task that finds no node.
+    # ------------------------------------------------------------------ the fast hook
+    def place_many(self, task: TaskView, count: int) -> list[tuple[int, tuple[int, ...]]]:
+        """Where ``count`` copies of ``task`` go, one after the other: the same (node, GPU
+        slots) as ``count`` single decisions, each bound before the next; a last (-1, ())
+        when a copy finds no node.  Nothing is written to the cluster (the framework binds).
 
         Round mode places runs of identical tasks (the fork's mix has a few dozen task
         types a round for ~10³ placements).  Between two placements of a run only the
@@ -136,21 +187,26 @@ class FgdIndex:
         Keys are unique (the tie bonus), so this is the argmax :meth:`winner` would
         take.  A node is mostly filled placement after placement, so its successive
         entries are read from ``chain_memo`` (keyed by its content before the run)
-        rather than re-scored.  The used nodes' resources are tracked in Python and
-        written back once, at the end, through the state's vectorised refresh."""
-        p = self.p
-        st, t = p.state, task.type
-        node, _, cache = self.winner(task, False)
-        if node < 0 or count <= 0:
-            return []
-        if count == 1:
-            gpus = self.gpus(node, t, cache)
-            st.allocate(node, task, gpus)
-            return [(node, gpus)]
-        mem = task.memory_mib if p.memory_filter else 0
+        rather than re-scored.  The used nodes are tracked in Python; their entries wait
+        in the cache's ``pending`` until the next look confirms the framework bound them."""
+        view = self.view
+        cache = self.current(task)                       # (winner's steps, written out: ~10⁴ calls a run)
+        keys = cache.key
+        node = int(keys.argmax())
+        mem = task.memory_mib if view.memory_filter else 0
+        free_mem = view.free_memory_mib
+        if mem > 0 and free_mem[node] < mem:
+            keys = np.where(free_mem >= mem, keys, NEG)
+            node = int(keys.argmax())
+        if keys[node] == NEG:
+            return [(-1, ())]
+        if count <= 1:
+            return [((node, (int(cache.gpu[node]),)) if cache.t.shape == "fractional"
+                     else (node, view.default_gpus(task, node)))]
+        t = cache.t
         keys = cache.key
         if mem > 0:
-            keys = np.where(st.free_mem >= mem, keys, NEG)
+            keys = np.where(free_mem >= mem, keys, NEG)
         cand = np.flatnonzero(keys > NEG)
         if cand.size > count:  # no run takes more untouched nodes than it has tasks
             cand = cand[np.argpartition(-keys[cand], count - 1)[:count]]
@@ -160,7 +216,8 @@ class FgdIndex:
         used: dict[int, list] = {}      # node -> [free GPU values, CPU, memory, GPU, tasks, entry, chain]
         chains = self.chain_memo
         heap: list[tuple[int, int]] = []
-        width, bonus, models = st.n_nodes + 1, p.tie_bonus_list, st.model_id_list
+        width, bonus, models = self.width, self.tie_bonus_list, self.model_list
+        free_gpu, free_cpu = view.free_gpu_milli, view.free_cpu_milli
         entry = self._entry
         out: list[tuple[int, tuple[int, ...]]] = []
         pos, n_stream = 0, len(stream)
@@ -173,15 +230,15 @@ class FgdIndex:
             elif pos < n_stream:
                 node = stream[pos]
                 pos += 1
-                vals = st.free_gpu[node].tolist()
-                cpu = int(st.free_cpu[node])
+                vals = free_gpu[node].tolist()
+                cpu = int(free_cpu[node])
                 ckey = (c, gm, k, models[node], cpu, *vals)
                 chain = chains.get(ckey)
                 if chain is None:
                     if len(chains) >= _CHAIN_MEMO_LIMIT:
                         chains.clear()
                     chain = chains[ckey] = []
-                u = used[node] = [vals, cpu, int(st.free_mem[node]), int(cache.gpu[node]), 0, None, chain]
+                u = used[node] = [vals, cpu, int(free_mem[node]), int(cache.gpu[node]), 0, None, chain]
             else:
                 break
             # The node stays the winner while its new key beats the best other candidate,
@@ -219,20 +276,22 @@ class FgdIndex:
             u[1:6] = cpu, mem_left, gpu, n_tasks, got
             if key is not None:
                 heappush(heap, (-key, node))
-        self._write_back(task, used, cache)
+        if left:
+            out_append((-1, ()))
+        cache.pending = {node: (u[0], u[1], u[5]) for node, u in used.items()}
         return out
 
-    def _write_back(self, task: Task, used: dict[int, list], cache: _TypeCache) -> None:
-        """Bind :meth:`place_many`'s tasks in the state (one vectorised refresh) and store
-        the used nodes' new entries in the type's cache, as :meth:`_rescore_scalar` would."""
-        st = self.p.state
-        for node, u in used.items():
-            st.allocate_run(node, task, u[4], u[0])
-        st.refresh()
-        width, bonus = st.n_nodes + 1, self.p.tie_bonus_list
-        for node, u in used.items():
-            got = u[5]
-            cache.ver[node] = st.version[node]
+    def _take_over(self, cache: _TypeCache) -> None:
+        """The entries :meth:`place_many` computed for the nodes it filled, for each node
+        that holds exactly the content the run left (the framework bound the answers):
+        what a re-score would find, without the re-scoring."""
+        view = self.view
+        free_gpu, free_cpu, version = view.free_gpu_milli, view.free_cpu_milli, view.version
+        width, bonus = self.width, self.tie_bonus_list
+        for node, (vals, cpu, got) in cache.pending.items():
+            if int(free_cpu[node]) != cpu or free_gpu[node].tolist() != vals:
+                continue
+            cache.ver[node] = version[node]
             if got is None:
                 cache.key[node] = NEG
                 continue
@@ -241,51 +300,7 @@ class FgdIndex:
             cache.gpu[node] = gpu
             cache.score[node] = self._score_of(dnum)
             cache.dnum[node] = dnum
-
-    def decide(self, task: Task, explain: bool, name: str) -> Decision:
-        st, t = self.p.state, task.type
-        node, keys, cache = self.winner(task, explain)
-        if node < 0:
-            return Decision(name, task, -1, (), "no feasible node: task fails", n_feasible=0)
-        feasible = (keys != NEG) if explain else None
-        n_feas = int(np.count_nonzero(feasible)) if explain else -1
-        den = st.frag.denominator
-        score, dnum = int(cache.score[node]), int(cache.dnum[node])
-        gpus = self.gpus(node, t, cache)
-        delta = dnum / den
-        if not explain:
-            rule = ""  # only the inspector reads it; formatting floats costs per placement
-        elif self.score_mode:
-            rule = f"highest FGD score {score} (Δ {delta:+.2f} milli-GPU)"
-        else:
-            rule = f"smallest Δ {delta:+.4f} milli-GPU (score {score})"
-        d = Decision(name, task, node, gpus, rule, score=score, delta=delta, n_feasible=n_feas)
-        if explain:
-            idx = np.flatnonzero(feasible)
-            d.cand_nodes, d.cand_gpus = idx, cache.gpu[idx].copy()
-            d.cand_scores, d.cand_deltas = cache.score[idx].copy(), cache.dnum[idx] / den
-            key = cache.key[idx] // (st.n_nodes + 1)
-            ties = int((key == key.max()).sum())
-            if ties > 1:
-                d.rule += f"; {ties} nodes tied, the earliest in the run's node order wins"
-        return d
-
-    # ------------------------------------------------------------------ staleness
-    def _stale(self, cache: _TypeCache) -> list[int] | None:
-        """Nodes whose version differs from ``cache``'s, found through the state's
-        change log; None when the log cannot tell (new log, or too long to walk)."""
-        st = self.p.state
-        log = st.change_log
-        if cache.log is not log or len(log) - cache.log_pos > 4 * SCALAR_LIMIT:
-            cache.log, cache.log_pos = log, len(log)
-            return None
-        start, cache.log_pos = cache.log_pos, len(log)
-        if start == len(log):
-            return []
-        ver, cur, allowed = cache.ver, st.version, cache.allowed_list
-        if allowed is None:
-            return [n for n in set(log[start:]) if ver[n] != cur[n]]
-        return [n for n in set(log[start:]) if allowed[n] and ver[n] != cur[n]]
+        cache.pending = None
 
     # ------------------------------------------------------------------ re-scoring
     def _score_of(self, dnum: int) -> int:
@@ -293,33 +308,32 @@ class FgdIndex:
         same float rounding as the vectorised path)."""
         sc = self.score_memo.get(dnum)
         if sc is None:
-            sc = self.score_memo[dnum] = int(fgd_score(np.array([dnum], np.int64),
-                                                       self.p.state.frag.denominator)[0])
+            sc = self.score_memo[dnum] = int(fgd_score(np.array([dnum], np.int64), self.frag.denominator)[0])
         return sc
 
     def _rescore(self, t: TaskType, nodes: np.ndarray, cache: _TypeCache) -> None:
         """Δ of the best placement of ``t`` on each of ``nodes``; store it in ``cache``."""
-        st = self.p.state
-        rank_val, gpu, score, dnum = node_deltas(st, t, nodes, self.score_mode, self.p.lower)
-        cache.key[nodes] = rank_val * (st.n_nodes + 1) + self.p.tie_bonus[nodes]
+        view = self.view
+        rank_val, gpu, score, dnum = node_deltas(view, t, nodes, self.score_mode, self.lower)
+        cache.key[nodes] = rank_val * self.width + self.tie_bonus[nodes]
         cache.gpu[nodes] = gpu
         cache.score[nodes] = score
         cache.dnum[nodes] = dnum
-        cache.ver[nodes] = st.version[nodes]
+        cache.ver[nodes] = view.version[nodes]
 
-    def _rescore_scalar(self, task: Task, nodes: list[int], cache: _TypeCache) -> None:
+    def _rescore_scalar(self, t: TaskType, nodes: list[int], cache: _TypeCache) -> None:
         """:meth:`_rescore` plus the type's hard filters for a few nodes, in plain Python.
 
         Round mode changes one node per placement, so a type's cache is usually stale
         at one or two nodes.  Same candidates, same tie rules (lowest GPU index among
         equal scores), same keys (:meth:`_entry`)."""
-        st, t = self.p.state, task.type
-        width = st.n_nodes + 1
-        free_cpu, free_gpu, model_ids = st.free_cpu, st.free_gpu, st.model_id_list
+        view = self.view
+        width = self.width
+        free_cpu, free_gpu, model_ids, version = view.free_cpu_milli, view.free_gpu_milli, self.model_list, view.version
         key_a, gpu_a, score_a, dnum_a, ver_a = cache.key, cache.gpu, cache.score, cache.dnum, cache.ver
-        tie_bonus, score_of, entry = self.p.tie_bonus_list, self._score_of, self._entry
+        tie_bonus, score_of, entry = self.tie_bonus_list, self._score_of, self._entry
         for n in nodes:
-            ver_a[n] = st.version[n]
+            ver_a[n] = version[n]
             got = entry(t, free_gpu[n].tolist(), int(free_cpu[n]), model_ids[n])
             if got is None:
                 key_a[n] = NEG
@@ -343,7 +357,7 @@ class FgdIndex:
             return None
         if shape != "cpu" and not (max(vals) >= gm if shape == "fractional" else vals.count(MILLI) >= k):
             return None
-        cthr = self.p.state.frag._cthr_list
+        cthr = self.cthr
         mkey = (c, gm, k, model, bisect_right(cthr, cpu), bisect_right(cthr, cpu - c), *sorted(vals))
         memo = self.delta_memo
         hit = memo.get(mkey)
@@ -364,7 +378,7 @@ class FgdIndex:
         each free value whose candidate reaches the best ranking value to its Δ (the
         caller takes the lowest GPU index holding one; the Δ slot is unused); otherwise
         the Δ of the one after-state."""
-        fm = self.p.state.frag
+        fm = self.frag
         before = fm.frag_one(vals, cpu, model)
         cpu_a = cpu - t.cpu_milli
         exact = not self.score_mode

@@ -1,17 +1,21 @@
-"""FGD's Δ F_n(M) of placing one task type on many nodes at once, and its integer score.
+"""Δ F_n(M) of placing one task type on many nodes at once, and FGD's integer score.
 
-The FGD simulator ranks by ⌊100·σ(−Δ/1000)⌋ (``fgd.md`` §2.2), so candidates within
-~40 milli-GPU tie; ``exact`` mode ranks by −Δ.  Δ is carried as an integer numerator over
+The fragmentation measure is the framework's (the cluster state keeps every node's
+F_n(M) for the metrics); this module is its Δ, which the cluster view offers every
+placement (``ClusterView.frag_delta`` / ``frag_gpus``) and FGD ranks by.  The FGD
+simulator ranks by ⌊100·σ(−Δ/1000)⌋ (``fgd.md`` §2.2), so candidates within ~40
+milli-GPU tie; ``exact`` scoring ranks by −Δ.  Δ is carried as an integer numerator over
 the target workload's denominator, so equal fragmentation compares exactly equal.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from ..cluster_state import ClusterState
-from ..fragmentation import TaskType
-from ...model.units import MILLI
+from .fragmentation import TaskType
+from ..model.units import MILLI
 
 NEG = np.iinfo(np.int64).min // 4     # the ranking value of a node that fails a filter
 
@@ -22,21 +26,22 @@ def fgd_score(delta_num: np.ndarray | int, denominator: int) -> np.ndarray:
     return ((1.0 / (1.0 + np.exp(-x))) * 100.0).astype(np.int64)
 
 
-def node_deltas(st: ClusterState, t: TaskType, nodes: np.ndarray, score_mode: bool,
+def node_deltas(cluster: Any, t: TaskType, nodes: np.ndarray, score_mode: bool,
                 lower: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """For each of ``nodes`` (all passing the type's filters): (ranking value, GPU, integer
-    score, Δ numerator) of the best placement of ``t`` there.
+    score, Δ numerator) of the best placement of ``t`` there, read from the public
+    fields of ``cluster`` (:class:`~.contract.ClusterView`).
 
     A fractional task tries every distinct free value once (GPUs with equal free milli give
     the same after-state) and keeps the lowest GPU index reaching the node's best value;
     a whole-GPU task takes the k lowest-index free GPUs; a CPU-only task only uses CPU.
     ``lower`` is ``np.tri(slots, k=-1, dtype=bool)``.
     """
-    fm = st.frag
-    rows = st.free_gpu[nodes]
-    cpu_after = st.free_cpu[nodes] - t.cpu_milli
-    mid = st.model_id[nodes]
-    before = st.frag_int[nodes]
+    fm = cluster.fragmentation
+    rows = cluster.free_gpu_milli[nodes]
+    cpu_after = cluster.free_cpu_milli[nodes] - t.cpu_milli
+    mid = cluster.model_index[nodes]
+    before = cluster.frag_numerator[nodes]
     shape = t.shape
     if shape == "fractional":
         g = t.gpu_milli
