@@ -36,7 +36,7 @@ from fragscope.model.packaged import alibaba_trace  # noqa: E402
 from fragscope.experiments.fill import run_fill  # noqa: E402
 
 REFERENCE = ROOT / "tests" / "reference" / "fgd" / "reference_curves.csv"   # FGD's own simulator
-SIX = ("fgd", "bestfit", "packing", "clustering", "dotprod", "random")
+from fragscope import PAPER_PLACEMENTS as SIX  # noqa: E402
 REF_NAME = {"fgd": "FGD", "bestfit": "BestFit", "packing": "GpuPacking", "clustering": "GpuClustering",
             "dotprod": "DotProd", "random": "Random"}
 OTHER_TRACES = ("cpu050", "gpushare40", "gpuspec10", "multigpu20")

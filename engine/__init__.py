@@ -16,7 +16,8 @@ The names, by what they are for:
   first use: only round mode needs it)
 * results: :func:`summary`, :func:`write_run_outputs`, :func:`measured_job_ids`, the
   backlog monitor (:class:`BacklogMonitor`, :class:`BacklogStatus`, :func:`default_bound`)
-* names: :func:`placement_names`, :func:`policy_names` (registered), :func:`load_placement`,
+* names: :data:`FGD_SCORINGS` (FGD's scorings), :data:`PAPER_PLACEMENTS` (the FGD
+  paper's six, ``fill``'s default), :func:`placement_names`, :func:`policy_names` (registered), :func:`load_placement`,
   :func:`load_policy` (check a name or plug-in reference before a run needs it); shipped
   scenarios and data: :func:`shipped_scenarios`, :func:`find_scenario`, :func:`builtin_names`,
   :func:`data_file`, :func:`alibaba_trace`, :class:`ShippedScenario`
@@ -41,6 +42,7 @@ from .core.results import measured_job_ids, summary, write_run_outputs
 from .core.mode import LP_CAPACITIES, LP_CAPACITY_MEANINGS, Mode
 from .core.scenario import ScenarioConfig, load_scenario
 from .core.views import GpuView, JobView, ServerView, ServerViewCache
+from .placement.fgd import PAPER_PLACEMENTS, SCORINGS as FGD_SCORINGS
 from .placement.registry import load_placement, placement_names
 from .core.simulation import Simulation, Snapshot
 from .model.errors import InputError, SimulationError
@@ -57,7 +59,7 @@ if TYPE_CHECKING:  # the lazy names below, for type checkers and the import-grap
     from .placement.round import PlacementRecord
     from .reports.report import make_report
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 #: name -> defining module of the names imported on first use (PEP 562): experiments and
 #: reports pull in matplotlib, pandas and the sweep machinery, which neither the app nor
@@ -89,7 +91,7 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-__all__ = ["LP_CAPACITIES", "LP_CAPACITY_MEANINGS", "Mode", "BacklogMonitor", "BacklogStatus", "GpuView", "InputError", "JobView", "RoundReport",
+__all__ = ["FGD_SCORINGS", "PAPER_PLACEMENTS", "LP_CAPACITIES", "LP_CAPACITY_MEANINGS", "Mode", "BacklogMonitor", "BacklogStatus", "GpuView", "InputError", "JobView", "RoundReport",
            "ScenarioConfig", "ServerView", "ServerViewCache", "ShippedScenario", "Simulation",
            "SimulationError", "Snapshot", "alibaba_trace", "builtin_names", "data_file", "default_bound",
            "find_scenario", "load_placement", "load_policy", "load_scenario", "measured_job_ids",

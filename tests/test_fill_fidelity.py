@@ -15,6 +15,7 @@ import pytest
 
 from conftest import tiny_trace
 from fragscope.model.errors import InputError
+from fragscope import PAPER_PLACEMENTS
 from fragscope.experiments.fill import run_fill
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,7 +42,7 @@ def fidelity():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("placement", ["fgd", "bestfit", "packing", "clustering", "dotprod", "random"])
+@pytest.mark.parametrize("placement", PAPER_PLACEMENTS)
 def test_default_trace_unallocated_at_100_within_half_a_point(fidelity, placement):
     rows, _ = fidelity
     (row,) = [r for r in rows if r.trace == "default" and r.placement == placement]

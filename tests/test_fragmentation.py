@@ -26,6 +26,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fragscope import placement_names
 from fragscope.model.alibaba import NodeList, read_node_list, read_pod_list
 from fragscope.model.errors import InputError
 from fragscope.placement.cluster_state import ClusterState
@@ -204,46 +205,46 @@ def test_cluster_state_incremental_metrics_match_recomputation():
 
 # --------------------------------------------------------------------------- placement rules
 
-def decide(policy, nodes, task, rank=None, prep=(), **kw):
+def decide(placement, nodes, task, rank=None, prep=(), **kw):
     state = ClusterState(nodes, small_m())
     for n, t, g in prep:
         state.allocate(n, t, g)
     rank = np.arange(len(nodes)) if rank is None else np.asarray(rank)
     kw = {("fgd_scoring" if k == "fgd_mode" else k): v for k, v in kw.items()}
-    return Placer(state, policy, rank, np.random.default_rng(kw.pop("seed", 0)), **kw).decide(task), state
+    return Placer(state, placement, rank, np.random.default_rng(kw.pop("seed", 0)), **kw).decide(task), state
 
 
 def test_filters_model_cpu_memory_and_gpu():
     nodes = tiny_nodes([(32000, 1000, 8, "T4"), (32000, 64000, 8, "P100"), (2000, 64000, 8, "T4"),
                         (32000, 64000, 2, "T4")])
     prep = [(3, Task(TaskType(1000, 600, 1)), (0,)), (3, Task(TaskType(1000, 600, 1)), (1,))]
-    for policy in ("random", "dotprod", "bestfit", "packing", "clustering", "fgd"):
-        d, _ = decide(policy, nodes, Task(TaskType(4000, 500, 1, "T4"), memory_mib=2000), prep=prep)
-        assert d.node == -1 and d.n_feasible == 0, policy          # memory, model, CPU, GPU all bite
-        d, _ = decide(policy, nodes, Task(TaskType(4000, 500, 1, "T4"), memory_mib=2000), prep=prep,
+    for placement in placement_names():          # the framework filters, for every placement
+        d, _ = decide(placement, nodes, Task(TaskType(4000, 500, 1, "T4"), memory_mib=2000), prep=prep)
+        assert d.node == -1 and d.n_feasible == 0, placement          # memory, model, CPU, GPU all bite
+        d, _ = decide(placement, nodes, Task(TaskType(4000, 500, 1, "T4"), memory_mib=2000), prep=prep,
                       memory_filter=False)
-        assert d.node == 0, policy
-        d, _ = decide(policy, nodes, Task(TaskType(1000, 1000, 1, "T4")), prep=prep)
-        assert d.n_feasible == 2 and d.node in (0, 2), policy     # node 3 has no fully free GPU
+        assert d.node == 0, placement
+        d, _ = decide(placement, nodes, Task(TaskType(1000, 1000, 1, "T4")), prep=prep)
+        assert d.n_feasible == 2 and d.node in (0, 2), placement     # node 3 has no fully free GPU
 
 
 def test_whole_gpu_tasks_take_lowest_index_free_gpus():
     nodes = tiny_nodes([(64000, 10 ** 6, 8, "G2")])
     prep = [(0, Task(TaskType(1000, 1000, 1)), (1,)), (0, Task(TaskType(1000, 500, 1)), (3,))]
-    for policy in ("random", "bestfit", "fgd"):
-        d, _ = decide(policy, nodes, Task(TaskType(8000, 1000, 4)), prep=prep)
-        assert d.gpus == (0, 2, 4, 5), policy
+    for placement in ("random", "bestfit", "fgd"):
+        d, _ = decide(placement, nodes, Task(TaskType(8000, 1000, 4)), prep=prep)
+        assert d.gpus == (0, 2, 4, 5), placement
 
 
 def test_fractional_gpu_pick_best_fit_and_random():
     nodes = tiny_nodes([(64000, 10 ** 6, 4, "G2")])
     prep = [(0, Task(TaskType(1000, 400, 1)), (0,)), (0, Task(TaskType(1000, 700, 1)), (1,)),
             (0, Task(TaskType(1000, 700, 1)), (3,))]          # free: 600, 300, 1000, 300
-    for policy in ("dotprod", "bestfit", "packing", "clustering"):
-        d, _ = decide(policy, nodes, Task(TaskType(1000, 250, 1)), prep=prep)
-        assert d.gpus == (1,), policy                         # least free that fits, lowest index
-        d, _ = decide(policy, nodes, Task(TaskType(1000, 500, 1)), prep=prep)
-        assert d.gpus == (0,), policy
+    for placement in ("dotprod", "bestfit", "packing", "clustering"):
+        d, _ = decide(placement, nodes, Task(TaskType(1000, 250, 1)), prep=prep)
+        assert d.gpus == (1,), placement                         # least free that fits, lowest index
+        d, _ = decide(placement, nodes, Task(TaskType(1000, 500, 1)), prep=prep)
+        assert d.gpus == (0,), placement
     seen = {decide("random", nodes, Task(TaskType(1000, 250, 1)), prep=prep, seed=s)[0].gpus
             for s in range(40)}
     assert seen == {(0,), (1,), (2,), (3,)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from fragscope import InputError, alibaba_trace, data_file
+from fragscope import FGD_SCORINGS, PAPER_PLACEMENTS, InputError, alibaba_trace, data_file
 
 from .progress import Progress
 
@@ -101,11 +101,12 @@ def register(sub: "argparse._SubParsersAction", add_overrides) -> None:
                    help="node list CSV, or builtin:alibaba/openb_node_list_gpu_node (the default)")
     p.add_argument("--pods", default=None,
                    help="pod list CSV, or builtin:alibaba/openb_pod_list_NAME (instead of --trace)")
-    p.add_argument("--placement", default="fgd,bestfit,packing,clustering,dotprod,random",
-                   help="comma-separated: random, dotprod, bestfit, packing, clustering, fgd")
+    p.add_argument("--placement", default=",".join(PAPER_PLACEMENTS),
+                   help="comma-separated placement names or file.py:Class plug-ins "
+                        f"(default: the FGD paper's {', '.join(PAPER_PLACEMENTS)})")
     p.add_argument("--seeds", default="42-51", help="e.g. 42-51 or 42,43 (default 42-51, the paper's)")
     p.add_argument("--out", required=True, help="output folder for curves.csv and median.csv")
-    p.add_argument("--fgd-scoring", choices=("integer", "exact"), default="integer",
+    p.add_argument("--fgd-scoring", choices=FGD_SCORINGS, default=FGD_SCORINGS[0],
                    help="FGD's integer score as in the paper's simulator (default) or exact Δ")
     p.add_argument("--no-memory-filter", action="store_true", help="do not treat memory as a hard constraint")
     p.add_argument("--workers", type=int, default=None, help="processes (default: free cores)")

@@ -45,7 +45,7 @@ from ..model.errors import InputError
 from ..placement.cluster_state import ClusterState
 from ..placement.fragmentation import TargetWorkload, target_workload_from_pods, tasks_from_pods
 from ..model.units import MILLI
-from ..placement.fgd import SCORING_ALIASES, SCORINGS, canonical_scoring
+from ..placement.fgd import PAPER_PLACEMENTS, SCORING_ALIASES, SCORINGS, canonical_scoring
 from ..placement.placer import Placer, node_tie_rank
 from ..placement.registry import REGISTRY
 from ..plugins import PluginRef

@@ -3,6 +3,7 @@ against FGD, and a plug-in that fails mid-run leaving the session usable."""
 
 from __future__ import annotations
 
+import fragscope
 from fragscope.tui.app import make_app
 from fragscope.tui.screens.inspector import InspectorScreen
 from tui_helpers import REPO, TINY, WORST_FIT, deterministic_env, settle, step, wait_until  # noqa: F401
@@ -33,7 +34,7 @@ async def test_palette_offers_the_scenarios_own_plugin_and_f_forks_with_fgd():
         await step(pilot, 3)
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "Fork with placement worst-fit (worst_fit.py:WorstFit)" in titles
-        assert {f"Fork with placement {n}" for n in ("fgd", "bestfit", "gavel")} <= set(titles)
+        assert {f"Fork with placement {n}" for n in fragscope.placement_names()} <= set(titles)
         await pilot.press("f")                                     # A: worst-fit, B: fgd
         await wait_until(pilot, lambda: app.session.forked)
         await settle(pilot)

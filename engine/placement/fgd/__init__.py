@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 #: to the run's node order — and ``exact`` — the smallest Δ (scenario key ``fgd.scoring``,
 #: ``fill --fgd-scoring``, ``FGD(scoring=...)``).
 SCORINGS: tuple[str, ...] = ("integer", "exact")
+#: The FGD paper's placements, FGD and its five baselines, in the paper's order: what
+#: ``fragscope fill`` compares by default and what the shipped reference curves cover.
+PAPER_PLACEMENTS: tuple[str, ...] = ("fgd", "bestfit", "packing", "clustering", "dotprod", "random")
 #: Other spellings accepted for a scoring: the fill-up experiment's ``fgd_mode="score"``.
 SCORING_ALIASES: dict[str, str] = {"score": "integer"}
 
