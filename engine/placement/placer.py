@@ -451,6 +451,9 @@ class Placer:
         Returns the placements and whether the answers ended with node -1 (no node)."""
         st, t = self.state, task.type
         gm = t.gpu_milli
+        one = t.shape != "cpu" and t.num_gpu == 1
+        need = gm if gm < MILLI else MILLI
+        counts = st.gpu_count_list
         used: dict[int, list] = {}       # node -> [free GPU values, free CPU, free memory, tasks]
         placed: list[tuple[int, tuple[int, ...]]] = []
         last = len(answers) - 1
@@ -482,6 +485,9 @@ class Placer:
                 problem = f"returned node {node} with {cpu} free milli-CPU; the task needs {t.cpu_milli}"
             elif self.memory_filter and task.memory_mib and mem < task.memory_mib:
                 problem = f"returned node {node} with {mem} MiB free memory; the task needs {task.memory_mib}"
+            elif (one and type(got) is tuple and len(got) == 1 and type(got[0]) is int
+                  and 0 <= got[0] < counts[node] and vals[got[0]] >= need):
+                gpus = got                       # the common answer: one GPU with room (what gpus_problem says)
             else:
                 gpus, problem = gpus_problem(st, t, node, got, vals)
             if problem is not None:
