@@ -154,9 +154,6 @@ class Placer:
         self._bind()
 
     # ------------------------------------------------------------------ plug-in calls
-    def _ref(self) -> PluginRef:
-        return self._who
-
     def _call(self, fn: Any, what: str, *args: Any) -> Any:
         try:
             return fn(*args)
@@ -191,16 +188,9 @@ class Placer:
         return default_gpus(self.state, node, t.gpu_milli, t.num_gpu)
 
     def _gpus(self, task: Task, view: TaskView, node: int) -> tuple[int, ...]:
-        pick = self._pick
-        if pick is None:
-            t = task.type
-            return () if t.shape == "cpu" else default_gpus(self.state, node, t.gpu_milli, t.num_gpu)
-        try:
-            got = pick(view, self._view, node)
-        except PluginError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            raise failure(self._who, "pick_gpus() raised", exc) from None
+        if self._pick is None:
+            return self.default_gpus(node, task.type)
+        got = self._call(self._pick, "pick_gpus", view, self._view, node)
         return checked_gpus(self._who, self.state, task, node, got)
 
     # ------------------------------------------------------------------ decide
@@ -215,12 +205,7 @@ class Placer:
         return _new_tuple(TaskView, (f[0], f[1], f[2], task.memory_mib, f[3], job_id))
 
     def _scores(self, view: TaskView, idx: np.ndarray) -> np.ndarray:
-        try:
-            got = self._score(view, self._view, idx)
-        except PluginError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            raise failure(self._who, "score() raised", exc) from None
+        got = self._call(self._score, "score", view, self._view, idx)
         if type(got) is np.ndarray and got.dtype is _INT64 and got.ndim == 1 and got.shape[0] == idx.size:
             return got                                    # the common answer, checked in 4 reads
         return checked_scores(self._who, got, idx.size)
@@ -260,13 +245,7 @@ class Placer:
 
     def _ask(self, task: Task, view: TaskView, count: int) -> list:
         """The fast hook's answers for ``count`` copies of ``task``: a list of 1..count."""
-        try:
-            got = self._hook(view, self._view, count)
-        except PluginError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            raise failure(self._who, "place_many() raised", exc) from None
-        return self._answers(got, count)
+        return self._answers(self._call(self._hook, "place_many", view, self._view, count), count)
 
     def _answers(self, got: Any, count: int) -> list:
         if type(got) is not list:
@@ -355,17 +334,11 @@ class Placer:
             node, view, _, _ = self._node(task, job_id)
             if node < 0:
                 return -1, ()
-            pick = self._pick
-            if pick is None:
-                gpus = () if t.shape == "cpu" else default_gpus(self.state, node, t.gpu_milli, t.num_gpu)
+            if self._pick is None:
+                gpus = self.default_gpus(node, t)
                 self.state.allocate(node, task, gpus)
                 return node, gpus
-            try:
-                got = pick(view, self._view, node)
-            except PluginError:
-                raise
-            except Exception as exc:  # noqa: BLE001
-                raise failure(self._who, "pick_gpus() raised", exc) from None
+            got = self._call(self._pick, "pick_gpus", view, self._view, node)
             if type(got) is tuple and len(got) <= 1 and (not got or type(got[0]) is int):
                 try:                  # the common answer, checked by the binding itself (see below)
                     self.state.allocate(node, task, got, False)
@@ -375,17 +348,7 @@ class Placer:
             gpus = checked_gpus(self._who, self.state, task, node, got)
             self.state.allocate(node, task, gpus)
             return node, gpus
-        try:
-            f = t._view_fields
-        except AttributeError:
-            f = type_fields(t) + (allowed_models(t.models),)
-            object.__setattr__(t, "_view_fields", f)
-        try:
-            got = hook(_new_tuple(TaskView, (f[0], f[1], f[2], task.memory_mib, f[3], job_id)), self._view, 1)
-        except PluginError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            raise failure(self._who, "place_many() raised", exc) from None
+        got = self._call(hook, "place_many", self._task_view(task, job_id), self._view, 1)
         # The common answer — [(node, GPUs)] with Python ints — is checked by the binding
         # itself (allocate(check=...) refuses GPUs off the node, repeated or full, and a
         # node short of CPU or memory before changing anything); anything else, or a
