@@ -7,6 +7,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypothesis import settings
+
+# Property tests draw the same examples on every run (a red CI is then a real,
+# reproducible finding, not a lucky draw); `--hypothesis-profile=explore` draws new ones.
+settings.register_profile("default", derandomize=True, print_blob=True)
+settings.register_profile("explore", derandomize=False, print_blob=True)
+settings.load_profile("default")
+
 REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = REPO / "scenarios"
 REFERENCE = REPO / "tests" / "reference"

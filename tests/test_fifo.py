@@ -39,3 +39,27 @@ def test_fifo_refill_never_pins_a_job_to_a_zero_throughput_type(tmp_path):
             assert all(sim.state.throughputs[j][w] > 0 for w in pinned), (j, alloc)
     assert sim.state.done
     assert len(sim.state.jct) == len(sim.state.arrived)
+
+
+def _inputs(jobs: dict[int, int], gpus: int) -> "AllocationInputs":
+    from fragscope.policies.base import AllocationInputs
+    ids = sorted(jobs)
+    return AllocationInputs(
+        job_ids=ids, worker_types=["v100"], throughputs={j: {"v100": 1.0} for j in ids},
+        scale_factors=dict(jobs), priority_weights={j: 1.0 for j in ids},
+        cluster_spec={"v100": gpus}, num_steps_remaining={j: 100.0 for j in ids},
+        times_since_start={j: 0.0 for j in ids})
+
+
+def test_fifo_refill_counts_every_running_job_before_handing_out_freed_gpus():
+    # Round 1: jobs 0 (1 GPU), 1 (2 GPUs), 2 (1 GPU) fill 4 GPUs; job 3 (2 GPUs) waits.
+    # Job 0 completes.  Gavel's walk hands job 0's type to job 3 before it has counted
+    # jobs 1 and 2, so it would ask for 5 GPUs of 4 (found by test_properties).
+    from fragscope.policies.fifo import Fifo
+    fifo = Fifo(mode="base", seed=0)
+    first = fifo.get_allocation(_inputs({0: 1, 1: 2, 2: 1, 3: 2}, gpus=4))
+    assert [j for j, a in first.items() if a["v100"] == 1.0] == [0, 1, 2]
+    second = fifo.get_allocation(_inputs({1: 2, 2: 1, 3: 2}, gpus=4))
+    used = sum(second[j]["v100"] * s for j, s in {1: 2, 2: 1, 3: 2}.items())
+    assert used <= 4, second
+    assert second[1]["v100"] == second[2]["v100"] == 1.0

@@ -7,7 +7,9 @@ Deliberate difference from Gavel (gavel.md §12.10): Gavel's base mode draws a r
 type index but then uses a stale loop variable, so its initial fill puts every job
 on the last type (v100).  Here the randomly drawn type is used.  Likewise a job is
 never pinned to a type on which its throughput is zero (Gavel would pin it and it
-would never run); only workloads with such zeros can tell the difference.
+would never run); only workloads with such zeros can tell the difference.  And a refill counts every
+running job before it hands freed GPUs out, so the allocation never asks for more
+GPUs of a type than exist (Gavel's can).
 """
 
 from __future__ import annotations
@@ -38,6 +40,15 @@ class Fifo(Policy):
         if self.mode != "base":
             self._allocation = {}
         queue = [j for j in sorted(throughputs) if j not in self._allocation]
+        # Jobs that keep running hold their GPUs first.  Deliberate difference from
+        # Gavel: Gavel subtracts them in the same ID-order walk that hands out freed
+        # GPUs, so a completed job with a low ID can hand its type to the queue head
+        # before later running jobs are counted, and the allocation then asks for more
+        # GPUs of that type than exist (Gavel's mechanism drops the excess silently;
+        # fragscope's contract rejects it).
+        for job_id, worker_type in self._allocation.items():
+            if job_id in throughputs:
+                available[worker_type] -= scale_factors[job_id]
         for job_id in sorted(self._allocation):
             worker_type = self._allocation[job_id]
             if job_id not in throughputs:  # completed: hand its GPUs to the queue head
@@ -50,8 +61,6 @@ class Fifo(Policy):
                         self._allocation[nxt] = worker_type
                         available[worker_type] -= scale_factors[nxt]
                 del self._allocation[job_id]
-            else:
-                available[worker_type] -= scale_factors[job_id]
         types = sorted(w for w in available if available[w] > 0)
         while queue and types:
             job_id = queue.pop(0)
