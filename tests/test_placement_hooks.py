@@ -225,18 +225,50 @@ def test_a_user_plugins_hook_is_used_and_decides_like_its_score(tmp_path):
     assert len(hook.calls) == before
 
 
-def test_a_hook_answering_whole_runs_binds_like_one_by_one(tmp_path):
+@pytest.mark.parametrize("count", [5, 20])      # short runs are checked one by one, long ones tallied
+def test_a_hook_answering_whole_runs_binds_like_one_by_one(tmp_path, count):
     nodes, pods, tasks, rank = _setup(tmp_path)
     runs, single = _placer(nodes, pods, FirstFitRuns(), rank), _placer(nodes, pods, FirstFit(), rank)
     assert runs.batches
     for i, task in enumerate(tasks[:40]):
-        got = runs.place_many(task, 5, i)
-        expect = single.place_many(task, 5, i)
+        got = runs.place_many(task, count, i)
+        expect = single.place_many(task, count, i)
         assert got == expect, f"task {i}"
     assert np.array_equal(runs.state.free_gpu, single.state.free_gpu)
     assert np.array_equal(runs.state.frag_int, single.state.frag_int)
     assert runs.state.frag_sum == single.state.frag_sum and runs.state.idle_sum == single.state.idle_sum
-    assert max(runs.placement.calls) == 5 and set(single.placement.calls) == {5, 4, 3, 2, 1}
+    assert max(runs.placement.calls) == count and set(single.placement.calls) == set(range(1, count + 1))
+
+
+def test_a_bad_answer_inside_a_long_run_is_named_and_binds_nothing(tmp_path):
+    # Long runs are checked as a tally per node; whichever answer breaks it, the error
+    # is the one-by-one check's, naming that answer, and nothing is bound.
+    nodes, pods, tasks, rank = _setup(tmp_path)
+    task = Task(TaskType(1000, 100, 1), 0)
+    good = [(0, (g,)) for g in range(8)] * 3            # 24 answers, 300 milli-GPU on each GPU
+    t4 = Task(TaskType(1000, 100, 1, "T4"), 0)
+    models = np.asarray(_placer(nodes, pods, FirstFit(), rank).cluster.model)
+    g2 = int(np.flatnonzero(models == "G2")[0])
+    cases = [
+        (task, good[:10] + [(0, (99,))] + good[10:], "answer 10: returned GPU 99 on node 0"),
+        (task, good[:10] + [(-1, ())] + good[10:], "answer 10 is (-1, ...)"),
+        (task, good[:10] + [[0, (1,)], ("x", (1,))] + good[10:], "answer 11: returned 'x' as a node"),
+        (task, good[:12] + [(0, [1, 2])] + good[12:], "answer 12: returned [1, 2] for node 0"),
+        (task, good + [(0, (0,))] * 8, "answer 31: returned GPU 0 on node 0 with 0 free"),
+        (Task(TaskType(10 ** 6, 100, 1), 0), good, "free milli-CPU"),
+        (t4, [(g2, (0,))] * 3 + good, "answer 0: returned node %d, a G2 node; the task allows T4" % g2),
+        (t4, good + [(g2, (0,))] * 3, "answer 24: returned node %d, a G2 node; the task allows T4" % g2),
+    ]
+    for t, answers, message in cases:
+        class Fixed(FirstFit):
+            def place_many(self, task, cluster, count, answers=answers):
+                return list(answers)
+        placer = _placer(nodes, pods, Fixed(), rank)
+        before = placer.state.free_gpu.copy(), placer.state.free_cpu.copy()
+        with pytest.raises(PluginError, match=r"place_many\(\)") as exc:
+            placer.place_many(t, len(answers))
+        assert message in str(exc.value), (message, str(exc.value))
+        assert np.array_equal(before[0], placer.state.free_gpu) and np.array_equal(before[1], placer.state.free_cpu)
 
 
 def test_bad_hook_answers_are_contract_errors_that_bind_nothing(tmp_path):

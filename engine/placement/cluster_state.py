@@ -220,6 +220,21 @@ class ClusterState:
         self.free_gpu[node] = free_gpu_after
         self._charge_deferred(node, task, count)
 
+    def allocate_runs(self, nodes: np.ndarray, task: Task, counts: np.ndarray,
+                      free_gpu_after: np.ndarray) -> None:
+        """:meth:`allocate_run` for several distinct ``nodes`` at once (``counts`` copies
+        of ``task`` on each, their free GPU rows after them given), in one set of array
+        writes; derived fields deferred to :meth:`refresh`."""
+        t = task.type
+        self.free_gpu[nodes] = free_gpu_after
+        self.free_cpu[nodes] -= t.cpu_milli * counts
+        self.free_mem[nodes] -= task.memory_mib * counts
+        if t.shape != "cpu":
+            cls = 0 if t.shape == "fractional" else t.num_gpu
+            self.n_classes[nodes] += self.classes[nodes, cls] == 0
+            self.classes[nodes, cls] += counts
+        self._dirty.update(nodes.tolist())
+
     def _charge_deferred(self, node: int, task: Task, count: int) -> None:
         """``count`` copies of ``task``'s CPU, memory and GPUClustering class on
         ``node``; the node's derived fields wait for :meth:`refresh`."""
@@ -245,16 +260,15 @@ class ClusterState:
             return
         d = np.fromiter(dirty, np.int64, len(dirty))
         dirty.clear()
-        rows = self.free_gpu[d]
+        rows = self.free_gpu[d]      # padding slots hold 0 free: no mask needed below
         g = self.gpu_count[d]
-        real = np.arange(self.slots)[None, :] < g[:, None]
-        full = ((rows == MILLI) & real).sum(axis=1)
+        full = np.count_nonzero(rows == MILLI, axis=1)
         self.n_full_free[d] = full
-        self.max_free[d] = np.where(real, rows, 0).max(axis=1)
-        idle = np.where(real, rows, 0).sum(axis=1)
+        self.max_free[d] = rows.max(axis=1)
+        idle = rows.sum(axis=1)
         self.idle_sum += int(idle.sum() - self.idle[d].sum())
         self.idle[d] = idle
-        partial = (real & (rows > 0) & (rows < MILLI)).sum(axis=1)
+        partial = np.count_nonzero(rows, axis=1) - full
         self.partial_sum += int(partial.sum() - self.partial[d].sum())
         self.partial[d] = partial
         f = self.frag.frag_int(rows, self.free_cpu[d], self.model_id[d])

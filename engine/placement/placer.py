@@ -31,6 +31,7 @@ The hook counts only when it answers for the placement's own ``score`` and
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from types import SimpleNamespace
 from typing import Any, Sequence
 
@@ -49,6 +50,7 @@ from ..model.units import MILLI
 from ..plugins import PluginError, PluginRef, failure, own_hook
 
 _INT64 = np.dtype(np.int64)
+_TALLY_MIN = 8       # answers from which tallying a run beats checking its answers one by one
 _RESERVED = ("gpu", "score", "delta")   # explain() columns that are the inspector's own
 
 
@@ -412,6 +414,61 @@ class Placer:
         """Check several ``place_many`` answers, each against the nodes as the answers
         before it leave them, and bind them all (``allocate_run`` per node, one refresh).
         Returns the placements and whether the answers ended with node -1 (no node)."""
+        t = task.type
+        if len(answers) >= _TALLY_MIN and t.shape != "cpu" and t.num_gpu == 1 and t.gpu_milli <= MILLI:
+            done = self._bind_run_at_once(task, answers)
+            if done is not None:
+                return done
+        return self._bind_run_one_by_one(task, answers)
+
+    def _bind_run_at_once(self, task: Task, answers: list) -> tuple[list, bool] | None:
+        """:meth:`_bind_run` for the common run — a one-GPU task, answers ``(node, (gpu,))``
+        of plain ints — with the answers tallied per (node, GPU) and checked per node;
+        None for anything else or any answer that fails: the one-by-one check then names
+        it.  Equivalent to checking answer by answer because a run only takes from a
+        node — its free CPU, memory and each GPU's free milli-GPU fall with every answer
+        on it — so the run fits iff what all its answers take fits what was free."""
+        st, t = self.state, task.type
+        stopped = False
+        last = answers[-1]
+        if type(last) is tuple and len(last) == 2 and type(last[0]) is int and last[0] == -1:
+            answers, stopped = answers[:-1], True
+        try:
+            tally = Counter(answers)
+        except TypeError:                       # an unhashable answer
+            return None
+        c, mem, gm = t.cpu_milli, task.memory_mib if self.memory_filter else 0, t.gpu_milli
+        mask = self._view.model_mask(t.models) if t.models else None
+        n_nodes, counts, free_cpu, free_mem, free_gpu = st.n_nodes, st.gpu_count_list, st.free_cpu, st.free_mem, st.free_gpu
+        rows: dict[int, list] = {}              # node -> [free GPU values after the run, copies]
+        for a, k in tally.items():
+            if type(a) is not tuple or len(a) != 2:
+                return None
+            node, gpus = a
+            if type(node) is not int or type(gpus) is not tuple or len(gpus) != 1:
+                return None
+            g = gpus[0]
+            r = rows.get(node)
+            if r is None:
+                if not 0 <= node < n_nodes or mask is not None and not mask[node]:
+                    return None
+                r = rows[node] = [free_gpu[node].tolist(), 0]
+            if type(g) is not int or not 0 <= g < counts[node]:
+                return None
+            r[0][g] -= k * gm
+            if r[0][g] < 0:
+                return None
+            r[1] += k
+        for node, (vals, k) in rows.items():
+            if free_cpu[node] < k * c or mem and free_mem[node] < k * mem:
+                return None
+        for node, (vals, k) in rows.items():
+            st.allocate_run(node, task, k, vals)
+        st.refresh()
+        return list(answers), stopped
+
+    def _bind_run_one_by_one(self, task: Task, answers: list) -> tuple[list, bool]:
+        """:meth:`_bind_run` answer by answer, naming the first one that is wrong."""
         st, t = self.state, task.type
         gm = t.gpu_milli
         one = t.shape != "cpu" and t.num_gpu == 1

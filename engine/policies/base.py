@@ -46,6 +46,11 @@ class AllocationInputs:
             return self.scale_factor_matrix()
         return self._per_job_rows(self.gpu_demands)
 
+    def capacity_column(self) -> np.ndarray:
+        """:meth:`capacity_matrix`'s column: one GPU demand per job, ``job_ids`` order."""
+        demand = self.scale_factors if self.gpu_demands is None else self.gpu_demands
+        return np.fromiter((demand[j] for j in self.job_ids), np.float64, len(self.job_ids))
+
     def num_workers(self) -> list[int]:
         return [self.cluster_spec[w] for w in self.worker_types]
 

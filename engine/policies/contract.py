@@ -14,6 +14,7 @@ same road: :func:`run_policy`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -119,6 +120,7 @@ def checked_allocation_dict(ref: PluginRef, alloc: Any, inputs: AllocationInputs
     n = len(types)
     rows, found = [], 0
     zeros = [0.0] * n
+    row_of = itemgetter(*types) if n > 1 else (lambda r: (r[types[0]],)) if n else (lambda r: ())
     for j in ids:
         r = alloc.get(j)
         if r is None:
@@ -127,7 +129,7 @@ def checked_allocation_dict(ref: PluginRef, alloc: Any, inputs: AllocationInputs
         found += 1
         if type(r) is dict and len(r) == n:
             try:
-                rows.append([r[w] for w in types])   # (every type there: nothing else is)
+                rows.append(row_of(r))   # (every type there: nothing else is)
                 continue
             except KeyError:
                 pass
@@ -152,8 +154,7 @@ def checked_allocation_dict(ref: PluginRef, alloc: Any, inputs: AllocationInputs
                    if not isinstance(v, (int, float, np.number)) or isinstance(v, bool))
         raise failure(ref, f"{what}() gives job {bad[0]} {bad[2]!r} on {bad[1]}: time fractions must be "
                            f"numbers") from None
-    demand = inputs.capacity_matrix()[:, 0]
-    _checked_rules(ref, arr, ids, types, np.asarray(demand, np.float64),
+    _checked_rules(ref, arr, ids, types, inputs.capacity_column(),
                    np.array(inputs.num_workers(), np.float64) if capacity else None, what)
     return alloc
 
