@@ -14,6 +14,8 @@ The names, by what they are for:
   views), :class:`ServerViewCache` (server views rebuilt from GPU holdings, e.g. in
   another process) and :class:`PlacementRecord` (a job's placement decision, imported on
   first use: only round mode needs it)
+* the decision log (``Simulation(config, decisions=True)``, ``Simulation.decisions()``):
+  :class:`DecisionRow`, :data:`DECISION_COLUMNS` (decisions.parquet's), :data:`DECISION_ACTIONS`
 * results: :func:`summary`, :func:`write_run_outputs`, :func:`measured_job_ids`, the
   backlog monitor (:class:`BacklogMonitor`, :class:`BacklogStatus`, :func:`default_bound`)
 * names: :data:`FGD_SCORINGS` (FGD's scorings), :data:`PAPER_PLACEMENTS` (the FGD
@@ -38,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 from .core.backlog import BacklogMonitor, BacklogStatus, default_bound
 from .model.packaged import ShippedScenario, alibaba_trace, builtin_names, data_file, find_scenario, shipped_scenarios
 from .core.report import RoundReport
+from .core.decisions import ACTIONS as DECISION_ACTIONS, DECISION_COLUMNS, DecisionRow
 from .core.results import measured_job_ids, summary, write_run_outputs
 from .core.mode import LP_CAPACITIES, LP_CAPACITY_MEANINGS, Mode
 from .core.scenario import ScenarioConfig, load_scenario
@@ -91,7 +94,7 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-__all__ = ["FGD_SCORINGS", "PAPER_PLACEMENTS", "LP_CAPACITIES", "LP_CAPACITY_MEANINGS", "Mode", "BacklogMonitor", "BacklogStatus", "GpuView", "InputError", "JobView", "RoundReport",
+__all__ = ["DECISION_ACTIONS", "DECISION_COLUMNS", "DecisionRow", "FGD_SCORINGS", "PAPER_PLACEMENTS", "LP_CAPACITIES", "LP_CAPACITY_MEANINGS", "Mode", "BacklogMonitor", "BacklogStatus", "GpuView", "InputError", "JobView", "RoundReport",
            "ScenarioConfig", "ServerView", "ServerViewCache", "ShippedScenario", "Simulation",
            "SimulationError", "Snapshot", "alibaba_trace", "builtin_names", "data_file", "default_bound",
            "find_scenario", "load_placement", "load_policy", "load_scenario", "measured_job_ids",

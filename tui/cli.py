@@ -29,7 +29,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise InputError(str(out), "--out must be a folder (it exists and is a file)")
-    sim = Simulation(load_scenario(args.scenario, args.overrides), explain=False)
+    sim = Simulation(load_scenario(args.scenario, args.overrides), explain=False, decisions=args.decisions)
     measured = measured_job_ids(sim)
     wl = sim.config.workload
     total = len(measured) if wl.window is not None else len(getattr(wl, "jobs", measured))
@@ -69,7 +69,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"makespan     {summ['makespan_s']:.3f} s")
         print(f"rounds       {summ['num_rounds']}  (allocation recomputed {summ['num_alloc_resets']} times)")
         print(f"jobs         {summ['jobs_completed']} completed, {summ['jobs_measured']} measured")
-        print(f"wrote        {out / 'summary.json'}, jobs.csv, rounds.csv")
+        print(f"wrote        {out / 'summary.json'}, jobs.csv, rounds.csv"
+              + (", decisions.parquet" if args.decisions else ""))
     return 0
 
 
@@ -93,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", help="scenario YAML file, or a shipped scenario's name (see `fragscope scenarios`)")
     p.add_argument("--out", required=True, help="output folder (created if missing)")
     _add_overrides(p)
+    p.add_argument("--decisions", action="store_true",
+                   help="also write decisions.parquet: one row per decision (placed, moved, preempted, "
+                        "finished, failed), see README 'Decision logs'")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary on stdout")
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("scenarios", help="list the shipped scenarios (use a name wherever a scenario file is accepted)",

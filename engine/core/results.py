@@ -1,4 +1,5 @@
-"""Run results: the summary figures and the three output files of ``fragscope run``.
+"""Run results: the summary figures and the output files of ``fragscope run`` (three, and
+the decision log when recorded).
 
 Figures are computed the way Gavel computes them (gavel.md §1.5) so they can be
 compared with Gavel's printed output.  Files are written to a temporary name and
@@ -16,8 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from ..model.atomic import atomic_write
+from ..model.atomic import atomic_write, atomic_write_bytes
+from .decisions import decisions_parquet
 from .simulation import Simulation
+
+DECISIONS_FILE = "decisions.parquet"
 
 FORMAT_VERSION = 1
 
@@ -179,8 +183,15 @@ def run_output_texts(sim: Simulation) -> tuple[dict[str, Any], dict[str, str]]:
 
 
 def write_run_outputs(sim: Simulation, out_dir: Path) -> dict[str, Any]:
-    """Write summary.json, jobs.csv and rounds.csv; returns the summary."""
+    """Write summary.json, jobs.csv and rounds.csv — and decisions.parquet when the run
+    kept its decision log (a decisions.parquet left by an earlier run that did not is
+    removed: it would pass as this run's); returns the summary."""
     summ, texts = run_output_texts(sim)
+    log = out_dir / DECISIONS_FILE
+    if sim.record_decisions:
+        atomic_write_bytes(log, decisions_parquet(sim.decisions()))
+    elif log.exists():
+        log.unlink()
     for name, text in texts.items():
         atomic_write(out_dir / name, text)
     return summ

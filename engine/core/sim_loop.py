@@ -14,6 +14,7 @@ import numpy as np
 
 from ..model.errors import SimulationError
 from .collector import batched_collection
+from .decisions import round_decisions
 from .mechanism import MechanismConfig, assign_gpus, compute_priorities, select_jobs
 from .report import RoundReport
 from .round_selection import select_and_place
@@ -33,6 +34,7 @@ class StepLoop:
     mech: MechanismConfig
     state: SimState
     explain: bool
+    record_decisions: bool
 
     def step(self) -> RoundReport:
         """One iteration of the loop; the report of the round that starts at the new clock.
@@ -110,6 +112,10 @@ class StepLoop:
         else:
             s.assignment_milli = dict.fromkeys(new, 1000)
         prev_of = s.assignments
+        if self.record_decisions:
+            s.decisions.extend(round_decisions(s.num_steps, s.now, prev_of, new,
+                                               {j: jct is not None for j, jct in completions},
+                                               self._decision_reason(exact)))
         s.lease_opportunities += sum(map(jobs.__contains__, prev_of))
         s.assignments = new
         gpu_type_of = mech.cluster.gpu_type_of
@@ -145,6 +151,22 @@ class StepLoop:
                            queued=len(s.jobs) - len(new), completed_total=len(s.jct),
                            busy_gpus=busy, total_gpus=mech.cluster.num_gpus, metrics=metrics,
                            lp_note=s.lp_note if recomputed else "")
+
+    def _decision_reason(self, exact: bool):
+        """(rule, score) of this round's placed or moved jobs for the decision log: the
+        placement's own record when the run keeps explanations, else the deciding name."""
+        s = self.state
+        if exact:
+            return lambda j: ("gavel: last round's GPUs if free, else the next free GPUs in server order", None)
+        placer = s.placer
+        name, records, now = placer.placement, placer.records if self.explain else {}, s.num_steps
+
+        def why(j: int) -> tuple[str, float | None]:
+            rec = records.get(j)
+            if rec is not None and rec.round == now:
+                return rec.rule, rec.score
+            return name, None
+        return why
 
     def _interference(self, new: dict[int, tuple[int, ...]]) -> dict[int, float]:
         """Throughput factor per job from the number of jobs sharing its busiest GPU."""

@@ -24,6 +24,7 @@ import random
 from dataclasses import dataclass, replace
 from typing import Iterator
 
+from .decisions import DecisionRow, decision_rows
 from .mechanism import MechanismConfig
 from ..model.errors import InputError
 from ..policies import make_policy
@@ -53,9 +54,10 @@ class Snapshot:
 class Simulation(StepLoop, JobBook, RoundMode, SimViews):
     """A steppable, cloneable simulation of one scenario."""
 
-    def __init__(self, config: ScenarioConfig, explain: bool = True) -> None:
+    def __init__(self, config: ScenarioConfig, explain: bool = True, decisions: bool = False) -> None:
         self.config = config
         self.explain = explain  # keep placement decision records (the UI's inspector)
+        self.record_decisions = decisions   # keep the decision log (core/decisions.py)
         cluster = config.cluster
         types = tuple(cluster.gpu_types)
         self.mech = MechanismConfig(cluster=cluster, round_seconds=config.round_seconds,
@@ -116,6 +118,12 @@ class Simulation(StepLoop, JobBook, RoundMode, SimViews):
         other.__dict__.update((k, v) for k, v in vars(self).items() if k != "state")
         other.state = copy.deepcopy(self.state)
         return other
+
+    def decisions(self) -> list[DecisionRow]:
+        """The decision log so far (placed / moved / preempted / finished / failed, in
+        order); empty unless the simulation was made with ``decisions=True``."""
+        cluster = self.mech.cluster
+        return decision_rows(self.state.decisions, cluster.gpu_type_of, cluster.server_of)
 
     def snapshot(self) -> Snapshot:
         return Snapshot(copy.deepcopy(self.state), self.state.num_steps)

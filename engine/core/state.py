@@ -301,6 +301,9 @@ class SimState:
     done: bool = False
     idle_steps: int = 0
     rounds: list[RoundRecord] = _list()
+    # The decision log (core/decisions.py), when the run records it: compact tuples
+    # (round, time, job, action, GPUs, rule, score), in order.
+    decisions: list[tuple] = _list()
     # Array mirror of the per-job dicts (mechanism.py); not copied nor pickled: rebuilt
     # from the dicts when next needed.
     job_arrays: JobArrays | None = field(default=None, compare=False, repr=False, metadata=_DROPPED)

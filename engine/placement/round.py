@@ -48,6 +48,7 @@ class PlacementRecord:
     candidates: tuple[tuple[int, int, float, float | None], ...]  # (server, gpu, score, delta)
     extra_columns: tuple[str, ...] = ()        # the placement's own ``explain`` columns ...
     extra: tuple[tuple[float, ...], ...] = ()  # ... their values, one tuple per candidate
+    score: float | None = None                 # the winner's score as the inspector shows it
 
     def __deepcopy__(self, memo: dict) -> "PlacementRecord":
         return self  # immutable (tuples of numbers): forks share records
@@ -267,5 +268,6 @@ def _record(job_id: int, round_index: int, gpu_type: str, d: Decision, gpus: tup
             g = int(d.cand_gpus[i]) if d.cand_gpus is not None else -1
             delta = float(d.cand_deltas[i]) if d.cand_deltas is not None else None
             cands.append((n, int(first_gpu[n] + g) if g >= 0 else -1, d.cand_scores[i].item(), delta))
+    score = None if d.score is None else float(d.score)
     return PlacementRecord(job_id, round_index, gpu_type, d.node, gpus, d.rule, d.placement, tuple(cands),
-                           extra_cols, tuple(extra))
+                           extra_cols, tuple(extra), score)

@@ -1,0 +1,108 @@
+"""The decision log: every change of where a job runs, one row per decision.
+
+A decision (``../shared/spec/debugger.md`` §2, README "Decision logs") is
+
+* ``placed``    — a job gets GPUs it did not hold last round: a start or a restart;
+* ``moved``     — a running job continues on other GPUs;
+* ``preempted`` — a job loses its GPUs without finishing;
+* ``finished``  — a job completes (``failed``: it is dropped after too many failed
+  attempts, Gavel's ``MAX_FAILED_ATTEMPTS``).
+
+A job that keeps its GPUs (a lease extension) makes no decision.  Rows are ordered by
+round, then within a round: finished / failed / preempted (what the round took away, in
+last round's placement order), then placed / moved (in this round's placement order).
+
+The log records what a decision *is*, not why: recording compares this round's
+assignment with the last one — a walk the round already does for its lease count — so
+it costs little.  ``rule`` and ``score`` carry the placement's reason and winning score
+when the run also keeps explanations (``Simulation(..., explain=True)``, the app);
+otherwise ``rule`` names the placement that decided and ``score`` is empty.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Callable, Iterable, Sequence
+
+PLACED, MOVED, PREEMPTED, FINISHED, FAILED = "placed", "moved", "preempted", "finished", "failed"
+ACTIONS = (PLACED, MOVED, PREEMPTED, FINISHED, FAILED)
+# decisions.parquet's columns, in order (a public interface: README "Decision logs")
+DECISION_COLUMNS = ("round", "time_s", "job_id", "action", "gpu_type", "server", "gpus", "rule", "score")
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    """One decision, as the API and decisions.parquet give it.  ``gpus`` are global GPU
+    ids (the ones lost for ``preempted`` / ``finished``); ``server`` is -1 when the job
+    holds none; ``score`` is None when it was not recorded."""
+
+    round: int
+    time_s: float
+    job_id: int
+    action: str
+    gpu_type: str
+    server: int
+    gpus: tuple[int, ...]
+    rule: str
+    score: float | None
+
+
+def round_decisions(round_index: int, time_s: float, prev: dict[int, tuple[int, ...]],
+                    new: dict[int, tuple[int, ...]], ended: dict[int, bool],
+                    why: Callable[[int], tuple[str, float | None]]) -> list[tuple]:
+    """The decisions of one round as compact tuples ``(round, time, job, action, GPUs,
+    rule, score)``: ``prev`` and ``new`` are last and this round's assignments (job →
+    global GPU ids), ``ended`` the jobs that completed at this round's start (job →
+    True when it finished, False when it failed).  ``why(job)`` gives (rule, score) of a
+    placed or moved job."""
+    rows: list[tuple] = []
+    for j, gpus in prev.items():
+        if j not in new:
+            end = ended.get(j)
+            action = PREEMPTED if end is None else FINISHED if end else FAILED
+            rows.append((round_index, time_s, j, action, gpus, "", None))
+    for j, gpus in new.items():
+        p = prev.get(j)
+        if p is None:
+            action = PLACED
+        elif p is gpus or p == gpus or set(p) == set(gpus):
+            continue
+        else:
+            action = MOVED
+        rule, score = why(j)
+        rows.append((round_index, time_s, j, action, gpus, rule, score))
+    return rows
+
+
+def decision_rows(log: Iterable[tuple], gpu_type_of: Sequence[str], server_of: Sequence[int]) -> list[DecisionRow]:
+    """The compact log as :class:`DecisionRow` values (GPU type and server from the
+    cluster's per-GPU tables)."""
+    out = []
+    for r, t, j, action, gpus, rule, score in log:
+        g = gpus[0] if gpus else -1
+        out.append(DecisionRow(r, t, j, action, gpu_type_of[g] if g >= 0 else "", server_of[g] if g >= 0 else -1,
+                               tuple(gpus), rule, score))
+    return out
+
+
+def decisions_parquet(rows: Sequence[DecisionRow]) -> bytes:
+    """decisions.parquet's bytes: the columns of :data:`DECISION_COLUMNS`, fixed types
+    (``gpus`` comma-separated, ``score`` nullable), the same bytes for the same rows."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    schema = pa.schema([("round", pa.int64()), ("time_s", pa.float64()), ("job_id", pa.int64()),
+                        ("action", pa.string()), ("gpu_type", pa.string()), ("server", pa.int64()),
+                        ("gpus", pa.string()), ("rule", pa.string()), ("score", pa.float64())])
+    cols = {
+        "round": [d.round for d in rows], "time_s": [d.time_s for d in rows], "job_id": [d.job_id for d in rows],
+        "action": [d.action for d in rows], "gpu_type": [d.gpu_type for d in rows],
+        "server": [d.server for d in rows], "gpus": [",".join(map(str, d.gpus)) for d in rows],
+        "rule": [d.rule for d in rows], "score": [d.score for d in rows],
+    }
+    buf = io.BytesIO()
+    pq.write_table(pa.table(cols, schema=schema), buf, compression="zstd")
+    return buf.getvalue()
+
+
+__all__ = ["ACTIONS", "DECISION_COLUMNS", "DecisionRow", "decision_rows", "decisions_parquet", "round_decisions"]

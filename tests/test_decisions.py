@@ -1,0 +1,76 @@
+"""The decision log (engine/core/decisions.py): every change of where a job runs, derived
+here independently from the round reports, the same with and without explanations,
+and decisions.parquet byte-identical across runs, never left stale."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from fragscope import DECISION_COLUMNS, Simulation, load_scenario
+
+from conftest import run_cli
+
+
+def _expected(sim: Simulation, steps: int) -> list[tuple]:
+    """(round, job, action, GPUs) from the reports: what the log must say."""
+    prev: dict[int, tuple] = {}
+    out = []
+    for report in sim.run(max_steps=steps):
+        ended = {j: jct is not None for j, jct in report.completions}
+        new = report.placements
+        for j, gpus in prev.items():
+            if j not in new:
+                out.append((report.index, j, "preempted" if j not in ended else
+                            "finished" if ended[j] else "failed", tuple(gpus)))
+        for j, gpus in new.items():
+            if j not in prev:
+                out.append((report.index, j, "placed", tuple(gpus)))
+            elif set(prev[j]) != set(gpus):
+                out.append((report.index, j, "moved", tuple(gpus)))
+        prev = dict(new)
+    return out
+
+
+@pytest.mark.parametrize("scenario,overrides", [
+    ("teach/tiny-packing", []),
+    ("teach/tiny-packing", ["sharing=false", "placement=fgd"]),
+    ("gavel/g1-mmf", []),                     # Gavel's own mechanism
+])
+def test_the_log_is_every_change_of_where_a_job_runs(scenario, overrides):
+    sim = Simulation(load_scenario(scenario, overrides), explain=False, decisions=True)
+    expect = _expected(sim, 120)
+    got = [(d.round, d.job_id, d.action, d.gpus) for d in sim.decisions()]
+    assert got == expect
+    assert {a for _, _, a, _ in got} >= {"placed", "finished"}
+    cluster = sim.mech.cluster
+    for d in sim.decisions():
+        assert d.server == cluster.server_of[d.gpus[0]] and d.gpu_type == cluster.gpu_type_of[d.gpus[0]]
+
+
+def test_explanations_fill_rule_and_score_and_change_no_decision():
+    cheap = Simulation(load_scenario("teach/tiny-packing", []), explain=False, decisions=True)
+    rich = Simulation(load_scenario("teach/tiny-packing", []), explain=True, decisions=True)
+    list(cheap.run(max_steps=80)), list(rich.run(max_steps=80))
+    key = lambda d: (d.round, d.time_s, d.job_id, d.action, d.gpus)  # noqa: E731
+    assert [key(d) for d in cheap.decisions()] == [key(d) for d in rich.decisions()]
+    placed = [d for d in rich.decisions() if d.action == "placed"]
+    assert placed and all(d.rule.startswith("highest") and d.score is not None for d in placed)
+    assert all(d.rule == "bestfit" and d.score is None for d in cheap.decisions() if d.action == "placed")
+
+
+def test_no_log_unless_asked():
+    sim = Simulation(load_scenario("teach/tiny-packing", []), explain=False)
+    list(sim.run(max_steps=30))
+    assert sim.decisions() == []
+
+
+def test_decisions_parquet_is_byte_identical_and_never_stale(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert run_cli(["run", "teach/tiny-packing", "--out", str(a), "--decisions", "--quiet"]) == 0
+    assert run_cli(["run", "teach/tiny-packing", "--out", str(b), "--decisions", "--quiet"]) == 0
+    assert (a / "decisions.parquet").read_bytes() == (b / "decisions.parquet").read_bytes()
+    table = pd.read_parquet(a / "decisions.parquet")
+    assert tuple(table.columns) == DECISION_COLUMNS and len(table) > 0
+    assert run_cli(["run", "teach/tiny-packing", "--out", str(a), "--quiet"]) == 0
+    assert not (a / "decisions.parquet").exists()
