@@ -48,6 +48,12 @@ class DecisionRow:
     score: float | None
 
 
+def keeps_gpus(prev: tuple[int, ...], gpus: tuple[int, ...]) -> bool:
+    """True when a job holds the same GPUs as last round (in any order): a lease
+    extension, no decision.  (Identity and equality first: the common case, cheaply.)"""
+    return prev is gpus or prev == gpus or set(prev) == set(gpus)
+
+
 def round_decisions(round_index: int, time_s: float, prev: dict[int, tuple[int, ...]],
                     new: dict[int, tuple[int, ...]], ended: dict[int, bool],
                     why: Callable[[int], tuple[str, float | None]]) -> list[tuple]:
@@ -66,7 +72,7 @@ def round_decisions(round_index: int, time_s: float, prev: dict[int, tuple[int, 
         p = prev.get(j)
         if p is None:
             action = PLACED
-        elif p is gpus or p == gpus or set(p) == set(gpus):
+        elif keeps_gpus(p, gpus):
             continue
         else:
             action = MOVED
@@ -105,4 +111,5 @@ def decisions_parquet(rows: Sequence[DecisionRow]) -> bytes:
     return buf.getvalue()
 
 
-__all__ = ["ACTIONS", "DECISION_COLUMNS", "DecisionRow", "decision_rows", "decisions_parquet", "round_decisions"]
+__all__ = ["ACTIONS", "DECISION_COLUMNS", "DecisionRow", "decision_rows", "decisions_parquet", "keeps_gpus",
+           "round_decisions"]

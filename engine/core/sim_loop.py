@@ -14,7 +14,7 @@ import numpy as np
 
 from ..model.errors import SimulationError
 from .collector import batched_collection
-from .decisions import round_decisions
+from .decisions import keeps_gpus, round_decisions
 from .mechanism import MechanismConfig, assign_gpus, compute_priorities, select_jobs
 from .report import RoundReport
 from .round_selection import select_and_place
@@ -123,7 +123,7 @@ class StepLoop:
         extensions = 0
         for j, gpus in new.items():
             prev = prev_of.get(j)
-            if prev is not None and (prev is gpus or prev == gpus or set(prev) == set(gpus)):
+            if prev is not None and keeps_gpus(prev, gpus):
                 extensions += 1
         s.lease_extensions += extensions
         if new:

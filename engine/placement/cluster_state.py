@@ -220,21 +220,6 @@ class ClusterState:
         self.free_gpu[node] = free_gpu_after
         self._charge_deferred(node, task, count)
 
-    def allocate_runs(self, nodes: np.ndarray, task: Task, counts: np.ndarray,
-                      free_gpu_after: np.ndarray) -> None:
-        """:meth:`allocate_run` for several distinct ``nodes`` at once (``counts`` copies
-        of ``task`` on each, their free GPU rows after them given), in one set of array
-        writes; derived fields deferred to :meth:`refresh`."""
-        t = task.type
-        self.free_gpu[nodes] = free_gpu_after
-        self.free_cpu[nodes] -= t.cpu_milli * counts
-        self.free_mem[nodes] -= task.memory_mib * counts
-        if t.shape != "cpu":
-            cls = 0 if t.shape == "fractional" else t.num_gpu
-            self.n_classes[nodes] += self.classes[nodes, cls] == 0
-            self.classes[nodes, cls] += counts
-        self._dirty.update(nodes.tolist())
-
     def _charge_deferred(self, node: int, task: Task, count: int) -> None:
         """``count`` copies of ``task``'s CPU, memory and GPUClustering class on
         ``node``; the node's derived fields wait for :meth:`refresh`."""

@@ -34,22 +34,26 @@ class AllocationInputs:
     def scale_factor_matrix(self) -> np.ndarray:
         return self._per_job_rows(self.scale_factors)
 
+    def _column(self, value: dict) -> np.ndarray:
+        """The jobs' values in ``job_ids`` order, as doubles."""
+        return np.array([value[j] for j in self.job_ids], dtype=np.float64)
+
     def _per_job_rows(self, value: dict) -> np.ndarray:
         """(jobs × types), every row the job's value (the same doubles a loop would store)."""
-        col = np.array([value[j] for j in self.job_ids], dtype=np.float64)
-        return np.repeat(col[:, None], len(self.worker_types), axis=1)
+        return np.repeat(self._column(value)[:, None], len(self.worker_types), axis=1)
+
+    def _demand(self) -> dict:
+        """Each job's GPU demand for the capacity constraint: its scale factor, or its
+        fractional demand when sharing is on."""
+        return self.scale_factors if self.gpu_demands is None else self.gpu_demands
 
     def capacity_matrix(self) -> np.ndarray:
-        """Per-job GPU demand for the capacity constraint: scale factor, or the
-        fractional demand when sharing is on."""
-        if self.gpu_demands is None:
-            return self.scale_factor_matrix()
-        return self._per_job_rows(self.gpu_demands)
+        """(jobs × types) of :meth:`_demand`, the LP's capacity coefficients."""
+        return self._per_job_rows(self._demand())
 
     def capacity_column(self) -> np.ndarray:
-        """:meth:`capacity_matrix`'s column: one GPU demand per job, ``job_ids`` order."""
-        demand = self.scale_factors if self.gpu_demands is None else self.gpu_demands
-        return np.fromiter((demand[j] for j in self.job_ids), np.float64, len(self.job_ids))
+        """One column of :meth:`capacity_matrix` (the contract's capacity check needs no more)."""
+        return self._column(self._demand())
 
     def num_workers(self) -> list[int]:
         return [self.cluster_spec[w] for w in self.worker_types]
