@@ -33,6 +33,15 @@ import fragscope  # noqa: E402
 TYPES = {"G2": 4392, "T4": 840, "G3": 312, "P100": 264, "V100M32": 200, "V100M16": 192}
 
 
+def scale_scenario(jobs: int, seconds: float, sharing: bool) -> dict:
+    """The case as a scenario dict (bench_decisions.py times the same case)."""
+    return {"seed": 0, "round_seconds": 600,
+            "cluster": {"servers": [{"model": m, "count": n // 8, "gpus": 8} for m, n in TYPES.items()]},
+            "workload": {"generate": {"lam": 0, "window": [0, jobs], "mix": "alibaba-fork"}},
+            "policy": "max_min_fairness_perf", "placement": "fgd", "sharing": sharing,
+            "max_sim_time_s": seconds}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--jobs", type=int, default=15000)
@@ -40,11 +49,7 @@ def main() -> None:
     ap.add_argument("--sharing", action="store_true")
     ap.add_argument("--baseline", default="", help="git revision to run right after this tree (e.g. e9cea78)")
     args = ap.parse_args()
-    scenario = {"seed": 0, "round_seconds": 600,
-                "cluster": {"servers": [{"model": m, "count": n // 8, "gpus": 8} for m, n in TYPES.items()]},
-                "workload": {"generate": {"lam": 0, "window": [0, args.jobs], "mix": "alibaba-fork"}},
-                "policy": "max_min_fairness_perf", "placement": "fgd", "sharing": args.sharing,
-                "max_sim_time_s": args.seconds}
+    scenario = scale_scenario(args.jobs, args.seconds, args.sharing)
     print(f"{args.jobs} jobs at t=0, {sum(TYPES.values())} GPUs, FGD, sharing {'on' if args.sharing else 'off'}, "
           f"to {args.seconds:g} simulated s:")
     sys.path.insert(0, str(REPO))    # an old baseline reads its tables from the repo's engine/

@@ -74,3 +74,24 @@ def test_decisions_parquet_is_byte_identical_and_never_stale(tmp_path):
     assert tuple(table.columns) == DECISION_COLUMNS and len(table) > 0
     assert run_cli(["run", "teach/tiny-packing", "--out", str(a), "--quiet"]) == 0
     assert not (a / "decisions.parquet").exists()
+
+
+def test_rounds_csv_fingerprints_hash_each_rounds_decisions_and_jobs_csv_says_where_jobs_ran(tmp_path):
+    import hashlib
+    out = tmp_path / "run"
+    assert run_cli(["run", "teach/frag-demo", "--out", str(out), "--decisions", "--quiet"]) == 0
+    log = pd.read_parquet(out / "decisions.parquet")
+    rounds = pd.read_csv(out / "rounds.csv", dtype={"fingerprint": str, "lp_fingerprint": str},
+                         keep_default_na=False)
+    for r in rounds.itertuples():
+        mine = log[log["round"] == r.round]
+        text = ";".join(f"{d.job_id} {d.action} {d.gpus}" for d in mine.itertuples())
+        want = hashlib.blake2b(text.encode(), digest_size=8).hexdigest() if len(mine) else ""
+        assert r.fingerprint == want, r.round
+    assert (rounds["lp_fingerprint"] != "").all()               # an LP is in force from round 0
+    assert rounds["lp_fingerprint"].nunique() > 1                # and changes with its recomputes
+    jobs = pd.read_csv(out / "jobs.csv", dtype={"last_gpus": str})
+    finished = log[log["action"] == "finished"].set_index("job_id")
+    for j in jobs.itertuples():
+        end = finished.loc[j.job_id]
+        assert (j.last_gpus, j.last_server, j.last_gpu_type) == (end.gpus, end.server, end.gpu_type)

@@ -1,7 +1,15 @@
 """Sharing off: every issue-2 scenario's outputs are byte-identical to the golden
-files created before any sharing code existed (tests/golden/generate.py)."""
+files created before any sharing code existed (tests/golden/generate.py).
+
+Columns added since (jobs.csv's last_gpu_type / last_server / last_gpus, rounds.csv's
+fingerprint / lp_fingerprint, issue 21) are appended after the golden's: the golden's
+header must be the start of today's, and every row's first fields the golden's, as
+written (the text of each field, not a parsed number)."""
 
 from __future__ import annotations
+
+import csv
+import io
 
 import pytest
 
@@ -16,5 +24,13 @@ def test_outputs_match_golden_files(scenario, tmp_path):
     sim = Simulation.from_scenario(REPO / "scenarios" / scenario)
     sim.run_to_end()
     write_run_outputs(sim, tmp_path)
-    for name in ("summary.json", "jobs.csv", "rounds.csv"):
-        assert (tmp_path / name).read_bytes() == (golden_dir(scenario) / name).read_bytes(), name
+    name = "summary.json"
+    assert (tmp_path / name).read_bytes() == (golden_dir(scenario) / name).read_bytes(), name
+    for name in ("jobs.csv", "rounds.csv"):
+        golden = list(csv.reader(io.StringIO((golden_dir(scenario) / name).read_text())))
+        now = list(csv.reader(io.StringIO((tmp_path / name).read_text())))
+        width = len(golden[0])
+        assert now[0][:width] == golden[0], f"{name}: the golden's columns must come first, unchanged"
+        assert len(now) == len(golden), f"{name}: {len(now) - 1} rows, the golden has {len(golden) - 1}"
+        for i, (row, want) in enumerate(zip(now, golden)):
+            assert row[:width] == want, f"{name} line {i + 1}: {row[:width]} != golden {want}"

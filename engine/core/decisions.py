@@ -21,6 +21,7 @@ otherwise ``rule`` names the placement that decided and ``score`` is empty.
 
 from __future__ import annotations
 
+import hashlib
 import io
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
@@ -54,29 +55,48 @@ def keeps_gpus(prev: tuple[int, ...], gpus: tuple[int, ...]) -> bool:
     return prev is gpus or prev == gpus or set(prev) == set(gpus)
 
 
-def round_decisions(round_index: int, time_s: float, prev: dict[int, tuple[int, ...]],
-                    new: dict[int, tuple[int, ...]], ended: dict[int, bool],
-                    why: Callable[[int], tuple[str, float | None]]) -> list[tuple]:
-    """The decisions of one round as compact tuples ``(round, time, job, action, GPUs,
-    rule, score)``: ``prev`` and ``new`` are last and this round's assignments (job →
-    global GPU ids), ``ended`` the jobs that completed at this round's start (job →
-    True when it finished, False when it failed).  ``why(job)`` gives (rule, score) of a
-    placed or moved job."""
-    rows: list[tuple] = []
+def round_changes(prev: dict[int, tuple[int, ...]], new: dict[int, tuple[int, ...]],
+                  ended: dict[int, bool]) -> tuple[list[tuple[int, str, tuple[int, ...]]], int]:
+    """One round's decisions as (job, action, GPUs), in the log's order, and how many
+    jobs kept their GPUs (the lease extensions summary.json counts): ``prev`` and
+    ``new`` are last and this round's assignments (job → global GPU ids), ``ended`` the
+    jobs that completed at this round's start (job → True when it finished, False when
+    it failed).  One walk serves the log, the fingerprint and the lease count."""
+    out: list[tuple[int, str, tuple[int, ...]]] = []
     for j, gpus in prev.items():
         if j not in new:
             end = ended.get(j)
-            action = PREEMPTED if end is None else FINISHED if end else FAILED
-            rows.append((round_index, time_s, j, action, gpus, "", None))
+            out.append((j, PREEMPTED if end is None else FINISHED if end else FAILED, gpus))
+    kept = 0
     for j, gpus in new.items():
         p = prev.get(j)
         if p is None:
-            action = PLACED
+            out.append((j, PLACED, gpus))
         elif keeps_gpus(p, gpus):
-            continue
+            kept += 1
         else:
-            action = MOVED
-        rule, score = why(j)
+            out.append((j, MOVED, gpus))
+    return out, kept
+
+
+def fingerprint(changes: Sequence[tuple[int, str, tuple[int, ...]]]) -> str:
+    """A round's decision fingerprint (debugger.md §2): 16 hex digits of a BLAKE2b hash
+    over its decisions (job, action, GPUs, in order); ``""`` for a round without any.
+    Two runs of one scenario agree up to round r exactly when these agree up to r
+    (given the same start, the decisions determine where every job runs)."""
+    if not changes:
+        return ""
+    text = ";".join(f"{j} {a} {','.join(map(str, g))}" for j, a, g in changes)
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def round_decisions(round_index: int, time_s: float, changes: Sequence[tuple[int, str, tuple[int, ...]]],
+                    why: Callable[[int], tuple[str, float | None]]) -> list[tuple]:
+    """The round's decisions as the log's compact tuples ``(round, time, job, action,
+    GPUs, rule, score)``; ``why(job)`` gives (rule, score) of a placed or moved job."""
+    rows: list[tuple] = []
+    for j, action, gpus in changes:
+        rule, score = why(j) if action in (PLACED, MOVED) else ("", None)
         rows.append((round_index, time_s, j, action, gpus, rule, score))
     return rows
 
@@ -111,5 +131,5 @@ def decisions_parquet(rows: Sequence[DecisionRow]) -> bytes:
     return buf.getvalue()
 
 
-__all__ = ["ACTIONS", "DECISION_COLUMNS", "DecisionRow", "decision_rows", "decisions_parquet", "keeps_gpus",
-           "round_decisions"]
+__all__ = ["ACTIONS", "DECISION_COLUMNS", "DecisionRow", "decision_rows", "decisions_parquet", "fingerprint",
+           "keeps_gpus", "round_changes", "round_decisions"]

@@ -7,6 +7,7 @@ jobs, lease extension by exact GPU tuple — because they shape Gavel's results.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -142,6 +143,7 @@ def compute_priorities(s: SimState, cfg: MechanismConfig) -> tuple[bool, JobColu
         # in Gavel's own mode Gavel's LP, bit for bit (policies/contract.py)
         s.allocation, solve = run_policy(s.policy, allocation_inputs(s, cfg), gavel_exact=s.exact_mode)
         s.record_solve(solve)
+        s.lp_fingerprint = lp_fingerprint(s.allocation, tuple(cfg.worker_types))
         s.need_update = False
         s.num_resets += 1
         recomputed = True
@@ -160,6 +162,23 @@ def compute_priorities(s: SimState, cfg: MechanismConfig) -> tuple[bool, JobColu
     s.priority_rows = (types, ids, p)   # into s.priorities when read (SimState.priority_dicts)
     return recomputed, JobColumns(arrays.id_array, types, alloc, has, tput, p, arrays.deficit,
                                   arrays.scale, arrays.gpu_milli)
+
+
+LP_FINGERPRINT_DECIMALS = 6   # shares are hashed rounded to 1e-6 (a solver's last digits differ)
+
+
+def lp_fingerprint(allocation: dict[int, dict[str, float]], types: tuple[str, ...]) -> str:
+    """16 hex digits of a BLAKE2b hash over the allocation (job ids and their time share
+    per type, rounded to :data:`LP_FINGERPRINT_DECIMALS`): the second ingredient of a
+    round's fingerprint (debugger.md §2); ``""`` for an empty allocation."""
+    if not allocation:
+        return ""
+    ids = sorted(allocation)
+    shares, _ = allocation_matrix(allocation, ids, types)
+    shares = np.round(shares, LP_FINGERPRINT_DECIMALS) + 0.0   # (+ 0.0: -0.0 hashes as 0.0)
+    h = hashlib.blake2b(np.asarray(ids, np.int64).tobytes(), digest_size=8)
+    h.update(np.ascontiguousarray(shares).tobytes())
+    return h.hexdigest()
 
 
 def walk_rows(cols: JobColumns, k: int, runnable: bool, fifo: bool) -> np.ndarray:

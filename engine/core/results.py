@@ -122,8 +122,17 @@ def jobs_rows(sim: Simulation) -> list[dict[str, Any]]:
         rows.append({"job_id": j, "job_type": job.job_type, "scale_factor": job.scale_factor,
                      "arrival_s": s.start_ts.get(j, job.arrival_time),
                      "completion_s": s.completion_time[j], "jct_s": s.jct[j],
-                     "measured": int(lo is None or lo <= j < hi)})
+                     "measured": int(lo is None or lo <= j < hi), **where_ran(sim, s.last_gpus.get(j, ()))})
     return rows
+
+
+def where_ran(sim: Simulation, gpus: tuple[int, ...]) -> dict[str, Any]:
+    """jobs.csv's last_* columns: the GPU type, server and GPUs a job ran on last."""
+    cluster = sim.mech.cluster
+    if not gpus:
+        return {"last_gpu_type": "", "last_server": -1, "last_gpus": ""}
+    return {"last_gpu_type": cluster.gpu_type_of[gpus[0]], "last_server": cluster.server_of[gpus[0]],
+            "last_gpus": ",".join(map(str, gpus))}
 
 
 FRAG_COLUMNS = ["busy_milli_pct", "frag_amount_gpus", "frag_rate_pct", "frag_over_total_pct",
@@ -141,6 +150,7 @@ def rounds_rows(sim: Simulation) -> list[dict[str, Any]]:
         if r.frag is not None:
             row["busy_milli_pct"] = 100.0 * r.busy_milli / (1000 * total) if total else 0.0
             row.update(zip(FRAG_COLUMNS[1:], r.frag))
+        row["fingerprint"], row["lp_fingerprint"] = r.fingerprint, r.lp_fingerprint
         rows.append(row)
     return rows
 
@@ -160,7 +170,10 @@ def _fmt(value: Any) -> Any:
     return value
 
 
-JOB_COLUMNS = ["job_id", "job_type", "scale_factor", "arrival_s", "completion_s", "jct_s", "measured"]
+JOB_COLUMNS = ["job_id", "job_type", "scale_factor", "arrival_s", "completion_s", "jct_s", "measured",
+               "last_gpu_type", "last_server", "last_gpus"]
+# last in rounds.csv: the round's decision fingerprint and the LP shares' (debugger.md §2)
+FINGERPRINT_COLUMNS = ["fingerprint", "lp_fingerprint"]
 ROUND_COLUMNS = ["round", "time_s", "running", "queued", "completed", "arrivals", "completions",
                  "utilization", "lp_recomputed"]
 
@@ -176,7 +189,7 @@ def run_output_texts(sim: Simulation) -> tuple[dict[str, Any], dict[str, str]]:
     texts = {
         "jobs.csv": _csv_text(jobs_rows(sim), JOB_COLUMNS),
         "rounds.csv": _csv_text(rounds_rows(sim), ROUND_COLUMNS + (
-            FRAG_COLUMNS if sim.config.fragmentation_metrics else [])),
+            FRAG_COLUMNS if sim.config.fragmentation_metrics else []) + FINGERPRINT_COLUMNS),
         "summary.json": to_json(summ),
     }
     return summ, texts

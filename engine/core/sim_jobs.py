@@ -113,6 +113,9 @@ class JobBook:
         failed = s.failures[j] >= MAX_FAILED_ATTEMPTS
         s.jct[j] = None if failed else s.latest_ts[j] - s.start_ts[j]
         s.completion_time[j] = s.latest_ts[j]
+        last = s.assignments.get(j)
+        if last is not None:
+            s.last_gpus[j] = last
         del s.jobs[j], s.steps_run[j], s.job_time[j], s.throughputs[j], s.failures[j]
         if s.placer is not None:
             s.placer.records.pop(j, None)

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..model.errors import SimulationError
 from .collector import batched_collection
-from .decisions import keeps_gpus, round_decisions
+from .decisions import fingerprint, round_changes, round_decisions
 from .mechanism import MechanismConfig, assign_gpus, compute_priorities, select_jobs
 from .report import RoundReport
 from .round_selection import select_and_place
@@ -112,20 +112,14 @@ class StepLoop:
         else:
             s.assignment_milli = dict.fromkeys(new, 1000)
         prev_of = s.assignments
+        changes, kept = round_changes(prev_of, new, {j: jct is not None for j, jct in completions})
         if self.record_decisions:
-            s.decisions.extend(round_decisions(s.num_steps, s.now, prev_of, new,
-                                               {j: jct is not None for j, jct in completions},
-                                               self._decision_reason(exact)))
+            s.decisions.extend(round_decisions(s.num_steps, s.now, changes, self._decision_reason(exact)))
         s.lease_opportunities += sum(map(jobs.__contains__, prev_of))
+        s.lease_extensions += kept
         s.assignments = new
         gpu_type_of = mech.cluster.gpu_type_of
         slowdown = self._interference(new) if s.mode.sharing and self.config.interference else {}
-        extensions = 0
-        for j, gpus in new.items():
-            prev = prev_of.get(j)
-            if prev is not None and keeps_gpus(prev, gpus):
-                extensions += 1
-        s.lease_extensions += extensions
         if new:
             s.dispatched.extend(_micro_tasks(s, new, mech.round_seconds, gpu_type_of, slowdown))
             s.rounds_dispatched += 1
@@ -142,7 +136,7 @@ class StepLoop:
                              completions=len(completions), running=len(new),
                              queued=len(s.jobs) - len(new), completed_total=len(s.jct),
                              busy_gpus=busy, lp_recomputed=recomputed, busy_milli=busy_milli,
-                             frag=frag)
+                             frag=frag, fingerprint=fingerprint(changes), lp_fingerprint=s.lp_fingerprint)
         s.rounds.append(record)
         return RoundReport(index=s.num_steps, time=s.now, arrivals=arrivals,
                            completions=completions, allocation_recomputed=recomputed,

@@ -64,6 +64,8 @@ class RoundRecord:
     lp_recomputed: bool
     busy_milli: int = 0
     frag: FragFigures | None = None  # None when fragmentation metrics are off
+    fingerprint: str = ""     # the round's decisions (core/decisions.py), "" when it made none
+    lp_fingerprint: str = ""  # the LP shares in force (mechanism.lp_fingerprint)
 
 
 def job_matrix(rows: Iterable[dict], n: int, types: tuple[str, ...]) -> np.ndarray:
@@ -261,6 +263,8 @@ class SimState:
     dispatched: list[MicroTask] = _list()
     assignments: dict[int, tuple[int, ...]] = _flat_dict()
     assignment_milli: dict[int, int] = _flat_dict()  # milli held per GPU
+    last_gpus: dict[int, tuple[int, ...]] = _flat_dict()  # where each ended job ran last (jobs.csv)
+    lp_fingerprint: str = ""  # hash of the allocation in force (rounds.csv lp_fingerprint)
     placer: object | None = None  # RoundPlacer, created when round mode is first needed
     lease_extensions: int = 0
     lease_opportunities: int = 0
