@@ -24,6 +24,10 @@ The names, by what they are for:
   scenarios and data: :func:`shipped_scenarios`, :func:`find_scenario`, :func:`builtin_names`,
   :func:`data_file`, :func:`alibaba_trace`, :class:`ShippedScenario`
 * errors: :class:`InputError` (bad input, named), :class:`SimulationError`
+* the debugger (debugger.md), imported on first use: :func:`why` / :func:`explain_job`
+  (why a job waits: :class:`WhyAnswer`, :data:`JOB_STATES`), :func:`diverge` (the first
+  divergence of two runs: :class:`Divergence`), :func:`export_perfetto` /
+  :func:`perfetto_trace` (a Chrome/Perfetto trace of a run folder)
 * experiments and reports, imported on first use (they bring matplotlib, pandas, Ray
   hooks, so ``import fragscope`` and ``fragscope --help`` stay fast): :func:`run_capped`,
   :func:`run_ab`, :func:`run_fill`, :func:`load_sweep`, :func:`run_sweep`,
@@ -61,6 +65,9 @@ if TYPE_CHECKING:  # the lazy names below, for type checkers and the import-grap
     from .experiments.sweep.spec import load_sweep
     from .placement.round import PlacementRecord
     from .reports.report import make_report
+    from .debug.why import JOB_STATES, WhyAnswer, explain_job, why
+    from .debug.diff import Divergence, diverge
+    from .debug.export import export_perfetto, perfetto_trace
 
 __version__ = "0.3.0"
 
@@ -77,6 +84,14 @@ _LAZY: dict[str, str] = {
     "point_filter": ".experiments.sweep.run",
     "make_report": ".reports.report",
     "PlacementRecord": ".placement.round",
+    "why": ".debug.why",
+    "explain_job": ".debug.why",
+    "WhyAnswer": ".debug.why",
+    "JOB_STATES": ".debug.why",
+    "diverge": ".debug.diff",
+    "Divergence": ".debug.diff",
+    "export_perfetto": ".debug.export",
+    "perfetto_trace": ".debug.export",
 }
 
 
@@ -100,4 +115,5 @@ __all__ = ["DECISION_ACTIONS", "DECISION_COLUMNS", "DecisionRow", "FGD_SCORINGS"
            "find_scenario", "load_placement", "load_policy", "load_scenario", "measured_job_ids",
            "placement_names", "policy_names", "shipped_scenarios", "summary", "write_run_outputs",
            "load_sweep", "make_report", "point_filter", "ray_available", "run_ab", "run_capped",
-           "run_fill", "run_sweep", "PlacementRecord", "__version__"]
+           "run_fill", "run_sweep", "PlacementRecord", "JOB_STATES", "WhyAnswer", "explain_job", "why",
+           "Divergence", "diverge", "export_perfetto", "perfetto_trace", "__version__"]

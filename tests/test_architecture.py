@@ -27,6 +27,7 @@ LAYERS: tuple[tuple[str, int], ...] = (
     ("fragscope.core", 3),
     ("fragscope.experiments", 4),
     ("fragscope.reports", 4),
+    ("fragscope.debug", 4),
     ("fragscope", 5),  # the package itself: the public API
     ("fragscope.tui", 6),
     ("fragscope.scenarios", 0),  # package data only

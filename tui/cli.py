@@ -107,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     experiment_cli.register(sub, _add_overrides)
     from . import sweep_cli
     sweep_cli.register(sub)
+    from . import debug_cli
+    debug_cli.register(sub, _add_overrides)
     from . import view_cli  # the UI's commands live with the UI
     view_cli.register(sub)
     return parser

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .mechanism import JobColumns, MechanismConfig, walk_rows
+from .selection_trace import SelectionTrace, copy_columns
 from .state import SimState
 
 if TYPE_CHECKING:
@@ -64,6 +65,7 @@ def select_and_place(s: SimState, cfg: MechanismConfig, types: list[str], skip_z
         def demand(j: int) -> tuple[int, int]:
             return 1000, 1000 * jobs[j].scale_factor
     walk = [(w, walk_rows(cols, col[w], True, fifo)) for w in types]
+    start_budget = dict(budget)
 
     # The greedy walk: take a job if its demand fits the type's budget left.  Within a
     # type, the longest prefix whose running total fits is taken at once (each of its
@@ -96,7 +98,8 @@ def select_and_place(s: SimState, cfg: MechanismConfig, types: list[str], skip_z
         taken[picked] = True
         chosen.extend([(ids[r], w) for r in picked])
     streak = s.unplaced_streak
-    if not streak or not any(streak.get(j, 0) + 1 >= STARVATION_ROUNDS for j, _ in chosen):
+    strict = bool(streak) and any(streak.get(j, 0) + 1 >= STARVATION_ROUNDS for j, _ in chosen)
+    if not strict:
         new, failed = _keep_then_place(s, placer, chosen, s.mode.sharing, gpu_type_of, explain)
     else:
         # A selected job has failed to fit behind the lease extensions for the last
@@ -115,6 +118,10 @@ def select_and_place(s: SimState, cfg: MechanismConfig, types: list[str], skip_z
                 new[j] = gpus
     for j, _ in failed:
         streak[j] = streak.get(j, 0) + 1
+    if explain:
+        s.selection = SelectionTrace(s.num_steps, copy_columns(cols), tuple(types), start_budget,
+                                     np.asarray(need_arr).copy(), "milli-GPU", True, fifo, tuple(chosen),
+                                     tuple(failed), strict)
     if failed:  # repair: offer the capacity left to the next candidates, in priority order
         budget = {w: 1000 * cfg.cluster_spec[w] for w in types}
         for j, gpus in new.items():

@@ -18,6 +18,7 @@ from .decisions import fingerprint, round_changes, round_decisions
 from .mechanism import MechanismConfig, assign_gpus, compute_priorities, select_jobs
 from .report import RoundReport
 from .round_selection import select_and_place
+from .selection_trace import SelectionTrace, copy_columns
 from .scenario import ScenarioConfig, TraceWorkload
 from .state import RoundRecord, SimState
 
@@ -103,7 +104,13 @@ class StepLoop:
         exact = s.exact_mode
         s.exact_round = exact
         if exact:  # Gavel's own mechanism, bit for bit
-            new = assign_gpus(s, mech, types, select_jobs(s, mech, types, skip_zero, cols))
+            scheduled = select_jobs(s, mech, types, skip_zero, cols)
+            new = assign_gpus(s, mech, types, scheduled)
+            if self.explain:
+                s.selection = SelectionTrace(
+                    s.num_steps, copy_columns(cols), tuple(types), {w: mech.cluster_spec[w] for w in types},
+                    cols.scale.copy(), "GPUs", False, skip_zero,
+                    tuple((j, w) for w in types for j, _ in scheduled[w]))
         else:
             new = select_and_place(s, mech, types, skip_zero, self._placer(), self.explain, cols)
         jobs = s.jobs
@@ -113,6 +120,7 @@ class StepLoop:
             s.assignment_milli = dict.fromkeys(new, 1000)
         prev_of = s.assignments
         changes, kept = round_changes(prev_of, new, {j: jct is not None for j, jct in completions})
+        s.last_changes = changes
         if self.record_decisions:
             s.decisions.extend(round_decisions(s.num_steps, s.now, changes, self._decision_reason(exact)))
         s.lease_opportunities += sum(map(jobs.__contains__, prev_of))

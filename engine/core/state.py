@@ -263,6 +263,7 @@ class SimState:
     dispatched: list[MicroTask] = _list()
     assignments: dict[int, tuple[int, ...]] = _flat_dict()
     assignment_milli: dict[int, int] = _flat_dict()  # milli held per GPU
+    last_changes: list[tuple[int, str, tuple[int, ...]]] = _list()   # the latest round's decisions
     last_gpus: dict[int, tuple[int, ...]] = _flat_dict()  # where each ended job ran last (jobs.csv)
     lp_fingerprint: str = ""  # hash of the allocation in force (rounds.csv lp_fingerprint)
     placer: object | None = None  # RoundPlacer, created when round mode is first needed
@@ -317,6 +318,9 @@ class SimState:
     # round at 3 700 active jobs).  :meth:`priority_dicts` writes them when asked.  Never
     # changed in place (a new tuple each round), so copies share it.
     priority_rows: tuple | None = field(default=None, compare=False, repr=False, metadata=_SHARED)
+    # The latest explained round's selection walk (core/selection_trace.py), frozen; None
+    # unless the simulation explains its rounds.
+    selection: object | None = field(default=None, compare=False, repr=False, metadata=_SHARED)
 
     def priority_dicts(self) -> dict[str, dict[int, float]]:
         """``priorities`` brought up to date: each active job's priority per type from

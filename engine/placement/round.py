@@ -24,6 +24,7 @@ import numpy as np
 from ..model.alibaba import NodeList
 from ..model.cluster import Cluster
 from ..model.units import MILLI
+from .blocking import Blocked, blocked
 from .cluster_state import ClusterState
 from .fragmentation import Task, TargetWorkload, TaskType
 from ..plugins import PluginRef
@@ -82,6 +83,7 @@ class RoundPlacer:
         self.server_of = cluster.server_of
         self.types_of_server = [s.gpu_type for s in servers]
         self.records: dict[int, PlacementRecord] = {}
+        self.blocked: dict[int, Blocked] = {}   # explaining: this round's jobs no server took
         # Demands that failed on a type this round, per type: occupancy only grows
         # within a round, so any demand at least as large fails too.
         self._failed: dict[str, list[tuple[int, int, int, int]]] = {}
@@ -114,6 +116,7 @@ class RoundPlacer:
         st._dirty = set()
         st.change_log = []  # every node may have changed: scorers re-check all versions
         self._failed.clear()
+        self.blocked = {}
 
     def load(self, assignments: dict[int, tuple[int, ...]], jobs: dict) -> None:
         """Occupancy from Gavel's exclusive placement (whole GPUs, possibly spanning
@@ -209,6 +212,8 @@ class RoundPlacer:
         on the type, no decision record) takes no detours."""
         demand = self._ready(job, gpu_type, milli)
         if demand is None:
+            if explain:
+                self._note_blocked(job.job_id, self._task(job, milli, gpu_type), gpu_type)
             return None
         task = self._task(job, milli, gpu_type)
         if not explain:
@@ -221,10 +226,21 @@ class RoundPlacer:
         d = self.placer.place(task, explain=True, job_id=job.job_id)
         if d.node < 0:
             self._add_failed(gpu_type, demand)
+            self._note_blocked(job.job_id, task, gpu_type)
             return None
         gpus = tuple(self.first_gpu[d.node] + int(i) for i in d.gpus)
         self.records[job.job_id] = _record(job.job_id, round_index, gpu_type, d, gpus, self.first_gpu)
         return gpus
+
+    def _note_blocked(self, job_id: int, task: Task, gpu_type: str) -> None:
+        """Explaining: why no server of ``gpu_type`` took the job (``blocked[job]``)."""
+        st = self.state
+        if st._dirty:
+            st.refresh()
+        nodes = np.flatnonzero(np.array([t == gpu_type for t in self.types_of_server], bool))
+        model_ok = self.placer.model_mask(task.type.models)
+        self.blocked[job_id] = blocked(st, model_ok, task, self.placer.memory_filter, nodes,
+                                       [s.name for s in self.cluster.servers])
 
     @property
     def batches(self) -> bool:
