@@ -28,8 +28,10 @@ The names, by what they are for:
   (why a job waits: :class:`WhyAnswer`, :data:`JOB_STATES`), :func:`diverge` (the first
   divergence of two runs: :class:`Divergence`), :func:`export_perfetto` /
   :func:`perfetto_trace` (a Chrome/Perfetto trace of a run folder)
-* experiments and reports, imported on first use (they bring matplotlib, pandas, Ray
-  hooks, so ``import fragscope`` and ``fragscope --help`` stay fast): :func:`run_capped`,
+* experiments and reports (they bring matplotlib, pandas, Ray hooks)
+
+Every name is imported on first use (``import fragscope`` alone loads nothing heavy, so
+``fragscope --help`` and pytest sessions with the plug-in stay fast): :func:`run_capped`,
   :func:`run_ab`, :func:`run_fill`, :func:`load_sweep`, :func:`run_sweep`,
   :func:`point_filter`, :func:`ray_available`, :func:`make_report`
 
@@ -41,22 +43,21 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from .core.backlog import BacklogMonitor, BacklogStatus, default_bound
-from .model.packaged import ShippedScenario, alibaba_trace, builtin_names, data_file, find_scenario, shipped_scenarios
-from .core.report import RoundReport
-from .core.decisions import ACTIONS as DECISION_ACTIONS, DECISION_COLUMNS, DecisionRow
-from .core.results import measured_job_ids, summary, write_run_outputs
-from .core.mode import LP_CAPACITIES, LP_CAPACITY_MEANINGS, Mode
-from .core.scenario import ScenarioConfig, load_scenario
-from .core.views import GpuView, JobView, ServerView, ServerViewCache
-from .placement.fgd import PAPER_PLACEMENTS, SCORINGS as FGD_SCORINGS
-from .placement.registry import load_placement, placement_names
-from .core.simulation import Simulation, Snapshot
-from .model.errors import InputError, SimulationError
-from .policies import policy_names
-from .policies.registry import load_policy
-
 if TYPE_CHECKING:  # the lazy names below, for type checkers and the import-graph test
+    from .core.backlog import BacklogMonitor, BacklogStatus, default_bound
+    from .model.packaged import ShippedScenario, alibaba_trace, builtin_names, data_file, find_scenario, shipped_scenarios
+    from .core.report import RoundReport
+    from .core.decisions import ACTIONS as DECISION_ACTIONS, DECISION_COLUMNS, DecisionRow
+    from .core.results import measured_job_ids, summary, write_run_outputs
+    from .core.mode import LP_CAPACITIES, LP_CAPACITY_MEANINGS, Mode
+    from .core.scenario import ScenarioConfig, load_scenario
+    from .core.views import GpuView, JobView, ServerView, ServerViewCache
+    from .placement.fgd import PAPER_PLACEMENTS, SCORINGS as FGD_SCORINGS
+    from .placement.registry import load_placement, placement_names
+    from .core.simulation import Simulation, Snapshot
+    from .model.errors import InputError, SimulationError
+    from .policies import policy_names
+    from .policies.registry import load_policy
     from .experiments.ab import run_ab
     from .experiments.fill import run_fill
     from .experiments.measure import run_capped
@@ -71,10 +72,47 @@ if TYPE_CHECKING:  # the lazy names below, for type checkers and the import-grap
 
 __version__ = "0.3.0"
 
-#: name -> defining module of the names imported on first use (PEP 562): experiments and
-#: reports pull in matplotlib, pandas and the sweep machinery, which neither the app nor
-#: ``fragscope run`` needs.
-_LAZY: dict[str, str] = {
+#: name -> defining module (or (module, name there)) of every public name, imported on
+#: first use (PEP 562): ``import fragscope`` itself imports nothing heavy, so the pytest
+#: plug-in (``fragscope.pytest_plugin``, loaded into every pytest session where fragscope
+#: is installed) costs a session that does not use it almost nothing, and experiments
+#: and reports (matplotlib, pandas, the sweep machinery) load only when asked for.
+_LAZY: dict[str, str | tuple[str, str]] = {
+    "BacklogMonitor": (".core.backlog", "BacklogMonitor"),
+    "BacklogStatus": (".core.backlog", "BacklogStatus"),
+    "default_bound": (".core.backlog", "default_bound"),
+    "ShippedScenario": (".model.packaged", "ShippedScenario"),
+    "alibaba_trace": (".model.packaged", "alibaba_trace"),
+    "builtin_names": (".model.packaged", "builtin_names"),
+    "data_file": (".model.packaged", "data_file"),
+    "find_scenario": (".model.packaged", "find_scenario"),
+    "shipped_scenarios": (".model.packaged", "shipped_scenarios"),
+    "RoundReport": (".core.report", "RoundReport"),
+    "DECISION_ACTIONS": (".core.decisions", "ACTIONS"),
+    "DECISION_COLUMNS": (".core.decisions", "DECISION_COLUMNS"),
+    "DecisionRow": (".core.decisions", "DecisionRow"),
+    "measured_job_ids": (".core.results", "measured_job_ids"),
+    "summary": (".core.results", "summary"),
+    "write_run_outputs": (".core.results", "write_run_outputs"),
+    "LP_CAPACITIES": (".core.mode", "LP_CAPACITIES"),
+    "LP_CAPACITY_MEANINGS": (".core.mode", "LP_CAPACITY_MEANINGS"),
+    "Mode": (".core.mode", "Mode"),
+    "ScenarioConfig": (".core.scenario", "ScenarioConfig"),
+    "load_scenario": (".core.scenario", "load_scenario"),
+    "GpuView": (".core.views", "GpuView"),
+    "JobView": (".core.views", "JobView"),
+    "ServerView": (".core.views", "ServerView"),
+    "ServerViewCache": (".core.views", "ServerViewCache"),
+    "PAPER_PLACEMENTS": (".placement.fgd", "PAPER_PLACEMENTS"),
+    "FGD_SCORINGS": (".placement.fgd", "SCORINGS"),
+    "load_placement": (".placement.registry", "load_placement"),
+    "placement_names": (".placement.registry", "placement_names"),
+    "Simulation": (".core.simulation", "Simulation"),
+    "Snapshot": (".core.simulation", "Snapshot"),
+    "InputError": (".model.errors", "InputError"),
+    "SimulationError": (".model.errors", "SimulationError"),
+    "policy_names": (".policies", "policy_names"),
+    "load_policy": (".policies.registry", "load_policy"),
     "run_capped": ".experiments.measure",
     "run_ab": ".experiments.ab",
     "run_fill": ".experiments.fill",
@@ -99,10 +137,11 @@ def __getattr__(name: str) -> Any:
     """A lazy name, read from its defining module (imported on first use) at every access:
     not kept here, so a test that patches the defining module is seen, as with a direct
     import (the lookup is a dict and ``sys.modules`` away)."""
-    module = _LAZY.get(name)
-    if module is None:
+    where = _LAZY.get(name)
+    if where is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(module, __name__), name)
+    module, attr = where if isinstance(where, tuple) else (where, name)
+    return getattr(import_module(module, __name__), attr)
 
 
 def __dir__() -> list[str]:
