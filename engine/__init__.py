@@ -25,7 +25,8 @@ The names, by what they are for:
   :func:`data_file`, :func:`alibaba_trace`, :class:`ShippedScenario`
 * errors: :class:`InputError` (bad input, named), :class:`SimulationError`
 * the debugger (debugger.md), imported on first use: :func:`why` / :func:`explain_job`
-  (why a job waits: :class:`WhyAnswer`, :data:`JOB_STATES`), :func:`diverge` (the first
+  (why a job waits: :class:`WhyAnswer`, :data:`JOB_STATES`), :func:`explain_round` (every
+  placement of a round explained in full, by replay), :func:`diverge` (the first
   divergence of two runs: :class:`Divergence`), :func:`export_perfetto` /
   :func:`perfetto_trace` (a Chrome/Perfetto trace of a run folder)
 * experiments and reports (they bring matplotlib, pandas, Ray hooks)
@@ -66,11 +67,11 @@ if TYPE_CHECKING:  # the lazy names below, for type checkers and the import-grap
     from .experiments.sweep.spec import load_sweep
     from .placement.round import PlacementRecord
     from .reports.report import make_report
-    from .debug.why import JOB_STATES, WhyAnswer, explain_job, why
+    from .debug.why import JOB_STATES, WhyAnswer, explain_job, explain_round, why
     from .debug.diff import Divergence, diverge
     from .debug.export import export_perfetto, perfetto_trace
 
-__version__ = "0.3.0"
+from .model.version import VERSION as __version__  # noqa: E402  (one place: model/version.py)
 
 #: name -> defining module (or (module, name there)) of every public name, imported on
 #: first use (PEP 562): ``import fragscope`` itself imports nothing heavy, so the pytest
@@ -124,6 +125,7 @@ _LAZY: dict[str, str | tuple[str, str]] = {
     "PlacementRecord": ".placement.round",
     "why": ".debug.why",
     "explain_job": ".debug.why",
+    "explain_round": ".debug.why",
     "WhyAnswer": ".debug.why",
     "JOB_STATES": ".debug.why",
     "diverge": ".debug.diff",
@@ -154,5 +156,5 @@ __all__ = ["DECISION_ACTIONS", "DECISION_COLUMNS", "DecisionRow", "FGD_SCORINGS"
            "find_scenario", "load_placement", "load_policy", "load_scenario", "measured_job_ids",
            "placement_names", "policy_names", "shipped_scenarios", "summary", "write_run_outputs",
            "load_sweep", "make_report", "point_filter", "ray_available", "run_ab", "run_capped",
-           "run_fill", "run_sweep", "PlacementRecord", "JOB_STATES", "WhyAnswer", "explain_job", "why",
+           "run_fill", "run_sweep", "PlacementRecord", "JOB_STATES", "WhyAnswer", "explain_job", "explain_round", "why",
            "Divergence", "diverge", "export_perfetto", "perfetto_trace", "__version__"]

@@ -60,7 +60,7 @@ def test_clone_shares_frozen_records_and_caches_but_not_state():
     """One clone for forks and the UI's rewind checkpoints: the frozen placement decision
     records (most of a large round-mode state) and the pure caches are shared, the state
     is not, and the clone continues exactly as the original."""
-    sim = Simulation.from_scenario(SCENARIOS / "teach" / "frag-demo.yaml")
+    sim = Simulation.from_scenario(SCENARIOS / "teach" / "frag-demo.yaml", explain=True)
     for _ in sim.run(max_steps=5):
         pass
     ids = [jv.job_id for jv in sim.jobs()]

@@ -84,7 +84,7 @@ def test_fgd_decision_record_explains_the_winner():
     d = {**TINY, "placement": "fgd", "sharing": True,
          "cluster": {"servers": [{"model": "v100", "count": 3, "gpus": 2, "cpu_milli": 64000,
                                   "memory_mib": 262144}]}}
-    sim = Simulation.from_scenario(d)
+    sim = Simulation.from_scenario(d, explain=True)
     sim.step()
     j = next(iter(sim.state.assignments))
     rec = sim.placement_decision(j)

@@ -113,3 +113,47 @@ def test_cli_json_and_bad_input(frag_demo_run, capsys):
     assert run_cli(["why", str(frag_demo_run), "--job", "10000000"]) == 2
     assert "never arrives" in capsys.readouterr().err
     assert run_cli(["why", str(frag_demo_run), "--job", "7", "--set", "seed=3"]) == 2
+
+
+def test_replayed_explanations_equal_what_live_explaining_records():
+    from fragscope import explain_round
+    live = Simulation(load_scenario("teach/frag-demo", []), explain=True)
+    recorded: dict[int, dict] = {}
+    for report in live.run(max_steps=26):
+        placer = live.state.placer
+        moved = [j for j, action, _ in live.state.last_changes if action in ("placed", "moved")]
+        recorded[report.index] = {j: placer.records[j] for j in moved if placer.records[j].round == report.index}
+    for r in (0, 5, 13, 25):
+        again = explain_round("teach/frag-demo", r)
+        assert again == recorded[r] and again, r
+        for rec in again.values():      # the winner first, candidates by score
+            assert rec.candidates[0][0] == rec.server_id
+            scores = [c[2] for c in rec.candidates[1:]]
+            assert scores == sorted(scores, reverse=True)
+
+
+def test_gavel_mode_is_explained_too():
+    sim = Simulation(load_scenario("gavel/t1-mmf", []), explain=True)
+    while not any(action == "placed" for _, action, _ in sim.state.last_changes):
+        sim.step()
+    assert sim.state.exact_round                  # Gavel's own mechanism placed it
+    j = next(j for j, action, _ in sim.state.last_changes if action == "placed")
+    a = explain_job(sim, j)
+    assert a.state == "placed" and "Gavel's own mechanism" in a.reasons[0].text
+    walks = a.reasons[1].details["walks"]
+    assert walks and all(w["unit"] == "GPUs" for w in walks)
+
+
+def test_a_broken_explain_fails_a_recorded_headless_run(tmp_path, capsys):
+    plugin = tmp_path / "broken.py"
+    plugin.write_text("import numpy as np\n"
+                      "class Broken:\n"
+                      "    def score(self, task, cluster, nodes):\n"
+                      "        return np.zeros(len(nodes), np.int64)\n"
+                      "    def explain(self, task, cluster, nodes, scores):\n"
+                      "        return {'width': np.zeros(len(nodes) + 1)}\n")
+    args = ["run", "teach/tiny-packing", "--set", f"placement={plugin}:Broken", "--out", str(tmp_path / "o"),
+            "--quiet"]
+    assert run_cli(args) == 0                      # explain() is not needed without the log
+    assert run_cli(args + ["--decisions"]) == 2     # with it, explain() runs and its answer is checked
+    assert "explain()" in capsys.readouterr().err

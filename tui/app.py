@@ -67,7 +67,7 @@ class FragscopeApp(App[None]):
 
     @classmethod
     def from_scenario(cls, scenario: Any, overrides: list[str] | None = None, **kw: Any) -> "FragscopeApp":
-        sim = Simulation.from_scenario(scenario, overrides or [])
+        sim = Simulation.from_scenario(scenario, overrides or [])   # (the Session turns its records on)
         app = cls(Session(sim), **kw)
         app.own_plugins = own_plugins(sim)
         return app

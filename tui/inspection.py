@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable
 
-from fragscope import JobView, Simulation
+from fragscope import JobView, Simulation, explain_job
 
 if TYPE_CHECKING:
-    from fragscope import PlacementRecord
+    from fragscope import PlacementRecord, WhyAnswer
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class Inspection:
     job: JobView | None
     priority_history: tuple[tuple[int, dict[str, float], dict[str, float]], ...]
     decision: PlacementRecord | None  # None: not round mode, or the job was never placed
+    why: WhyAnswer | None = None      # the job's state and, when it waits, why (fragscope.explain_job)
 
 
 def inspect_sim(label: str, sim: Simulation,
@@ -50,5 +51,8 @@ def inspect_sim(label: str, sim: Simulation,
     job = sim.job(job_id) if job_id is not None else None
     decision = sim.placement_decision(job_id) if job_id is not None else None
     track = tuple(priority_track.get(job_id, ())) if job_id is not None else ()
+    # why it waits (no stepping ahead here: the inspector opens at once, so the next LP
+    # recompute is given by the time it is due)
+    why = explain_job(sim, job_id, lookahead=0) if job_id is not None and sim.step_index else None
     return Inspection(label, sim.step_index, gpu_id, gpu_type, server_id, tuple(gpu_jobs),
-                      job, track, decision)
+                      job, track, decision, why)

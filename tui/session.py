@@ -51,6 +51,7 @@ class Session:
         self.ring = ring
         self.checkpoint_every = checkpoint_every
         self.processes = use_processes(int(sim.gpu_fill().size), processes)
+        sim.explain = True   # the inspector's records (a stepping choice: no decision changes)
         seed = ArmSeed("A", sim, ring, checkpoint_every=checkpoint_every)
         self.arms: list[ArmProtocol] = [RemoteArm.start(seed) if self.processes else Arm.from_seed(seed)]
         self.version = 0

@@ -29,7 +29,7 @@ SHORT_RUN = 4          # runs of identical demands shorter than this are placed 
 
 def select_and_place(s: SimState, cfg: MechanismConfig, types: list[str], skip_zero_priority: bool,
                      placer: "RoundPlacer", explain: bool,
-                     cols: JobColumns) -> dict[int, tuple[int, ...]]:
+                     cols: JobColumns, probe: bool = False) -> dict[int, tuple[int, ...]]:
     """Selection and placement as one decision (round mode, see placement/round.py).
 
     Mirrors Gavel's structure with placement in the loop:
@@ -46,6 +46,9 @@ def select_and_place(s: SimState, cfg: MechanismConfig, types: list[str], skip_z
        it could run on has room.
     Jobs missing from the allocation are never placed, as in Gavel.  ``cols`` are the
     round's columns from :func:`compute_priorities` (they carry each job's size).
+    ``probe`` (the decision log is on, explanations off): the round's first new
+    placement is explained, so the placement's ``explain()`` runs on every round of a
+    recorded run and a broken one fails headless; the decision is the same either way.
     """
     placer.reset()
     gpu_type_of = cfg.cluster.gpu_type_of
@@ -100,7 +103,7 @@ def select_and_place(s: SimState, cfg: MechanismConfig, types: list[str], skip_z
     streak = s.unplaced_streak
     strict = bool(streak) and any(streak.get(j, 0) + 1 >= STARVATION_ROUNDS for j, _ in chosen)
     if not strict:
-        new, failed = _keep_then_place(s, placer, chosen, s.mode.sharing, gpu_type_of, explain)
+        new, failed = _keep_then_place(s, placer, chosen, s.mode.sharing, gpu_type_of, explain, probe)
     else:
         # A selected job has failed to fit behind the lease extensions for the last
         # rounds (e.g. an 8-GPU job while every 8-GPU server holds small continuing
@@ -163,7 +166,7 @@ def _keep(s: SimState, placer, j: int, w: str, milli: int, gpu_type_of) -> tuple
     return None
 
 
-def _keep_then_place(s: SimState, placer, chosen, sharing: bool, gpu_type_of, explain: bool):
+def _keep_then_place(s: SimState, placer, chosen, sharing: bool, gpu_type_of, explain: bool, probe: bool = False):
     """Lease extensions first, then new placements largest first (Gavel's order).
     Returns the placements and the selected (job, type) pairs that could not be placed.
     (:func:`_keep` inlined: this loop runs for every selected job, ~10³ a round.)"""
@@ -186,19 +189,26 @@ def _keep_then_place(s: SimState, placer, chosen, sharing: bool, gpu_type_of, ex
             keys.append(job.scale_factor * 2048 + milli)
     order = sorted(range(len(fresh)), key=keys.__getitem__, reverse=True)
     fresh = [fresh[i] for i in order]
+    keys = [keys[i] for i in order]
     round_index = s.num_steps
+    placed: list[tuple[int, ...] | None] = []
+    if probe and not explain and fresh:   # the first placement explained (see select_and_place)
+        _, w, job, milli = fresh[0]
+        placed.append(placer.place(job, w, milli, round_index, True))
+    rest, rest_keys = fresh[len(placed):], keys[len(placed):]
     if explain or not placer.batches:
-        placed = [placer.place(job, w, milli, round_index, explain) for _, w, job, milli in fresh]
+        placed.extend(placer.place(job, w, milli, round_index, explain) for _, w, job, milli in rest)
     else:
-        placed = [None] * len(fresh)
-        for run in _identical_runs(fresh, [keys[i] for i in order]):
-            _, w, job, milli = fresh[run[0]]
+        got_rest: list[tuple[int, ...] | None] = [None] * len(rest)
+        for run in _identical_runs(rest, rest_keys):
+            _, w, job, milli = rest[run[0]]
             if len(run) < SHORT_RUN:
-                got = [placer.place(fresh[i][2], w, milli, round_index, False) for i in run]
+                got = [placer.place(rest[i][2], w, milli, round_index, False) for i in run]
             else:
-                got = placer.place_run([fresh[i][2] for i in run], w, milli, round_index)
+                got = placer.place_run([rest[i][2] for i in run], w, milli, round_index)
             for i, gpus in zip(run, got):
-                placed[i] = gpus
+                got_rest[i] = gpus
+        placed.extend(got_rest)
     for (j, w, _, _), gpus in zip(fresh, placed):
         if gpus is None:
             failed.append((j, w))

@@ -112,7 +112,8 @@ class StepLoop:
                     cols.scale.copy(), "GPUs", False, skip_zero,
                     tuple((j, w) for w in types for j, _ in scheduled[w]))
         else:
-            new = select_and_place(s, mech, types, skip_zero, self._placer(), self.explain, cols)
+            new = select_and_place(s, mech, types, skip_zero, self._placer(), self.explain, cols,
+                                   probe=self.record_decisions)
         jobs = s.jobs
         if s.mode.sharing:
             s.assignment_milli = {j: jobs[j].gpu_milli for j in new}
@@ -156,12 +157,13 @@ class StepLoop:
 
     def _decision_reason(self, exact: bool):
         """(rule, score) of this round's placed or moved jobs for the decision log: the
-        placement's own record when the run keeps explanations, else the deciding name."""
+        placement's own record when the placement was explained this round (every one
+        with explanations on; the first new one of each round otherwise), else its name."""
         s = self.state
         if exact:
             return lambda j: ("gavel: last round's GPUs if free, else the next free GPUs in server order", None)
         placer = s.placer
-        name, records, now = placer.placement, placer.records if self.explain else {}, s.num_steps
+        name, records, now = placer.placement, placer.records, s.num_steps   # (this round's: explained ones)
 
         def why(j: int) -> tuple[str, float | None]:
             rec = records.get(j)

@@ -54,10 +54,15 @@ class Snapshot:
 class Simulation(StepLoop, JobBook, RoundMode, SimViews):
     """A steppable, cloneable simulation of one scenario."""
 
-    def __init__(self, config: ScenarioConfig, explain: bool = True, decisions: bool = False) -> None:
+    def __init__(self, config: ScenarioConfig, explain: bool = False, decisions: bool = False) -> None:
+        """``explain``: keep every placement's full explanation (all candidates scored,
+        the selection walk, why a job did not fit) — what the app's inspector shows; it
+        costs up to ~5× a round, so it is off unless asked (``fragscope why`` replays a
+        round with it instead).  ``decisions``: keep the decision log (core/decisions.py),
+        ≤ 1.3× (bench/bench_decisions.py)."""
         self.config = config
-        self.explain = explain  # keep placement decision records (the UI's inspector)
-        self.record_decisions = decisions   # keep the decision log (core/decisions.py)
+        self.explain = explain
+        self.record_decisions = decisions
         cluster = config.cluster
         types = tuple(cluster.gpu_types)
         self.mech = MechanismConfig(cluster=cluster, round_seconds=config.round_seconds,
@@ -88,10 +93,11 @@ class Simulation(StepLoop, JobBook, RoundMode, SimViews):
 
     # -------------------------------------------------------- public API
     @classmethod
-    def from_scenario(cls, scenario: "str | dict", overrides: list[str] | None = None) -> "Simulation":
+    def from_scenario(cls, scenario: "str | dict", overrides: list[str] | None = None, explain: bool = False,
+                      decisions: bool = False) -> "Simulation":
         """Build from a scenario file path or dict, with ``dotted.key=value`` overrides."""
         from .scenario import load_scenario
-        return cls(load_scenario(scenario, overrides or []))
+        return cls(load_scenario(scenario, overrides or []), explain=explain, decisions=decisions)
 
     @property
     def done(self) -> bool:

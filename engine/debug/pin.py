@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
+from ..model.version import VERSION as __version__
 from ..core.results import summary
 from ..core.scenario import load_scenario
 from ..core.simulation import Simulation

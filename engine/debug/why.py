@@ -18,16 +18,21 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core.decisions import MOVED, PLACED
 from ..core.selection_trace import SelectionTrace, TypeWalk
 from ..core.simulation import Simulation
 from ..model.errors import InputError
+from ..placement.blocking import CHECK_WORDS
 from .replay import Source, open_source, replay, replay_to
+
+if TYPE_CHECKING:
+    from ..placement.round import PlacementRecord
 
 JOB_STATES = ("not_arrived", "pending", "placed", "running", "finished")
 NEXT_LP_LOOKAHEAD = 500   # rounds looked ahead for the next LP recompute
+TEXT_CANDIDATES = 10      # candidates the text form lists (--json has them all, up to 200)
 
 
 @dataclass(frozen=True)
@@ -62,18 +67,24 @@ class WhyAnswer:
         for r in self.reasons:
             lines.append(f"  [{r.kind}] {r.text}")
             for key, value in r.details.items():
-                if key in ("counts", "walks"):
-                    for item in value:
+                if key in ("counts", "walks", "candidates"):
+                    shown = value[:TEXT_CANDIDATES] if key == "candidates" else value
+                    if key == "candidates":
+                        lines.append(f"      candidates, highest score first (the winner first), "
+                                     f"{len(shown)} of {len(value)}:")
+                    for item in shown:
                         lines.append("      " + "  ".join(f"{k}={v}" for k, v in item.items()))
-                elif key not in ("nearest_text",):
+                elif key not in ("nearest_text", "rejected"):
                     lines.append(f"      {key}: {value}")
         return "\n".join(lines)
 
 
-def explain_job(sim: Simulation, job_id: int) -> WhyAnswer:
+def explain_job(sim: Simulation, job_id: int, lookahead: int = NEXT_LP_LOOKAHEAD) -> WhyAnswer:
     """The answer for ``job_id`` on ``sim`` as it stands: right after a step, which
     should have been explained (``sim.explain`` on) for the pending reasons to be
-    complete — without it, steps 3–4 say that the round was not explained."""
+    complete — without it, steps 3–4 say that the round was not explained.  The round
+    of the next LP recompute is found by stepping a copy up to ``lookahead`` rounds
+    (0: only the time it is due, as the app's inspector asks)."""
     s = sim.state
     r, now = s.num_steps - 1, s.now
     if job_id in s.jct:
@@ -85,7 +96,7 @@ def explain_job(sim: Simulation, job_id: int) -> WhyAnswer:
     gpus = s.assignments.get(job_id)
     if gpus is not None:
         return _holding(sim, job_id, r, now, gpus, changes.get(job_id) in (PLACED, MOVED))
-    return _pending(sim, job_id, r, now)
+    return _pending(sim, job_id, r, now, lookahead)
 
 
 def why(source: str | Path, job_id: int, round_index: int | None = None,
@@ -96,6 +107,19 @@ def why(source: str | Path, job_id: int, round_index: int | None = None,
     if round_index is None:
         round_index = _arrival_round(src, job_id)
     return explain_job(replay_to(src, round_index), job_id)
+
+
+def explain_round(source: str | Path, round_index: int,
+                  overrides: list[str] | None = None) -> dict[int, "PlacementRecord"]:
+    """The full placement explanation of every job placed or moved in round
+    ``round_index`` — every candidate scored, the winner first, the servers rejected by
+    check, the rule and ties — recomputed by replay: exactly what a run explaining
+    every round would have recorded (tests/test_why.py checks it)."""
+    sim = replay_to(open_source(source, overrides), round_index)
+    placer = sim.state.placer
+    records = placer.records if placer is not None else {}
+    moved = [j for j, action, _ in sim.state.last_changes if action in (PLACED, MOVED)]
+    return {j: records[j] for j in moved if j in records and records[j].round == round_index}
 
 
 def _arrival_round(src: Source, job_id: int) -> int:
@@ -146,9 +170,17 @@ def _holding(sim: Simulation, j: int, r: int, now: float, gpus: tuple[int, ...],
     reasons = []
     rec = s.placer.records.get(j) if s.placer is not None else None
     if new and rec is not None and rec.round == r:
-        ranked = [{"server": c[0], "gpu": c[1], "score": c[2]} for c in rec.candidates[:5]]
-        reasons.append(Reason("placed", f"placed on {where} by {rec.placement}: {rec.rule}",
-                              {"score": rec.score, "candidates": len(rec.candidates), "top": ranked}))
+        ranked = [{"server": c[0], "gpu": c[1], "score": c[2], "delta": c[3]} for c in rec.candidates]
+        rejected = [{"check": k, "nodes": n} for k, n in rec.rejected]
+        text = (f"placed on {where} by {rec.placement}: {rec.rule}; {rec.feasible} {rec.gpu_type} server(s) "
+                f"could take it" + (", " + ", ".join(f"{n} {CHECK_WORDS[k]}" for k, n in rec.rejected)
+                                    if rec.rejected else ""))
+        reasons.append(Reason("placed", text, {"score": rec.score, "feasible": rec.feasible,
+                                               "rejected": rejected, "candidates": ranked}))
+    elif new and s.exact_round:
+        reasons.append(Reason("placed", f"placed on {where} by Gavel's own mechanism: last round's GPUs if "
+                              "they are free, else the next free GPUs of the type in server order, largest "
+                              "jobs first"))
     elif new:
         reasons.append(Reason("placed", f"placed on {where}"))
     else:
@@ -169,12 +201,12 @@ def _walk_dict(t: TypeWalk) -> dict[str, Any]:
             "ran_out_at": t.ran_out_at}
 
 
-def _pending(sim: Simulation, j: int, r: int, now: float) -> WhyAnswer:
+def _pending(sim: Simulation, j: int, r: int, now: float, lookahead: int) -> WhyAnswer:
     s = sim.state
     types = [w for w in sim.mech.worker_types if s.throughputs[j].get(w, 0) > 0]
     shares = {w: s.allocation.get(j, {}).get(w, 0.0) for w in types}
     if not any(v > 0 for v in shares.values()):
-        return WhyAnswer(j, r, now, "pending", "no LP share on any GPU type", (_no_share(sim, j, types),))
+        return WhyAnswer(j, r, now, "pending", "no LP share on any GPU type", (_no_share(sim, j, types, lookahead),))
     trace = s.selection if isinstance(s.selection, SelectionTrace) and s.selection.round == r else None
     if trace is None:
         return WhyAnswer(j, r, now, "pending", "has an LP share; this round was not explained", (Reason(
@@ -208,7 +240,7 @@ def _pending(sim: Simulation, j: int, r: int, now: float) -> WhyAnswer:
         "not_selected", text, {"walks": [_walk_dict(t) for t in walks]}),))
 
 
-def _no_share(sim: Simulation, j: int, types: list[str]) -> Reason:
+def _no_share(sim: Simulation, j: int, types: list[str], lookahead: int) -> Reason:
     s = sim.state
     arrived = s.start_ts[j]
     last = next((rec for rec in reversed(s.rounds) if rec.lp_recomputed), None)
@@ -218,10 +250,16 @@ def _no_share(sim: Simulation, j: int, types: list[str]) -> Reason:
     if last is not None:
         details.update(last_lp_round=last.index, last_lp_s=last.time)
     if last is None or last.time < arrived:
-        nxt = _next_lp_round(sim)
+        due = (last.time if last is not None else 0.0) + interval
+        details["next_lp_due_s"] = due
+        nxt = _next_lp_round(sim, lookahead) if lookahead else None
         details["next_lp_round"] = nxt
-        after = (f"the next is due at round {nxt}" if nxt is not None
-                 else f"none within {NEXT_LP_LOOKAHEAD} rounds")
+        if nxt is not None:
+            after = f"the next is due at round {nxt}"
+        elif lookahead:
+            after = f"none within {lookahead} rounds"
+        else:
+            after = f"the next is due once t ≥ {due:g} s"
         last_text = (f"last ran at round {last.index} (t={last.time:g} s), before the job arrived at "
                      f"t={arrived:g} s" if last is not None else "has not run yet")
         text = (f"the LP gave it no time on {', '.join(types) or 'any type'}: it {last_text}; Gavel's mechanism "
@@ -232,11 +270,11 @@ def _no_share(sim: Simulation, j: int, types: list[str]) -> Reason:
     return Reason("no_share", text, details)
 
 
-def _next_lp_round(sim: Simulation) -> int | None:
+def _next_lp_round(sim: Simulation, lookahead: int) -> int | None:
     probe = sim.clone()
     probe.explain = False
     probe.record_decisions = False
-    for _ in range(NEXT_LP_LOOKAHEAD):
+    for _ in range(lookahead):
         if probe.done:
             return None
         if probe.step().allocation_recomputed:
@@ -244,4 +282,4 @@ def _next_lp_round(sim: Simulation) -> int | None:
     return None
 
 
-__all__ = ["JOB_STATES", "Reason", "WhyAnswer", "explain_job", "why"]
+__all__ = ["JOB_STATES", "Reason", "WhyAnswer", "explain_job", "explain_round", "why"]

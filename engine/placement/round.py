@@ -37,7 +37,10 @@ UNLIMITED = 1 << 40  # CPU / memory of servers that do not model them (Gavel clu
 
 @dataclass(frozen=True)
 class PlacementRecord:
-    """The latest placement decision of a job, for the UI's inspector."""
+    """The latest placement decision of a job, for the UI's inspector and ``fragscope why``:
+    ``candidates`` (server, GPU it would get, score, FGD Δ) highest score first with the
+    winner first of all, at most 200; ``rejected`` counts the servers of ``gpu_type``
+    that failed a hard check (placement/blocking.py's names)."""
 
     job_id: int
     round: int
@@ -50,6 +53,8 @@ class PlacementRecord:
     extra_columns: tuple[str, ...] = ()        # the placement's own ``explain`` columns ...
     extra: tuple[tuple[float, ...], ...] = ()  # ... their values, one tuple per candidate
     score: float | None = None                 # the winner's score as the inspector shows it
+    feasible: int = 0                          # servers that could take it (candidates beyond 200 not kept)
+    rejected: tuple[tuple[str, int], ...] = () # servers of the type that could not, by first failing check
 
     def __deepcopy__(self, memo: dict) -> "PlacementRecord":
         return self  # immutable (tuples of numbers): forks share records
@@ -223,24 +228,28 @@ class RoundPlacer:
                 return None
             first = self.first_gpu[node]
             return tuple([first + i for i in slots])
+        rejected = self._blocked(task, gpu_type).counts   # (before the job takes its place)
         d = self.placer.place(task, explain=True, job_id=job.job_id)
         if d.node < 0:
             self._add_failed(gpu_type, demand)
             self._note_blocked(job.job_id, task, gpu_type)
             return None
         gpus = tuple(self.first_gpu[d.node] + int(i) for i in d.gpus)
-        self.records[job.job_id] = _record(job.job_id, round_index, gpu_type, d, gpus, self.first_gpu)
+        self.records[job.job_id] = _record(job.job_id, round_index, gpu_type, d, gpus, self.first_gpu, rejected)
         return gpus
 
-    def _note_blocked(self, job_id: int, task: Task, gpu_type: str) -> None:
-        """Explaining: why no server of ``gpu_type`` took the job (``blocked[job]``)."""
+    def _blocked(self, task: Task, gpu_type: str) -> Blocked:
+        """The servers of ``gpu_type`` that cannot take ``task`` now, by the first check each fails."""
         st = self.state
         if st._dirty:
             st.refresh()
         nodes = np.flatnonzero(np.array([t == gpu_type for t in self.types_of_server], bool))
         model_ok = self.placer.model_mask(task.type.models)
-        self.blocked[job_id] = blocked(st, model_ok, task, self.placer.memory_filter, nodes,
-                                       [s.name for s in self.cluster.servers])
+        return blocked(st, model_ok, task, self.placer.memory_filter, nodes, [s.name for s in self.cluster.servers])
+
+    def _note_blocked(self, job_id: int, task: Task, gpu_type: str) -> None:
+        """Explaining: why no server of ``gpu_type`` took the job (``blocked[job]``)."""
+        self.blocked[job_id] = self._blocked(task, gpu_type)
 
     @property
     def batches(self) -> bool:
@@ -272,12 +281,18 @@ class RoundPlacer:
 
 
 def _record(job_id: int, round_index: int, gpu_type: str, d: Decision, gpus: tuple[int, ...],
-            first_gpu: list[int], limit: int = 200) -> PlacementRecord:
+            first_gpu: list[int], rejected: tuple[tuple[str, int], ...] = (), limit: int = 200) -> PlacementRecord:
+    """The record: candidates by score, highest first, the winner first of all (a tie
+    is decided by the run's node order, so it need not be the first of equal scores)."""
     cands: list[tuple[int, int, int, float | None]] = []
     extra_cols: tuple[str, ...] = tuple(d.extra) if d.extra else ()
     extra: list[tuple[float, ...]] = []
     if d.cand_nodes is not None:
-        order = np.argsort(-np.asarray(d.cand_scores), kind="stable")[:limit]
+        order = np.argsort(-np.asarray(d.cand_scores), kind="stable")
+        win = np.flatnonzero(np.asarray(d.cand_nodes)[order] == d.node)
+        if win.size:
+            order = np.concatenate([order[win[:1]], np.delete(order, win[0])])
+        order = order[:limit]
         extra = [tuple(d.extra[c][i].item() for c in extra_cols) for i in order] if extra_cols else []
         for i in order:
             n = int(d.cand_nodes[i])
@@ -286,4 +301,5 @@ def _record(job_id: int, round_index: int, gpu_type: str, d: Decision, gpus: tup
             cands.append((n, int(first_gpu[n] + g) if g >= 0 else -1, d.cand_scores[i].item(), delta))
     score = None if d.score is None else float(d.score)
     return PlacementRecord(job_id, round_index, gpu_type, d.node, gpus, d.rule, d.placement, tuple(cands),
-                           extra_cols, tuple(extra), score)
+                           extra_cols, tuple(extra), score, len(d.cand_nodes) if d.cand_nodes is not None else 0,
+                           rejected)

@@ -35,13 +35,13 @@ def _reports(sim: Simulation, n: int) -> list:
 
 @pytest.mark.parametrize("k", [1, 3, 7])
 def test_rewind_k_rounds_then_forward_equals_never_rewinding(k):
-    straight = Simulation.from_scenario(GAVEL36)
+    straight = Simulation.from_scenario(GAVEL36, explain=True)
     for _ in straight.run(max_steps=20):
         pass
     expected_state = _state(straight)
     expected_next = _reports(straight, 10)
 
-    session = Session(Simulation.from_scenario(GAVEL36), processes=False, ring=64)
+    session = Session(Simulation.from_scenario(GAVEL36, explain=True), processes=False, ring=64)
     for _ in range(20):
         session.step()
     assert session.rewind(k) == k
@@ -55,11 +55,11 @@ def test_rewind_k_rounds_then_forward_equals_never_rewinding(k):
 
 
 def test_rewind_replays_from_sparse_checkpoints():
-    session = Session(Simulation.from_scenario(TINY), processes=False, ring=64, checkpoint_every=5)  # as a big cluster
+    session = Session(Simulation.from_scenario(TINY, explain=True), processes=False, ring=64, checkpoint_every=5)  # as a big cluster
     for _ in range(17):
         session.step()
     assert [s for s, _ in session.a.checkpoints] == [0, 5, 10, 15]
-    ref = Simulation.from_scenario(TINY)
+    ref = Simulation.from_scenario(TINY, explain=True)
     for _ in ref.run(max_steps=13):
         pass
     session.rewind(4)
@@ -76,18 +76,18 @@ def test_checkpoint_and_replay_equals_never_rewinding_with_fgd_and_sharing(every
     """Sparse checkpoints (as on a big cluster): rewinding k rounds copies the nearest
     checkpoint at or before the target and replays; then stepping forward again gives
     exactly the run that never rewound — state, decision records and the next reports."""
-    straight = Simulation.from_scenario(FRAG)
+    straight = Simulation.from_scenario(FRAG, explain=True)
     for _ in straight.run(max_steps=18):
         pass
     expected = (_state(straight), _decisions(straight))
     expected_next = _reports(straight, 6)
 
-    session = Session(Simulation.from_scenario(FRAG), processes=False, ring=64, checkpoint_every=every)
+    session = Session(Simulation.from_scenario(FRAG, explain=True), processes=False, ring=64, checkpoint_every=every)
     for _ in range(18):
         session.step()
     assert [s for s, _ in session.a.checkpoints] == list(range(0, 18, every))
     assert session.rewind(k) == k
-    mid = Simulation.from_scenario(FRAG)
+    mid = Simulation.from_scenario(FRAG, explain=True)
     for _ in mid.run(max_steps=18 - k):
         pass
     assert (_state(session.a.sim), _decisions(session.a.sim)) == (_state(mid), _decisions(mid))
@@ -99,7 +99,7 @@ def test_checkpoint_and_replay_equals_never_rewinding_with_fgd_and_sharing(every
 
 
 def test_rewinding_twice_to_one_checkpoint_never_alters_it():
-    session = Session(Simulation.from_scenario(FRAG), processes=False, ring=64, checkpoint_every=5)
+    session = Session(Simulation.from_scenario(FRAG, explain=True), processes=False, ring=64, checkpoint_every=5)
     for _ in range(9):
         session.step()
     session.rewind(2)            # 7: copy of checkpoint 5, replayed 2 rounds
@@ -113,13 +113,13 @@ def test_rewinding_twice_to_one_checkpoint_never_alters_it():
 
 
 def test_fork_b_rewinds_by_checkpoint_and_replay():
-    session = Session(Simulation.from_scenario(FRAG), processes=False, ring=64, checkpoint_every=3)
+    session = Session(Simulation.from_scenario(FRAG, explain=True), processes=False, ring=64, checkpoint_every=3)
     for _ in range(4):
         session.step()
     session.fork()
     for _ in range(8):
         session.step()
-    ref = Simulation.from_scenario(FRAG)
+    ref = Simulation.from_scenario(FRAG, explain=True)
     for _ in ref.run(max_steps=4):
         pass
     ref.set_sharing(not ref.sharing)
@@ -131,7 +131,7 @@ def test_fork_b_rewinds_by_checkpoint_and_replay():
 
 
 def test_idle_checkpoint_makes_the_current_round_a_checkpoint():
-    session = Session(Simulation.from_scenario(TINY), processes=False, ring=64, checkpoint_every=10)
+    session = Session(Simulation.from_scenario(TINY, explain=True), processes=False, ring=64, checkpoint_every=10)
     for _ in range(3):
         session.step()
     assert [s for s, _ in session.a.checkpoints] == [0]
@@ -141,7 +141,7 @@ def test_idle_checkpoint_makes_the_current_round_a_checkpoint():
 
 
 def test_play_mode_skips_decision_records_only_on_large_clusters(monkeypatch):
-    session = Session(Simulation.from_scenario(TINY), processes=False)  # 16 GPUs
+    session = Session(Simulation.from_scenario(TINY, explain=True), processes=False)  # 16 GPUs
     session.set_playing(True)
     assert session.a.sim.explain is True
     monkeypatch.setattr(session_mod, "PLAY_RECORDS_MAX_GPUS", 8)
@@ -154,7 +154,7 @@ def test_play_mode_skips_decision_records_only_on_large_clusters(monkeypatch):
 
 def test_rewind_to_a_checkpoint_taken_while_playing_keeps_records_on(monkeypatch):
     monkeypatch.setattr(session_mod, "PLAY_RECORDS_MAX_GPUS", 8)
-    session = Session(Simulation.from_scenario(FRAG), processes=False, ring=64, checkpoint_every=2)
+    session = Session(Simulation.from_scenario(FRAG, explain=True), processes=False, ring=64, checkpoint_every=2)
     session.set_playing(True)
     for _ in range(6):
         session.step()
@@ -167,7 +167,7 @@ def test_decision_records_do_not_change_the_simulation():
     """Play mode turns records off on large clusters: the run must not depend on them."""
     runs = []
     for pattern in ((True,), (False,), (True, False, False)):
-        sim = Simulation.from_scenario(FRAG)
+        sim = Simulation.from_scenario(FRAG, explain=True)
         out = []
         for i in range(25):
             sim.explain = pattern[i % len(pattern)]
@@ -178,7 +178,7 @@ def test_decision_records_do_not_change_the_simulation():
 
 
 def test_rewind_stops_at_the_ring_limit():
-    session = Session(Simulation.from_scenario(TINY), processes=False, ring=3, checkpoint_every=1)
+    session = Session(Simulation.from_scenario(TINY, explain=True), processes=False, ring=3, checkpoint_every=1)
     for _ in range(10):
         session.step()
     earliest = session.a.earliest_step
@@ -189,7 +189,7 @@ def test_rewind_stops_at_the_ring_limit():
 
 
 def test_fork_flips_sharing_and_steps_in_lock_step():
-    session = Session(Simulation.from_scenario(TINY), processes=False)
+    session = Session(Simulation.from_scenario(TINY, explain=True), processes=False)
     for _ in range(5):
         session.step()
     b = session.fork()
@@ -205,7 +205,7 @@ def test_fork_flips_sharing_and_steps_in_lock_step():
 
 
 def test_rewind_with_a_fork_stops_at_the_fork_round():
-    session = Session(Simulation.from_scenario(TINY), processes=False)
+    session = Session(Simulation.from_scenario(TINY, explain=True), processes=False)
     for _ in range(4):
         session.step()
     session.fork()
@@ -216,7 +216,7 @@ def test_rewind_with_a_fork_stops_at_the_fork_round():
 
 
 def test_fork_with_another_policy_or_placement_keeps_sharing_when_asked():
-    session = Session(Simulation.from_scenario(TINY), processes=False)
+    session = Session(Simulation.from_scenario(TINY, explain=True), processes=False)
     session.step()
     sim = session.a.sim
     if not hasattr(sim, "set_policy"):
@@ -231,7 +231,7 @@ def test_fork_with_another_policy_or_placement_keeps_sharing_when_asked():
 
 
 def test_frames_are_snapshots_of_each_arm():
-    session = Session(Simulation.from_scenario(TINY), processes=False)
+    session = Session(Simulation.from_scenario(TINY, explain=True), processes=False)
     for _ in range(6):
         session.step()
     session.fork()
@@ -244,7 +244,7 @@ def test_frames_are_snapshots_of_each_arm():
 
 
 def test_event_lines_describe_arrivals_completions_lp_and_placements():
-    session = Session(Simulation.from_scenario(TINY), processes=False)
+    session = Session(Simulation.from_scenario(TINY, explain=True), processes=False)
     kinds = set()
     for _ in range(40):
         for s in session.step():

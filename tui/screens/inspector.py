@@ -118,6 +118,10 @@ def decision_section(ins: Inspection) -> Group:
     when = d.round + 1
     head = Text(f"placement decision (round {when}) · "
                 f"{d.placement} · rule: {d.rule} · winner: {winner}\n", style="bold")
+    if d.feasible or d.rejected:
+        head.append(f"{d.feasible} {d.gpu_type} server(s) could take it"
+                    + "".join(f" · {n} rejected: {k.replace('_', ' ')}" for k, n in d.rejected)
+                    + " · candidates by score, the winner first\n", style="dim")
     job = ins.job
     if job is not None and job.gpus and set(d.gpus) != set(job.gpus):
         head.append("this is an earlier placement: the job has moved since, while playing a large "
@@ -135,6 +139,21 @@ def decision_section(ins: Inspection) -> Group:
     more = Text(f"… {len(cands) - MAX_CANDIDATES} more candidates", style="dim") \
         if len(cands) > MAX_CANDIDATES else Text("")
     return Group(head, table, more)
+
+
+def why_section(ins: Inspection) -> Group:
+    """A waiting job's "why waiting": its state and the reason from the mechanism down
+    (fragscope.explain_job: no LP share, not selected, no server fits)."""
+    why = ins.why
+    if why is None or why.state != "pending":
+        return Group()
+    t = Text("why waiting\n", style="bold #ffaf00")
+    for r in why.reasons:
+        t.append(f"  {r.kind.replace('_', ' ')}: ", style="bold")
+        t.append(r.text + "\n")
+        for item in r.details.get("counts", ()):
+            t.append(f"    {item['nodes']} server(s): {item['check'].replace('_', ' ')}\n", style="dim")
+    return Group(t)
 
 
 def _fmtnum(x: Any) -> str:
@@ -165,6 +184,7 @@ class InspectorScreen(ModalScreen[None]):
             if ins.gpu_id is not None:
                 yield Static(gpu_section(ins), id="gpu")
             yield Static(job_section(ins), id="job")
+            yield Static(why_section(ins), id="why")
             yield Static(decision_section(ins), id="decision")
 
     def action_dismiss(self) -> None:  # type: ignore[override]
