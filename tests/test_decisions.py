@@ -107,3 +107,25 @@ def test_rounds_csv_fingerprints_hash_each_rounds_decisions_and_jobs_csv_says_wh
     for j in jobs.itertuples():
         end = finished.loc[j.job_id]
         assert (j.last_gpus, j.last_server, j.last_gpu_type) == (end.gpus, end.server, end.gpu_type)
+
+
+def test_ab_and_sweep_points_write_decisions_on_request(tmp_path, capsys):
+    ab = tmp_path / "ab"
+    assert run_cli(["ab", "teach/tiny-packing", "--out", str(ab), "--decisions", "--workers", "1", "--quiet"]) == 0
+    for arm in "AB":
+        assert len(pd.read_parquet(ab / arm / "decisions.parquet")) > 0
+    # the two arms (sharing off / on) are one world: diff finds where they first differ
+    assert run_cli(["diff", str(ab / "A"), str(ab / "B"), "--json"]) == 1
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text("base: teach/tiny-packing.yaml\ngrid:\n  placement: [bestfit, fgd]\nseeds: [1]\n"
+                     "set:\n  max_sim_time_s: 20000\n")
+    assert run_cli(["sweep", str(sweep), "--out", str(tmp_path / "sw"), "--decisions", "--workers", "1",
+                    "--quiet"]) == 0
+    logs = sorted((tmp_path / "sw" / "points").glob("*/decisions.parquet"))
+    assert len(logs) == 2 and all(len(pd.read_parquet(p)) > 0 for p in logs)
+    # the same points without --decisions: the same outputs, no log
+    assert run_cli(["sweep", str(sweep), "--out", str(tmp_path / "plain"), "--workers", "1", "--quiet"]) == 0
+    assert not list((tmp_path / "plain" / "points").glob("*/decisions.parquet"))
+    for a in sorted((tmp_path / "sw" / "points").glob("*/rounds.csv")):
+        b = tmp_path / "plain" / "points" / a.parent.name / "rounds.csv"
+        assert a.read_bytes() == b.read_bytes()

@@ -74,14 +74,15 @@ def cmd_ab(args: argparse.Namespace) -> int:
         done[arm], clock[arm] = jobs_done, now
         bar.update(done["A"] + done["B"], f"jobs (A t={clock['A'] / 3600:.1f} h, B t={clock['B'] / 3600:.1f} h)")
 
-    result = run_ab(config, Path(args.out), fork_at=args.fork_at, progress=progress, workers=args.workers)
+    result = run_ab(config, Path(args.out), fork_at=args.fork_at, progress=progress, workers=args.workers,
+                    decisions=args.decisions)
     bar.close()
     if not args.quiet:
         for key in ("avg_jct_s", "jobs_completed", "utilization", "mean_frag_rate_pct", "mean_occupied_nodes"):
             a, b, d = result["A"][key], result["B"][key], result["delta"][key]
             pct = f" ({d['pct']:+.2f} %)" if d and "pct" in d else ""
             print(f"{key:22s} A(off) {_fmt(a):>14s}   B(on) {_fmt(b):>14s}{pct}")
-        print(f"wrote {Path(args.out) / 'ab.json'}, A/, B/")
+        print(f"wrote {Path(args.out) / 'ab.json'}, A/, B/" + (" (each with decisions.parquet)" if args.decisions else ""))
     return 0
 
 
@@ -123,6 +124,8 @@ def register(sub: "argparse._SubParsersAction", add_overrides) -> None:
     p.add_argument("--workers", type=int, default=None, choices=(1, 2),
                    help="2 = the arms in parallel processes, 1 = one after the other "
                         "(default: 2 when the machine has two cores)")
+    p.add_argument("--decisions", action="store_true",
+                   help="each arm also writes decisions.parquet (then: fragscope diff DIR/A DIR/B)")
     add_overrides(p)
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_ab)

@@ -7,6 +7,7 @@ only parses flags, draws the progress bar and prints a short summary.
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 import sys
 from pathlib import Path
 
@@ -22,6 +23,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from fragscope import load_sweep, point_filter, ray_available, run_sweep
 
     spec = load_sweep(find_scenario(args.sweep, "sweep"))   # a file, or a shipped sweep by name
+    if args.decisions:
+        spec = replace(spec, decisions=True)
     if args.backend == "ray" and not ray_available():
         print(f"fragscope: error: {RAY_MISSING}", file=sys.stderr)
         return 2
@@ -86,6 +89,8 @@ def register(sub: "argparse._SubParsersAction") -> None:
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="parallel points (default: free cores)")
     p.add_argument("--retry-failed", action="store_true", help="run failed points again on resume")
+    p.add_argument("--decisions", action="store_true",
+                   help="each point also writes decisions.parquet in its folder (README 'Decision logs')")
     p.add_argument("--only", action="append", default=[], metavar="AXIS=VALUE",
                    help="run only the points with this axis value (an axis, a variant label or "
                         "seed; repeat: alternatives on one axis, all axes must match); the others "

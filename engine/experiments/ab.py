@@ -143,17 +143,19 @@ class _ChildArm:
 
 
 def run_ab(config: ScenarioConfig, out_dir: Path, fork_at: int | None = None,
-           progress: Progress | None = None, workers: int | None = None) -> dict[str, Any]:
+           progress: Progress | None = None, workers: int | None = None,
+           decisions: bool = False) -> dict[str, Any]:
     """Run both arms to completion, write DIR/A, DIR/B and DIR/ab.json; return ab.json's data.
+    ``decisions``: each arm also writes its decisions.parquet (``fragscope diff DIR/A DIR/B``).
 
     ``workers``: None = the two arms in parallel when the process may use two cores; 1 =
     one after the other in this process."""
     if fork_at is not None and (isinstance(fork_at, bool) or not isinstance(fork_at, int) or fork_at < 0):
         raise InputError("--fork-at", f"must be a round number >= 0, got {fork_at!r}")
-    a = Simulation(config, explain=False)
+    a = Simulation(config, decisions=decisions)
     a.set_sharing(False)
     if fork_at is None:
-        b = Simulation(config, explain=False)
+        b = Simulation(config, decisions=decisions)
     else:
         _run_here("A", a, progress, max_steps=fork_at)
         b = a.clone()

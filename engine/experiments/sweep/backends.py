@@ -29,7 +29,7 @@ def run_local(spec: SweepSpec, todo: list[Point], workers: int,
     if workers <= 1:
         for p in todo:
             if take(p):
-                finished(p, run_point(str(spec.point_base(p)), p.overrides))
+                finished(p, run_point(str(spec.point_base(p)), p.overrides, spec.decisions))
         return
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
@@ -48,7 +48,7 @@ def run_local(spec: SweepSpec, todo: list[Point], workers: int,
                     p = next((p for p in queue if take(p)), None)
                     if p is None:
                         return
-                    pending[pool.submit(run_point, str(spec.point_base(p)), p.overrides)] = p
+                    pending[pool.submit(run_point, str(spec.point_base(p)), p.overrides, spec.decisions)] = p
 
             try:
                 fill()
@@ -110,7 +110,7 @@ def run_ray(spec: SweepSpec, todo: list[Point], workers: int,
         started = True
     try:
         task = ray.remote(num_cpus=1, max_retries=0)(run_point)
-        refs = {task.remote(str(spec.point_base(p)), p.overrides): p for p in todo if take(p)}
+        refs = {task.remote(str(spec.point_base(p)), p.overrides, spec.decisions): p for p in todo if take(p)}
         while refs:
             ready, _ = ray.wait(list(refs), num_returns=1)
             for ref in ready:

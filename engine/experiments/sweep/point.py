@@ -27,25 +27,30 @@ class PointResult:
     """What a worker sends back: the row and the run files' texts (none on error)."""
 
     row: dict[str, Any]
-    files: dict[str, str]
+    files: dict[str, str | bytes]   # text files, and decisions.parquet's bytes when asked
 
 
-def run_point(base: str, overrides: Sequence[str]) -> PointResult:
+def run_point(base: str, overrides: Sequence[str], decisions: bool = False) -> PointResult:
     """Run one point headless, exactly as ``fragscope run`` would (plus the scenario's
-    ``max_sim_time_s`` cap).  Never raises for a bad point: the error becomes the row's
-    ``status``/``error`` so one bad point cannot stop a sweep."""
+    ``max_sim_time_s`` cap); ``decisions``: also its decisions.parquet.  Never raises for
+    a bad point: the error becomes the row's ``status``/``error`` so one bad point cannot
+    stop a sweep."""
     from ..measure import run_capped, window_figures
-    from ...core.results import run_output_texts
+    from ...core.decisions import decisions_parquet
+    from ...core.results import DECISIONS_FILE, run_output_texts
     from ...core.scenario import load_scenario
     from ...core.simulation import Simulation
 
     t0 = time.perf_counter()
     row: dict[str, Any] = {}
-    files: dict[str, str] = {}
+    files: dict[str, str | bytes] = {}
     try:
-        sim = Simulation(load_scenario(base, list(overrides)), explain=False)
+        sim = Simulation(load_scenario(base, list(overrides)), decisions=decisions)
         run_capped(sim)
-        summ, files = run_output_texts(sim)
+        summ, texts = run_output_texts(sim)
+        files = dict(texts)
+        if decisions:
+            files[DECISIONS_FILE] = decisions_parquet(sim.decisions())
         row.update({k: summ.get(k, 0 if k == "jobs_rejected" else None) for k in SUMMARY_COLUMNS})
         row.update(window_figures(sim))
         row["status"] = "saturated" if row["saturated"] else "capped" if row["capped"] else "ok"

@@ -60,6 +60,7 @@ class SweepSpec:
     points: tuple[Point, ...] = field(default=())
     blocks: tuple[Block, ...] = field(default=())
     arms: str | None = None       # the axis the report compares (each value vs the first)
+    decisions: bool = False       # each point also writes decisions.parquet (sweep --decisions)
 
     def point_base(self, point: Point) -> Path:
         """The base scenario a point runs on (variants may choose another than ``base``)."""
