@@ -28,7 +28,9 @@ The names, by what they are for:
   (why a job waits: :class:`WhyAnswer`, :data:`JOB_STATES`), :func:`explain_round` (every
   placement of a round explained in full, by replay), :func:`diverge` (the first
   divergence of two runs: :class:`Divergence`), :func:`export_perfetto` /
-  :func:`perfetto_trace` (a Chrome/Perfetto trace of a run folder)
+  :func:`perfetto_trace` (a Chrome/Perfetto trace of a run folder), :func:`parse_condition`
+  (the condition language of ``--until``: :class:`Condition`, :class:`ConditionError`,
+  :class:`ArmRound`, :func:`condition_columns`)
 * experiments and reports (they bring matplotlib, pandas, Ray hooks)
 
 Every name is imported on first use (``import fragscope`` alone loads nothing heavy, so
@@ -70,6 +72,7 @@ if TYPE_CHECKING:  # the lazy names below, for type checkers and the import-grap
     from .debug.why import JOB_STATES, WhyAnswer, explain_job, explain_round, why
     from .debug.diff import Divergence, diverge
     from .debug.export import export_perfetto, perfetto_trace
+    from .debug.conditions import ArmRound, Condition, ConditionError, condition_columns, parse_condition
 
 from .model.version import VERSION as __version__  # noqa: E402  (one place: model/version.py)
 
@@ -131,6 +134,11 @@ _LAZY: dict[str, str | tuple[str, str]] = {
     "diverge": ".debug.diff",
     "Divergence": ".debug.diff",
     "export_perfetto": ".debug.export",
+    "parse_condition": ".debug.conditions",
+    "Condition": ".debug.conditions",
+    "ConditionError": ".debug.conditions",
+    "ArmRound": ".debug.conditions",
+    "condition_columns": ".debug.conditions",
     "perfetto_trace": ".debug.export",
 }
 
@@ -157,4 +165,5 @@ __all__ = ["DECISION_ACTIONS", "DECISION_COLUMNS", "DecisionRow", "FGD_SCORINGS"
            "placement_names", "policy_names", "shipped_scenarios", "summary", "write_run_outputs",
            "load_sweep", "make_report", "point_filter", "ray_available", "run_ab", "run_capped",
            "run_fill", "run_sweep", "PlacementRecord", "JOB_STATES", "WhyAnswer", "explain_job", "explain_round", "why",
-           "Divergence", "diverge", "export_perfetto", "perfetto_trace", "__version__"]
+           "Divergence", "diverge", "export_perfetto", "perfetto_trace", "ArmRound", "Condition",
+           "ConditionError", "condition_columns", "parse_condition", "__version__"]

@@ -29,7 +29,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise InputError(str(out), "--out must be a folder (it exists and is a file)")
-    sim = Simulation(load_scenario(args.scenario, args.overrides), explain=False, decisions=args.decisions)
+    sim = Simulation(load_scenario(args.scenario, args.overrides), decisions=args.decisions)
+    until = None
+    if args.until is not None:
+        from fragscope import ArmRound, condition_columns, parse_condition
+        cond = parse_condition(args.until, "--until")
+        cond.check_metrics(condition_columns(sim))
+        if cond.needs_fork():
+            raise InputError("--until", "'diverged' and 'B.' need two arms: use fragscope snapshot --fork-at K")
+
+        def until(report, status) -> bool:
+            return cond.holds({"A": ArmRound(sim, status.overloaded)})
     measured = measured_job_ids(sim)
     wl = sim.config.workload
     total = len(measured) if wl.window is not None else len(getattr(wl, "jobs", measured))
@@ -51,15 +61,17 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     # to completion, or to the scenario's max_sim_time_s / the default bound, or until a
     # hopeless overload (engine/core/backlog.py)
-    run_capped(sim, on_step, on_status)
+    run_capped(sim, on_step, on_status, until=until, until_text=args.until or "")
     progress.update(done, "jobs", force=True)
     progress.close()
     summ = write_run_outputs(sim, out)
     if not args.quiet:
         avg = summ["avg_jct_s"]
-        if summ.get("saturation_reason"):
+        if summ.get("stopped_at"):
+            print(f"STOPPED      at round {summ['stopped_at']['round']}: {summ['stopped_at']['condition']} holds")
+        elif summ.get("saturation_reason"):
             print(f"SATURATED    {summ['saturation_reason']}: no average JCT")
-        elif summ.get("capped_reason"):
+        elif summ.get("capped_reason") and not summ.get("stopped_at"):
             print(f"CAPPED       {summ['capped_reason']}: no average JCT")
         elif summ.get("capped"):
             print(f"CAPPED       measured jobs not all done by max_sim_time_s = "
@@ -97,6 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--decisions", action="store_true",
                    help="also write decisions.parquet: one row per decision (placed, moved, preempted, "
                         "finished, failed), see README 'Decision logs'")
+    p.add_argument("--until", metavar="COND", default=None,
+                   help="stop at the first round where COND holds, e.g. 'frag_rate_pct > 40', 'job 812 placed', "
+                        "'queued >= 10 and not overloaded' (README 'Conditions'); outputs up to that round, "
+                        "summary.json stopped_at")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary on stdout")
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("scenarios", help="list the shipped scenarios (use a name wherever a scenario file is accepted)",

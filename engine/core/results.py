@@ -20,6 +20,7 @@ import numpy as np
 from ..model.atomic import atomic_write, atomic_write_bytes
 from .decisions import decisions_parquet
 from .simulation import Simulation
+from .state import RoundRecord
 
 DECISIONS_FILE = "decisions.parquet"
 
@@ -91,6 +92,7 @@ def summary(sim: Simulation) -> dict[str, Any]:
         # why: the backlog's verdict (core/backlog.py), the bound a driver applied
         **({"saturation_reason": s.saturation} if s.saturation else {}),
         **({"capped_reason": s.capped} if s.capped else {}),
+        **({"stopped_at": dict(s.stopped_at)} if s.stopped_at else {}),
         **({"queue_growth_per_h": s.queue_growth_per_h} if s.saturation and s.queue_growth_per_h is not None
            else {}),
         "scenario": scenario_record(sim),
@@ -139,20 +141,23 @@ FRAG_COLUMNS = ["busy_milli_pct", "frag_amount_gpus", "frag_rate_pct", "frag_ove
                 "unalloc_gpu_pct", "occupied_nodes", "partial_gpus"]
 
 
+def round_row(r: RoundRecord, total: int) -> dict[str, Any]:
+    """One rounds.csv row (``total``: the cluster's GPUs) — also what a condition's
+    metrics read (debug/conditions.py), so both name the same columns."""
+    row = {"round": r.index, "time_s": r.time, "running": r.running, "queued": r.queued,
+           "completed": r.completed_total, "arrivals": r.arrivals,
+           "completions": r.completions, "utilization": r.busy_gpus / total if total else 0.0,
+           "lp_recomputed": int(r.lp_recomputed)}
+    if r.frag is not None:
+        row["busy_milli_pct"] = 100.0 * r.busy_milli / (1000 * total) if total else 0.0
+        row.update(zip(FRAG_COLUMNS[1:], r.frag))
+    row["fingerprint"], row["lp_fingerprint"] = r.fingerprint, r.lp_fingerprint
+    return row
+
+
 def rounds_rows(sim: Simulation) -> list[dict[str, Any]]:
     total = sim.mech.cluster.num_gpus
-    rows = []
-    for r in sim.state.rounds:
-        row = {"round": r.index, "time_s": r.time, "running": r.running, "queued": r.queued,
-               "completed": r.completed_total, "arrivals": r.arrivals,
-               "completions": r.completions, "utilization": r.busy_gpus / total if total else 0.0,
-               "lp_recomputed": int(r.lp_recomputed)}
-        if r.frag is not None:
-            row["busy_milli_pct"] = 100.0 * r.busy_milli / (1000 * total) if total else 0.0
-            row.update(zip(FRAG_COLUMNS[1:], r.frag))
-        row["fingerprint"], row["lp_fingerprint"] = r.fingerprint, r.lp_fingerprint
-        rows.append(row)
-    return rows
+    return [round_row(r, total) for r in sim.state.rounds]
 
 
 def _csv_text(rows: list[dict[str, Any]], columns: list[str]) -> str:

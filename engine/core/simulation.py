@@ -160,6 +160,14 @@ class Simulation(StepLoop, JobBook, RoundMode, SimViews):
         not saturated: only the backlog says that.  Either way there is no average JCT."""
         self.state.capped = reason
 
+    def mark_stopped(self, round_index: int, condition: str) -> None:
+        """A driver stopped the run at ``round_index`` because ``condition`` held there
+        (``fragscope run --until``): summary.json says so (``stopped_at``), and a run
+        stopped before its measured jobs were done is capped — no average JCT."""
+        self.state.stopped_at = {"round": round_index, "condition": condition}
+        if not self.state.done:
+            self.mark_capped(f"stopped at round {round_index}: {condition} holds")
+
     def run_to_end(self) -> None:
         for _ in self.run():
             pass

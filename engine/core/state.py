@@ -286,6 +286,7 @@ class SimState:
     saturation: str = ""      # saturated: the backlog monitor's verdict, why (the queue keeps growing)
     capped: str = ""          # capped: a bound stopped the run (the default bound; max_sim_time_s is seen)
     queue_growth_per_h: float | None = None   # the backlog monitor's last figure (core/backlog.py)
+    stopped_at: dict | None = None   # {round, condition}: a driver stopped the run there (run --until)
     rejected: int = 0  # generated jobs no GPU type could ever host (round mode)
     remaining_jobs: int = 0
     # Arrival sources.

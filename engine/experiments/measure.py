@@ -64,15 +64,22 @@ def run_bounded(sim: Simulation) -> Iterator[tuple[RoundReport, BacklogStatus]]:
 
 
 def run_capped(sim: Simulation, on_step: Callable[[RoundReport], None] | None = None,
-               on_status: Callable[[BacklogStatus], None] | None = None) -> bool:
+               on_status: Callable[[BacklogStatus], None] | None = None,
+               until: "Callable[[RoundReport, BacklogStatus], bool] | None" = None,
+               until_text: str = "") -> bool:
     """:func:`run_bounded` to its end, calling ``on_step`` with each report (and
-    ``on_status`` with the backlog status).  Returns True when the run ended without its
-    measured jobs all done (saturated or capped: no average JCT)."""
+    ``on_status`` with the backlog status).  ``until``: asked after every round; when it
+    says True the run stops there (``summary.json`` ``stopped_at``: the round and
+    ``until_text``).  Returns True when the run ended without its measured jobs all done
+    (saturated, capped or stopped: no average JCT)."""
     for report, status in run_bounded(sim):
         if on_status is not None:
             on_status(status)
         if on_step is not None:
             on_step(report)
+        if until is not None and until(report, status):
+            sim.mark_stopped(report.index, until_text)
+            break
     return is_saturated(sim) or is_capped(sim)
 
 
