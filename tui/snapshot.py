@@ -16,7 +16,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from fragscope import InputError, SimulationError, find_scenario, load_placement, load_policy
+from fragscope import (ArmRound, InputError, Simulation, SimulationError, condition_columns, default_bound,
+                       find_scenario, load_placement, load_policy, load_scenario, parse_condition)
 
 from .app import FragscopeApp, make_app
 from .messages import Step
@@ -118,6 +119,39 @@ async def drive(pilot, req: SnapshotRequest) -> None:
         await pilot.wait_for_scheduled_animations()
         await pilot.pause()
         await pilot.pause()
+
+
+def until_round(req: SnapshotRequest, text: str, max_rounds: int | None = None) -> int:
+    """The first round where condition ``text`` holds, found headless with the engine
+    alone (the app's rounds are the engine's: the same decisions): the arm A, and with
+    ``--fork-at K`` the fork B made as the app makes it, stepped together from K.  An
+    InputError when the condition is malformed or never holds."""
+    cond = parse_condition(text, "--until")
+    a = Simulation(load_scenario(req.scenario, req.overrides))
+    cond.check_metrics(condition_columns(a))
+    if cond.needs_fork() and req.fork_at is None:
+        raise InputError("--until", f"{text!r} compares two arms: give --fork-at K")
+    limit = max_rounds
+    bound = default_bound(a)
+    arms = {"A": ArmRound(a)}
+    b = None
+    while not a.done and a.now < bound and (limit is None or a.step_index < limit):
+        if req.fork_at is not None and b is None and a.step_index == req.fork_at:
+            b = a.clone()
+            if req.fork_placement:
+                b.set_placement(req.fork_placement)
+            elif req.fork_policy:
+                b.set_policy(req.fork_policy)
+            else:
+                b.set_sharing(not b.sharing)
+            arms["B"] = ArmRound(b)
+        a.step()
+        if b is not None and not b.done:
+            b.step()
+        if (req.fork_at is None or b is not None) and cond.holds(arms):
+            return a.step_index - 1
+    raise InputError("--until", f"{text!r} never holds in the {a.step_index} rounds stepped"
+                     + (f" (--rounds {limit})" if limit is not None else " (the run's end)"))
 
 
 def capture(app: FragscopeApp) -> tuple[str, str]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from fragscope import InputError
+
 
 def register(sub: "argparse._SubParsersAction") -> None:
     p = sub.add_parser("view", help="open the live terminal UI on a scenario",
@@ -21,7 +23,11 @@ def register(sub: "argparse._SubParsersAction") -> None:
                                    "round K with sharing flipped) and write the screen as SVG or "
                                    "plain text. Output is byte-identical across runs.")
     p.add_argument("scenario", help="scenario YAML file or shipped scenario name")
-    p.add_argument("--rounds", type=int, required=True, metavar="N", help="rounds to step before rendering")
+    p.add_argument("--rounds", type=int, default=None, metavar="N",
+                   help="rounds to step before rendering (with --until: at most this many)")
+    p.add_argument("--until", default=None, metavar="COND",
+                   help="render the first round where COND holds (README 'Conditions'); with --fork-at K, "
+                        "'diverged' is the first round the arms decide differently")
     p.add_argument("--fork-at", type=int, default=None, metavar="K",
                    help="fork at round K (0 <= K <= N) and flip sharing on the fork")
     p.add_argument("--size", default="160x50", metavar="WxH", help="terminal size (default 160x50)")
@@ -49,10 +55,19 @@ def cmd_view(args: argparse.Namespace) -> int:
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
-    from .snapshot import SnapshotRequest, parse_size, write_snapshot
-    req = SnapshotRequest(scenario=args.scenario, rounds=args.rounds, fork_at=args.fork_at,
+    from dataclasses import replace
+
+    from .snapshot import SnapshotRequest, parse_size, until_round, write_snapshot
+    if args.rounds is None and args.until is None:
+        raise InputError("--rounds", "give --rounds N, or --until COND")
+    req = SnapshotRequest(scenario=args.scenario, rounds=args.rounds if args.rounds is not None else 0,
+                          fork_at=args.fork_at,
                           size=parse_size(args.size), inspect=args.inspect,
                           overrides=list(args.overrides), heatmap=args.heatmap,
                           fork_placement=args.fork_placement, fork_policy=args.fork_policy)
+    if args.until is not None:
+        found = until_round(req, args.until, args.rounds)
+        req = replace(req, rounds=found + 1)     # the state after stepping that round
+        print(f"{args.until} holds at round {found}")
     write_snapshot(req, Path(args.out))
     return 0
