@@ -21,7 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Input
 
 import fragscope
-from fragscope import Simulation
+from fragscope import InputError, Simulation, parse_condition
 
 from . import keymap
 from .commands import JobProvider, system_commands
@@ -29,10 +29,11 @@ from .engine_worker import EngineWorker
 from .screens.help import HelpScreen
 from .screens.inspector import InspectorScreen
 from .screens.main import MainScreen
+from .screens.prompt import PromptScreen
 from .frames import ArmFrame
 from .arm_protocol import ForkChange
-from .messages import (Back, CloseFork, EngineNotice, EngineRequest, Fork, GpuChosen, JobChosen, MainReady, Pause,
-                       Play, Step, Sync)
+from .messages import (Back, CloseFork, EngineNotice, EngineRequest, Fork, GoTo, GpuChosen, JobChosen, MainReady,
+                       Pause, Play, RunUntil, Step, Sync)
 from .session import Session
 from .widgets.gpu_grid import GpuGrid
 
@@ -62,6 +63,7 @@ class FragscopeApp(App[None]):
         self._table_interval = TABLE_INTERVAL
         # the scenario's own plug-ins, offered by the palette beside the registered names
         self.own_plugins: dict[str, tuple[tuple[str, str], ...]] = {}
+        self.last_condition = ""   # the run-until prompt offers the last condition again
         self.engine = EngineWorker(self, session, speed=lambda: self.speed, show=self._apply,
                                    table_due=self._table_due)
 
@@ -227,6 +229,37 @@ class FragscopeApp(App[None]):
             self.notify("no fork is open (s forks)", timeout=2)
             return
         self.run_engine(CloseFork())
+
+    # ------------------------------------------------------------------ the debugger
+    def action_goto_round(self) -> None:
+        def check(text: str) -> str:
+            t = text.strip()
+            return "" if t.isdigit() else "a round number (0, 1, 2, …)"
+
+        def done(value: str | None) -> None:
+            if value is not None:
+                self.run_engine(GoTo(int(value)))
+        self.push_screen(PromptScreen("Go to round", f"now at round {self.session.step_index}", check), done)
+
+    def action_run_until(self, backward: bool = False) -> None:
+        def check(text: str) -> str:
+            try:
+                parse_condition(text, "condition")
+            except InputError as exc:
+                return str(exc)
+            return ""
+
+        def done(value: str | None) -> None:
+            if value is not None:
+                self.last_condition = value
+                self.run_engine(RunUntil(value, backward))
+        hint = ("e.g. frag_rate_pct > 40 · queued >= 10 and not overloaded · job 12 placed · gpu 17 changes · "
+                "server 3 full · diverged (with a fork) — README 'Conditions'")
+        title = "Run back until" if backward else "Run until"
+        self.push_screen(PromptScreen(title, hint, check, self.last_condition), done)
+
+    def action_reverse_until(self) -> None:
+        self.action_run_until(backward=True)
 
     def action_toggle_heatmap(self) -> None:
         self._main_screen().toggle_heatmap()

@@ -14,10 +14,10 @@ import dataclasses
 import math
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from fragscope import (BacklogMonitor, InputError, JobView, RoundReport, ServerView, Simulation,
-                       measured_job_ids)
+from fragscope import (ArmRound, BacklogMonitor, Condition, InputError, JobView, RoundReport, ServerView,
+                       Simulation, measured_job_ids, parse_condition)
 
 from .arm_protocol import ArmProtocol, ForkChange, Ready
 from .checkpoints import Checkpoint, CheckpointRing
@@ -69,6 +69,7 @@ class Arm(ArmProtocol):
         self._frame_jobs: tuple[JobView, ...] | None = None
         self._frame_alloc: dict[int, dict[str, float]] = {}
         self.num_gpus = int(sim.gpu_fill().size)
+        self._watch: Condition | None = None   # run until: the condition this arm checks each step
         self.backlog = self._new_backlog()   # "overloaded: queue +N jobs/h" for the header
         self.ring.take(self.sim)
         self._track_jobs()
@@ -98,7 +99,12 @@ class Arm(ArmProtocol):
         self._version += 1
         summary = self._summarise(report)
         self.history.append(summary)
-        self.backlog.observe(self.sim)
+        status = self.backlog.observe(self.sim)
+        last = self.sim.last_round()
+        held = self._watch.holds({self.label: ArmRound(self.sim, status.overloaded)}, self.label) \
+            if self._watch is not None else False
+        summary = replace(summary, fingerprint=last.fingerprint if last else "", holds=held)
+        self.history[-1] = summary
         self._track_jobs()
         if self.ring.due(self.sim.step_index):
             self.ring.take(self.sim)
@@ -164,6 +170,11 @@ class Arm(ArmProtocol):
     def set_explain(self, explain: bool) -> None:
         """Keep placement decision records or not (play mode on large clusters: not)."""
         self.sim.explain = explain
+
+    def set_watch(self, condition: str | None) -> None:
+        """Watch a condition (the debugger's language, fragscope.parse_condition) from the
+        next step on: each step's summary says whether it held (``holds``); None stops."""
+        self._watch = parse_condition(condition, "run until") if condition else None
 
     def set_prefetch(self, rounds: int) -> None:
         """Nothing to do: an arm in this process steps only when asked."""

@@ -57,7 +57,7 @@ PROCESS_MIN_GPUS = 512
 PREFETCH_ROUNDS = 3
 
 #: Arm methods a child process serves (anything else is refused).
-_SERVED = frozenset({"step", "frame_wire", "rewind_to", "checkpoint_now", "set_explain", "inspect",
+_SERVED = frozenset({"step", "frame_wire", "rewind_to", "checkpoint_now", "set_explain", "set_watch", "inspect",
                      "job", "costs", "fork_seed_bytes"})
 
 
@@ -371,6 +371,9 @@ class RemoteArm(ArmProtocol):
 
     def set_explain(self, explain: bool) -> None:
         self._call("set_explain", explain)
+
+    def set_watch(self, condition: str | None) -> None:
+        self._call("set_watch", condition)
 
     def set_prefetch(self, rounds: int) -> None:
         """Keep ``rounds`` steps in flight beyond those asked for (play mode at maximum

@@ -129,6 +129,10 @@ class ArmProtocol(Protocol):
         """Keep placement decision records or not (play mode on large clusters: not)."""
         ...
 
+    def set_watch(self, condition: str | None) -> None:
+        """Check ``condition`` after each step from now on (RoundSummary.holds); None stops."""
+        ...
+
     def set_prefetch(self, rounds: int) -> None:
         """Let the arm run up to ``rounds`` steps ahead of the ones asked for (an arm in a
         process, playing at maximum speed; an arm in this process never runs ahead)."""

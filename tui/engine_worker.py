@@ -31,8 +31,8 @@ from fragscope import InputError
 
 from .arm_process import PREFETCH_ROUNDS
 from .frames import ArmFrame
-from .messages import (MOVES, Back, CloseFork, EngineNotice, EngineRequest, Fork, Pause, Play, Severity, Step,
-                       Sync)
+from .messages import (MOVES, Back, CloseFork, EngineNotice, EngineRequest, Fork, GoTo, Pause, Play, RunUntil,
+                       Severity, Step, Sync)
 from .session import Session
 
 GROUP = "engine"
@@ -85,8 +85,10 @@ class EngineWorker:
         if isinstance(request, Pause):
             self.playing = False
             return
-        if isinstance(request, (Step, Back)):
+        if isinstance(request, (Step, Back, GoTo)):
             self.playing = False
+        elif isinstance(request, RunUntil):
+            self.playing = not request.backward   # space (Pause) stops a forward run
         elif isinstance(request, Play):
             self.playing = True
         with self._queue_lock:
@@ -161,6 +163,14 @@ class EngineWorker:
                 session.close_fork()
             elif isinstance(request, Play):
                 self._play_loop()
+            elif isinstance(request, GoTo):
+                reached = session.goto(request.step)
+                if reached != request.step:
+                    self._notice(f"went to round {reached}: round {request.step} is "
+                                 + ("before the oldest checkpoint or the fork" if reached > request.step
+                                    else "past the end of the run"))
+            elif isinstance(request, RunUntil):
+                self._run_until(request)
             else:
                 assert isinstance(request, Sync), request  # nothing changes: the frame is drawn
         except (NotImplementedError, InputError) as exc:   # incl. a plug-in that failed
@@ -171,6 +181,25 @@ class EngineWorker:
             self.last_error = exc
             self._notice(f"engine error: {exc}", "error")
             self.playing = False
+
+    def _run_until(self, request: RunUntil) -> None:
+        session = self.session
+        start = session.step_index
+        if request.backward:
+            hit = session.reverse_until(request.condition)
+        else:
+            # stopped by Pause, or by any request that pauses (Step, Back, GoTo); not by
+            # this drainer being superseded: the requests stay queued behind it
+            hit = session.run_until(request.condition, stop=lambda: not self.playing)
+            self.playing = False
+        if hit is not None:
+            self._notice(f"{request.condition} holds at round {hit[0]} ({'arms ' if '/' in hit[1] else 'arm '}"
+                         f"{hit[1]}){' — the last time before round ' + str(start) if request.backward else ''}")
+        elif request.backward:
+            self._notice(f"{request.condition} held at no round between the oldest checkpoint and round {start}",
+                         "warning")
+        else:
+            self._notice(f"{request.condition} did not hold (stopped at round {session.step_index})", "warning")
 
     def _play_loop(self) -> None:
         """Step at the chosen speed; draw at most every SYNC_INTERVAL (see the module)."""

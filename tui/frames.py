@@ -31,6 +31,8 @@ class RoundSummary:
     moved: tuple[tuple[int, tuple[int, ...]], ...] = ()  # newly placed or moved jobs
     lp_note: str = ""              # the LP's answer came from a fallback solver or is inaccurate
     metrics: dict[str, float] = field(default_factory=dict)
+    fingerprint: str = ""          # the round's decisions (rounds.csv): two arms diverge where these differ
+    holds: bool = False            # the arm's watched condition held after this round (run until)
 
 
 @dataclass(frozen=True)

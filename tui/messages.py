@@ -69,10 +69,27 @@ class Pause:
     between rounds whether it should go on."""
 
 
-EngineRequest = Sync | Step | Back | Fork | CloseFork | Play | Pause
+@dataclass(frozen=True)
+class GoTo:
+    """Go to round ``step`` (forward by stepping, back through the checkpoints); pauses play."""
+
+    step: int
+
+
+@dataclass(frozen=True)
+class RunUntil:
+    """Step until ``condition`` holds (the debugger's condition language), drawing only
+    the round it stops at; ``backward``: the last earlier round where it held (replay from
+    the checkpoints).  Pause (space) stops a forward run."""
+
+    condition: str
+    backward: bool = False
+
+
+EngineRequest = Sync | Step | Back | Fork | CloseFork | Play | Pause | GoTo | RunUntil
 #: Requests after which the engine goes idle at a round the user may rewind from: the
 #: worker checkpoints that round then (unless playing), so ← is instant.
-MOVES = (Step, Back, Fork, Play)
+MOVES = (Step, Back, Fork, Play, GoTo, RunUntil)
 
 
 # ---------------------------------------------------------------------- posted to the app

@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 from typing import Callable, TypeVar
 
-from fragscope import InputError, JobView, Simulation
+from fragscope import InputError, JobView, Simulation, parse_condition
 
 from .arm import Arm, ArmSeed
 from .arm_process import RemoteArm, use_processes
@@ -34,6 +34,33 @@ T = TypeVar("T")
 #: (``Simulation.explain`` off: FGD's scored candidates cost ~35 % of a 6 212-GPU round);
 #: single steps always record them, so the inspector has them when stepping.
 PLAY_RECORDS_MAX_GPUS = 512
+#: Run until stops after this many rounds at most when the condition never holds.
+RUN_UNTIL_LIMIT = 5_000
+
+
+def _check_app_condition(condition: str) -> bool:
+    """Parse ``condition`` (an InputError pointing at the column when malformed) and say
+    whether it is the arms' ``diverged`` (checked here, from both arms' fingerprints);
+    every other condition is checked by each arm on itself."""
+    cond = parse_condition(condition, "run until")
+    if cond.needs_fork():
+        if cond.is_diverged:
+            return True
+        raise InputError("run until", "in the app 'diverged' stands alone and 'B.' is not needed: each arm "
+                         "checks the condition on itself (run until stops when it holds in either)")
+    return False
+
+
+def _hit(arms, summaries, diverged: bool) -> tuple[int, str] | None:
+    """(round, arm) when this step's summaries say the condition held."""
+    if diverged:
+        if len(summaries) == 2 and summaries[0].fingerprint != summaries[1].fingerprint:
+            return summaries[0].step, "A/B"
+        return None
+    for arm, summary in zip(arms, summaries):
+        if summary.holds:
+            return summary.step, arm.label
+    return None
 
 
 class Session:
@@ -112,6 +139,66 @@ class Session:
             lock_step(self.arms, lambda arm: arm.begin_rewind(target))
             self.version += 1
             return before - self.step_index
+
+    # -------------------------------------------------------------- the debugger
+    def goto(self, step: int) -> int:
+        """Go to round ``step`` (the state after that many steps): forward by stepping,
+        backward through the checkpoint ring (bounded by it and the fork point).  Returns
+        the round reached."""
+        with self.lock:
+            if step >= self.step_index:
+                while self.step_index < step and not self.done:
+                    self.step()
+            else:
+                self.rewind(self.step_index - step)
+            return self.step_index
+
+    def run_until(self, condition: str, limit: int = RUN_UNTIL_LIMIT,
+                  stop: Callable[[], bool] | None = None) -> tuple[int, str] | None:
+        """Step until ``condition`` holds after a round (in any arm; ``diverged``: the
+        arms' decisions differ), without drawing the rounds in between.  Returns (round,
+        arm) where it held, or None (the run ended, ``limit`` rounds passed, or ``stop()``
+        said so, e.g. the user paused).  The condition is checked by each arm itself."""
+        diverged = _check_app_condition(condition)
+        with self.lock:
+            self._watch(None if diverged else condition)
+            try:
+                for _ in range(limit):
+                    if self.done or (stop is not None and stop()):
+                        return None
+                    summaries = self.step()
+                    hit = _hit(self.arms, summaries, diverged)
+                    if hit is not None:
+                        return hit
+                return None
+            finally:
+                self._watch(None)
+
+    def reverse_until(self, condition: str) -> tuple[int, str] | None:
+        """rr's reverse-continue: the last round before the current one where ``condition``
+        held, found by replaying from the oldest checkpoint (deterministic, so exact), and
+        go there.  None (and back at the current round) when it held nowhere in between."""
+        diverged = _check_app_condition(condition)
+        with self.lock:
+            here = self.step_index
+            floor = max(arm.earliest_step for arm in self.arms)
+            self.rewind(here - floor)
+            last = None
+            self._watch(None if diverged else condition)
+            try:
+                while self.step_index < here:
+                    hit = _hit(self.arms, self.step(), diverged)
+                    if hit is not None and hit[0] < here:
+                        last = hit
+            finally:
+                self._watch(None)
+            if last is not None:
+                self.rewind(self.step_index - last[0])
+            return last
+
+    def _watch(self, condition: str | None) -> None:
+        for arm in self.arms:
+            arm.set_watch(condition)
 
     def set_playing(self, playing: bool) -> None:
         """Play mode on a large cluster skips decision records (see PLAY_RECORDS_MAX_GPUS).

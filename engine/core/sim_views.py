@@ -156,6 +156,12 @@ class SimViews:
         until it has, and for a trace without a window)."""
         return self.state.window_start_time
 
+    def last_round(self) -> RoundRecord | None:
+        """The latest round's rounds.csv row (its decision ``fingerprint`` among them);
+        None before the first step."""
+        rounds = self.state.rounds
+        return rounds[-1] if rounds else None
+
     def rounds(self) -> tuple[RoundRecord, ...]:
         """Every round dispatched so far, oldest first: one rounds.csv row each (immutable)."""
         return tuple(self.state.rounds)

@@ -281,6 +281,12 @@ class Condition:
     _holders: dict[tuple, Any] = field(default_factory=dict)
     _lp_bad: dict[str | None, int] = field(default_factory=dict)
 
+    @property
+    def is_diverged(self) -> bool:
+        """The condition is just ``diverged`` (a driver with both arms' fingerprints at hand,
+        e.g. the app, checks it without evaluating the tree)."""
+        return isinstance(self.tree, Flag) and self.tree.name == "diverged"
+
     def needs_fork(self) -> bool:
         return _any(self.tree, lambda n: (isinstance(n, Flag) and n.name == "diverged")
                     or getattr(n, "arm", None) == "B")

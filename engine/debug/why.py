@@ -47,6 +47,9 @@ class Reason:
 
 @dataclass(frozen=True)
 class WhyAnswer:
+    """A job's state at a round (one of :data:`JOB_STATES`), a one-line ``summary`` (for
+    tables and the app) and the ``reasons``, the first the mechanism's walk found first."""
+
     job_id: int
     round: int
     time_s: float
