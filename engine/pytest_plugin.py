@@ -53,6 +53,23 @@ def _scenario_arg(scenario: Any, base: Path) -> Any:
     return scenario
 
 
+def _overrides_arg(overrides: Any, base: Path) -> list[str]:
+    """The overrides as a list; a plug-in file given relative (``placement=x.py:Class``)
+    is looked up beside the test file first, so the test passes from any folder."""
+    if overrides is None:
+        return []
+    if isinstance(overrides, str) or not all(isinstance(o, str) for o in overrides):
+        raise TypeError(f"overrides must be a list of 'key=value' strings, got {overrides!r}")
+    out = []
+    for item in overrides:
+        key, eq, value = item.partition("=")
+        path, colon, cls = value.rpartition(":")
+        if eq and colon and path.endswith(".py") and not Path(path).is_absolute() and (base / path).is_file():
+            item = f"{key}={base / path}:{cls}"
+        out.append(item)
+    return out
+
+
 @pytest.fixture
 def fragscope_pin(request: pytest.FixtureRequest) -> Callable[..., None]:
     """``fragscope_pin(scenario, overrides=[...], rounds=None)``: run the scenario headless
@@ -68,10 +85,15 @@ def fragscope_pin(request: pytest.FixtureRequest) -> Callable[..., None]:
         calls["n"] += 1
         path = _golden_path(request, calls["n"])
         base = Path(str(request.node.path)).parent
+        error = ""
         try:
-            now = pin_data(_scenario_arg(scenario, base), overrides, rounds, label=str(scenario))
-        except InputError as exc:
-            pytest.fail(f"fragscope_pin: {exc}", pytrace=False)
+            now = pin_data(_scenario_arg(scenario, base), _overrides_arg(overrides, base), rounds,
+                           label=str(scenario))
+        except (InputError, TypeError) as exc:
+            error = f"fragscope_pin: {exc}"
+        if error:   # (outside the except: pytest would print the InputError's traceback too)
+            pytest.fail(error, pytrace=False)
+        where = config.getoption("--fragscope-artifacts")
         stats = config.stash[_STATS_KEY]
         test = request.node.nodeid + ("" if calls["n"] == 1 else f" (pin {calls['n']})")
         if config.getoption(_UPDATE):
@@ -89,26 +111,35 @@ def fragscope_pin(request: pytest.FixtureRequest) -> Callable[..., None]:
             tmp.replace(path)
             return
         if not path.is_file():
+            if where:
+                _artifact(Path(where), path, golden_text(now), None)
             pytest.fail(f"fragscope_pin: no golden yet for {test} ({path}): run pytest {_UPDATE} to write it, "
                         "review it and commit it", pytrace=False)
         try:
             got = compare(read_golden(path), now, str(path))
         except InputError as exc:
-            pytest.fail(f"fragscope_pin: {exc}", pytrace=False)
+            error = f"fragscope_pin: {exc}"
+        if error:
+            pytest.fail(error, pytrace=False)
         if got.same:
             return
         report = f"fragscope_pin: {test} no longer matches its golden {path}:\n{got.message}\n" \
                  f"(if the change is intended: pytest {_UPDATE}, then review and commit the golden)"
-        where = config.getoption("--fragscope-artifacts")
         if where:
-            out = Path(where)
-            out.mkdir(parents=True, exist_ok=True)
-            (out / f"{path.parent.name}__{path.stem}.txt").write_text(report + "\n")
-            (out / f"{path.parent.name}__{path.stem}.new.json").write_text(golden_text(now))
-            report += f"\n(full report and the new golden in {out})"
+            _artifact(Path(where), path, golden_text(now), report)
+            report += f"\n(full report and the new golden in {where})"
         pytest.fail(report, pytrace=False)
 
     return pin
+
+
+def _artifact(out: Path, golden: Path, new: str, report: str | None) -> None:
+    """The new run's golden (and the failure's report) into the artifacts folder."""
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"{golden.parent.name}__{golden.stem}"
+    (out / f"{stem}.new.json").write_text(new)
+    if report is not None:
+        (out / f"{stem}.txt").write_text(report + "\n")
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:

@@ -56,3 +56,26 @@ def test_export_bad_input(tmp_path, capsys):
     assert run_cli(["export", str(tmp_path), "--perfetto", str(tmp_path / "t.json")]) == 2
     assert "not a run folder" in capsys.readouterr().err
     assert not (tmp_path / "t.json").exists()
+
+
+def test_shared_gpus_get_lanes_so_slices_on_a_thread_never_overlap(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert run_cli(["run", "teach/tiny-packing", "--out", str(run), "--decisions", "--quiet"]) == 0   # sharing on
+    out = tmp_path / "t.json"
+    assert run_cli(["export", str(run), "--perfetto", str(out), "--quiet"]) == 0
+    events = json.loads(out.read_text())["traceEvents"]
+    threads = {(e["pid"], e["tid"]) for e in events if e["ph"] == "M" and e["name"] == "thread_name"}
+    by_thread = defaultdict(list)
+    for e in (e for e in events if e["ph"] == "X"):
+        assert (e["pid"], e["tid"]) in threads and e["dur"] > 0
+        by_thread[(e["pid"], e["tid"])].append((e["ts"], e["ts"] + e["dur"]))
+    assert any(tid >= 1_000_000 for _, tid in by_thread)       # some GPU was shared
+    for spans in by_thread.values():
+        spans.sort()
+        assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:]))
+    # bad outputs and a corrupt log: one line, exit 2
+    assert run_cli(["export", str(run), "--perfetto", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err
+    (run / "decisions.parquet").write_bytes(b"junk!")
+    assert run_cli(["export", str(run), "--perfetto", str(out)]) == 2
+    assert "cannot be read as a decision log" in capsys.readouterr().err

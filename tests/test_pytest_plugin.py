@@ -71,3 +71,33 @@ def test_the_plugin_module_imports_no_engine():
             "print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_plugin_paths_beside_the_test_edited_goldens_and_artifacts_of_a_missing_golden(pytester):
+    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\nasyncio_default_fixture_loop_scope = function\n")
+    sub = pytester.mkdir("tests")
+    (sub / "worst.py").write_text("import numpy as np\nclass Worst:\n"
+                                  "    def score(self, task, cluster, nodes):\n"
+                                  "        return -np.asarray(nodes, np.int64)\n")
+    (sub / "test_w.py").write_text("def test_w(fragscope_pin):\n"
+                                   "    fragscope_pin('teach/tiny-packing', overrides=['placement=worst.py:Worst'],"
+                                   " rounds=30)\n")
+    r = pytester.runpytest_subprocess("tests", "--fragscope-artifacts", "art")
+    r.assert_outcomes(failed=1)
+    assert (pytester.path / "art" / "test_w__test_w.new.json").is_file()     # missing golden: the new one kept
+    pytester.runpytest_subprocess("tests", "--fragscope-update").assert_outcomes(passed=1)
+    import os
+    here = os.getcwd()
+    os.chdir(sub)
+    try:     # from the test's own folder too: the plug-in file is found beside the test
+        pytester.runpytest_subprocess(".").assert_outcomes(passed=1)
+    finally:
+        os.chdir(here)
+    golden = sub / "__fragscope__" / "test_w" / "test_w.json"
+    data = json.loads(golden.read_text())
+    data["decisions"][0] = data["decisions"][0].replace("placed", "moved")
+    golden.write_text(json.dumps(data))
+    r = pytester.runpytest_subprocess("tests")
+    r.assert_outcomes(failed=1)
+    r.stdout.fnmatch_lines(["*decision list differs from its fingerprints*line 1*"])
+    assert "During handling" not in r.stdout.str()

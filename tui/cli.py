@@ -62,6 +62,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     # to completion, or to the scenario's max_sim_time_s / the default bound, or until a
     # hopeless overload (engine/core/backlog.py)
     run_capped(sim, on_step, on_status, until=until, until_text=args.until or "")
+    if until is not None and not sim.state.stopped_at and not args.quiet:
+        print(f"NOTE         {args.until} never held: the run went to its end (no stopped_at)")
     progress.update(done, "jobs", force=True)
     progress.close()
     summ = write_run_outputs(sim, out)
@@ -148,6 +150,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("fragscope: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:   # `fragscope why … | head`: the reader left; nothing to say
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

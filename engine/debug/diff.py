@@ -69,6 +69,11 @@ class Divergence:
             return lines[0]
         if self.note and self.job_id is not None:
             lines.append(f"  {self.note}")
+        if not self.decisions_a:
+            for key in ("lp", "selection", "placement"):
+                if key in self.upstream:
+                    lines.append(f"  upstream, {key}: {self.upstream[key]['text']}")
+            return "\n".join(lines)
         shown = min(len(self.decisions_a), SIDE_BY_SIDE)
         width = max([len(d) for d in self.decisions_a[:shown]] + [len("A")])
         lines.append(f"  the {len(self.decisions_a)} differing decision(s) of round {self.round}, side by side:")
@@ -175,8 +180,6 @@ def _explain_round(sa: Source, sb: Source, r: int, ingredients: tuple[str, ...])
     db = _holding(B, job, cb) if job is not None else ""
     upstream = _upstream(A, B, job)
     note = "" if job is not None else "the LP shares differ (no decision differs yet)"
-    if job is not None and "lp" in upstream:
-        note = "upstream: " + upstream["lp"]["text"]
     return Divergence(False, r, ingredients, round=r, time_s=A.state.now, job_id=job, a=da, b=db,
                       decisions_a=rows_a, decisions_b=rows_b, upstream=upstream, note=note)
 
@@ -209,7 +212,7 @@ def _upstream(A: Simulation, B: Simulation, job: int | None) -> dict[str, Any]:
         if only_a or only_b or other:
             out["selection"] = {"only_a": only_a, "only_b": only_b, "other_type": other,
                                 "text": f"selected only in A: {_ids(only_a)}; only in B: {_ids(only_b)}"
-                                        + (f"; on another GPU type: {_ids(other)}" if other else "")}
+                                        + (f"; on another GPU type: jobs {_ids(other)}" if other else "")}
         if job is not None and job in sel_a and job in sel_b:
             ra, rb = _record(A, job), _record(B, job)
             if ra is not None or rb is not None:
@@ -229,8 +232,8 @@ def _share_diff(A: Simulation, B: Simulation) -> list[dict[str, Any]]:
     pa, pb = A.state.allocation, B.state.allocation
     out = []
     for j in sorted(set(pa) | set(pb)):
-        xa = {w: round(v, SHARE_DECIMALS) for w, v in pa.get(j, {}).items()}
-        xb = {w: round(v, SHARE_DECIMALS) for w, v in pb.get(j, {}).items()}
+        xa = {w: round(float(v), SHARE_DECIMALS) for w, v in pa.get(j, {}).items()}
+        xb = {w: round(float(v), SHARE_DECIMALS) for w, v in pb.get(j, {}).items()}
         if xa != xb:
             out.append({"job_id": j, "a": xa, "b": xb})
     return out

@@ -22,6 +22,7 @@ from ..model.errors import InputError
 from .replay import open_source, replay
 
 COUNTERS = ("frag_rate_pct", "queued", "utilization")
+LANE_STRIDE = 1_000_000   # tid of lane k of GPU g: g + k * LANE_STRIDE (lane 0 is the GPU's own thread)
 
 
 def _decision_rows(run_dir: Path) -> tuple[list[tuple], Any]:
@@ -30,8 +31,13 @@ def _decision_rows(run_dir: Path) -> tuple[list[tuple], Any]:
     cluster = src.config.cluster
     path = run_dir / DECISIONS_FILE
     if path.is_file():
+        import pyarrow as pa
         import pyarrow.parquet as pq
-        t = pq.read_table(path).to_pydict()
+        try:
+            t = pq.read_table(path).to_pydict()
+        except (pa.ArrowException, OSError) as exc:
+            raise InputError(str(path), f"cannot be read as a decision log ({exc}); rerun with --decisions or "
+                             "delete it (export then replays the run)") from None
         rows = [(r, ts, j, a, srv, tuple(int(x) for x in g.split(",")) if g else (), w)
                 for r, ts, j, a, srv, g, w in zip(t["round"], t["time_s"], t["job_id"], t["action"], t["server"],
                                                    t["gpus"], t["gpu_type"])]
@@ -63,14 +69,28 @@ def perfetto_trace(run_dir: str | Path) -> dict[str, Any]:
                            "args": {"name": f"GPU {g}"}})
     open_runs: dict[int, tuple[float, int, tuple[int, ...], str]] = {}
     slices: list[dict[str, Any]] = []
+    lanes: dict[int, list[int]] = {}   # GPU -> end of the latest slice in each lane
+
+    def lane_of(g: int, ts: int, te: int) -> int:
+        """Jobs sharing a GPU overlap in time: each gets a lane of its own (a thread
+        "GPU g · shared k"), since slices on one thread must nest."""
+        ends = lanes.setdefault(g, [])
+        for k, end in enumerate(ends):
+            if end <= ts:
+                ends[k] = te
+                return k
+        ends.append(te)
+        return len(ends) - 1
 
     def close(j: int, t_end: float, how: str) -> None:
         start, server, gpus, w = open_runs.pop(j)
         ts, te = round(start * 1e6), round(t_end * 1e6)   # (ends rounded alike: touching slices never overlap)
         for g in gpus:
-            slices.append({"ph": "X", "name": f"job {j}", "cat": w, "pid": server + 1, "tid": g,
+            k = lane_of(g, ts, te)
+            slices.append({"ph": "X", "name": f"job {j}", "cat": w, "pid": server + 1, "tid": g + k * LANE_STRIDE,
                            "ts": ts, "dur": max(0, te - ts),
-                           "args": {"job_id": j, "gpu_type": w, "gpus": ",".join(map(str, gpus)), "ended": how}})
+                           "args": {"job_id": j, "gpu_type": w, "gpu": g, "gpus": ",".join(map(str, gpus)),
+                                    "ended": how}})
 
     for _, t, j, action, server, gpus, w in rows:
         if j in open_runs:
@@ -78,8 +98,16 @@ def perfetto_trace(run_dir: str | Path) -> dict[str, Any]:
             close(j, t_end, action)
         if action in (PLACED, MOVED) and gpus:
             open_runs[j] = (t, server, gpus, w)
+    # still running at the end: to the end of the last round (a run stopped by --until
+    # ends at its last round's start)
+    last_round_end = (rows[-1][1] if rows else 0.0) + src_round_seconds(run_dir)
     for j in sorted(open_runs):
-        close(j, end_time, "still running at the end of the run")
+        close(j, max(end_time, last_round_end), "still running at the end of the run")
+    for g, ends in lanes.items():   # the extra lanes of shared GPUs, named after their GPU
+        server = cluster.server_of[g]
+        for k in range(1, len(ends)):
+            events.append({"ph": "M", "name": "thread_name", "pid": server + 1, "tid": g + k * LANE_STRIDE,
+                           "args": {"name": f"GPU {g} · shared {k}"}})
     events.extend(sorted(slices, key=lambda e: (e["ts"], e["pid"], e["tid"], e["args"]["job_id"])))
     events.extend(_counters(run_dir))
     return {"traceEvents": events, "displayTimeUnit": "ms",
@@ -115,8 +143,18 @@ def _counters(run_dir: Path) -> list[dict[str, Any]]:
     return out
 
 
+def src_round_seconds(run_dir: Path) -> float:
+    scenario = json.loads((run_dir / "summary.json").read_text()).get("scenario", {})
+    return float(scenario.get("round_seconds", 0.0) or 0.0)
+
+
 def export_perfetto(run_dir: str | Path, out: str | Path) -> int:
     """Write the trace to ``out`` (atomically); returns the number of events."""
+    out = Path(out)
+    if out.is_dir():
+        raise InputError("--perfetto", f"{out} is a folder: give the trace's file name, e.g. {out / 'trace.json'}")
+    if not out.parent.exists():
+        raise InputError("--perfetto", f"folder {out.parent} does not exist")
     trace = perfetto_trace(run_dir)
     atomic_write(Path(out), json.dumps(trace, separators=(",", ":")) + "\n")
     return len(trace["traceEvents"])

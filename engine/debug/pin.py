@@ -48,7 +48,7 @@ def pin_data(scenario: str | Path | dict, overrides: list[str] | None = None,
     ``rounds`` rounds) and return the golden's content."""
     cfg = load_scenario(scenario, list(overrides or []))
     if rounds is not None and (not isinstance(rounds, int) or rounds < 1):
-        raise InputError("fragscope_pin", f"rounds must be a positive whole number or None, got {rounds!r}")
+        raise InputError("rounds", f"must be a positive whole number or None, got {rounds!r}")
     sim = Simulation(cfg, explain=False, decisions=True)
     for _ in run_bounded(sim):
         if rounds is not None and sim.step_index >= rounds:
@@ -94,6 +94,12 @@ def compare(golden: dict[str, Any], now: dict[str, Any], golden_path: str = "gol
     if first is None and len(fa) != len(fb):
         first = min(len(fa), len(fb))
         lines.append(f"the golden has {len(fa)} rounds, this run {len(fb)}")
+    if first is None and golden["decisions"] != now["decisions"]:
+        # the fingerprints agree but the words do not: the golden was edited by hand
+        k = next((i for i, (x, y) in enumerate(zip(golden["decisions"], now["decisions"])) if x != y),
+                 min(len(golden["decisions"]), len(now["decisions"])))
+        lines.append(f"the golden's decision list differs from its fingerprints (edited by hand?) at line {k + 1}: "
+                     f"{_at(golden['decisions'], k)!r} vs this run's {_at(now['decisions'], k)!r}")
     if first is not None:
         ga = [d for d in golden["decisions"] if d.startswith(f"round {first}, ")]
         gb = [d for d in now["decisions"] if d.startswith(f"round {first}, ")]
@@ -109,6 +115,8 @@ def compare(golden: dict[str, Any], now: dict[str, Any], golden_path: str = "gol
     deltas = _metric_deltas(golden["metrics"], now["metrics"])
     if deltas:
         lines.append("metrics: " + "; ".join(deltas))
+    elif lines:
+        lines.append("metrics: unchanged")
     if not lines:
         return Comparison(True, "")
     if golden.get("fragscope_version") != __version__:
@@ -130,7 +138,13 @@ def _first_decision(r: int, ga: list[str], gb: list[str]) -> str:
         if a.get(job) != b.get(job):
             return (f"first divergent decision: round {r}, job {job}: {a.get(job, 'no decision')} → "
                     f"{b.get(job, 'no decision')}")
-    return f"round {r} differs (the same decisions, in another order)"
+    if sorted(a.items()) == sorted(b.items()) and len(ga) == len(gb):
+        return f"round {r} differs (the same decisions, in another order)"
+    return f"round {r} differs (its fingerprint; the golden's decision lines for it may have been edited)"
+
+
+def _at(rows: list[str], k: int) -> str:
+    return rows[k] if k < len(rows) else "(none)"
 
 
 def _metric_deltas(a: dict[str, Any], b: dict[str, Any]) -> list[str]:

@@ -131,7 +131,7 @@ def _arrival_round(src: Source, job_id: int) -> int:
         last = report.index
         if job_id in sim.state.start_ts or job_id in sim.state.jct:
             return report.index
-    raise InputError("--job", f"job {job_id} never arrives in {src.label} (it ran {last + 1} rounds); "
+    raise InputError("--job", f"job {job_id} does not arrive within the {last + 1} rounds of {src.label}; "
                      "job ids are those of jobs.csv and the app's job table")
 
 
