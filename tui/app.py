@@ -281,9 +281,13 @@ class FragscopeApp(App[None]):
         self.exit()
 
     def action_save_screenshot(self) -> None:
+        """The screen as SVG in the export folder (:func:`export_path`), never over an
+        earlier one; the path is shown."""
         step = self.frames[0].step if self.frames else 0
-        path = self.save_screenshot(f"fragscope-round-{step}.svg", path=".")
-        self.notify(f"saved {path}", timeout=3)
+        name = self.frames[0].name if self.frames else "scenario"
+        target = export_path(name, step)
+        path = self.save_screenshot(target.name, path=str(target.parent))
+        self.notify(f"saved {path}", timeout=6)
 
     # ------------------------------------------------------------------ inspector
     def open_inspector(self, arm: str, job_id: int | None = None, gpu_id: int | None = None) -> None:
@@ -316,7 +320,7 @@ class FragscopeApp(App[None]):
     # ------------------------------------------------------------------ palette
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         # Textual's own "Screenshot" saves to a Downloads folder that often does not exist
-        # ("Failed to save screenshot"); ours writes fragscope-round-N.svg here instead.
+        # ("Failed to save screenshot"); ours writes to the export folder (export_path) instead.
         yield from (c for c in super().get_system_commands(screen) if c.title != "Screenshot")
         yield from system_commands(self)
 
@@ -335,6 +339,25 @@ class FragscopeApp(App[None]):
             self.notify("A already uses fgd: ctrl+p offers a fork with any other placement", timeout=3)
         else:
             self.action_fork(placement="fgd")
+
+
+#: Where the app's exports go: $FRAGSCOPE_EXPORT_DIR, else fragscope-exports/ in the home
+#: folder (not the current folder: a git checkout would show them as untracked files).
+EXPORT_DIR_ENV = "FRAGSCOPE_EXPORT_DIR"
+
+
+def export_path(scenario: str, step: int, suffix: str = ".svg") -> Path:
+    """``<export dir>/<scenario>/round-<N>[-k].svg``: the first name not taken yet."""
+    import os
+    import re
+    root = Path(os.environ.get(EXPORT_DIR_ENV) or Path.home() / "fragscope-exports")
+    folder = root / (re.sub(r"[^A-Za-z0-9_.-]+", "_", scenario) or "scenario")
+    folder.mkdir(parents=True, exist_ok=True)
+    path, k = folder / f"round-{step}{suffix}", 1
+    while path.exists():
+        k += 1
+        path = folder / f"round-{step}-{k}{suffix}"
+    return path
 
 
 def own_plugins(sim: Simulation) -> dict[str, tuple[tuple[str, str], ...]]:

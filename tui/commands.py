@@ -76,7 +76,7 @@ def system_commands(app: PaletteHost) -> Iterable[SystemCommand]:
                         "GPU-sharing setting", app.action_fork)
     yield SystemCommand("Close fork", "drop the B arm", app.action_close_fork)
     yield SystemCommand("Toggle heatmap / bars", "GPU grid drawing mode", app.action_toggle_heatmap)
-    yield SystemCommand("Save screenshot (SVG)", "write fragscope-round-N.svg in the current folder",
+    yield SystemCommand("Save screenshot (SVG)", "write ~/fragscope-exports/<scenario>/round-N.svg (never over one)",
                         app.action_save_screenshot)
     for label, spec in app.placement_choices():
         yield SystemCommand(f"Fork with placement {label}", f"clone A; B uses placement {spec}",

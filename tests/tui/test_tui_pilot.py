@@ -329,13 +329,17 @@ async def test_too_small_terminal_shows_a_message_and_recovers():
         assert not msg.display and app.screen.query_one("#body").display
 
 
-async def test_save_screenshot_writes_an_svg(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+async def test_save_screenshot_goes_to_the_export_folder_and_never_overwrites(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path / "..")
+    monkeypatch.setenv("FRAGSCOPE_EXPORT_DIR", str(tmp_path / "exports"))
     app = tiny_app()
     async with app.run_test(size=SIZE) as pilot:
         await step(pilot, 1)
         app.action_save_screenshot()
-        assert (tmp_path / "fragscope-round-1.svg").read_text().startswith("<svg")
+        app.action_save_screenshot()
+        folder = tmp_path / "exports" / "tiny-packing"
+        assert (folder / "round-1.svg").read_text().startswith("<svg")
+        assert (folder / "round-1-2.svg").read_text().startswith("<svg")
 
 
 async def test_table_rebuild_on_heavy_churn_matches_the_incremental_path_and_keeps_the_cursor(monkeypatch):
