@@ -310,7 +310,7 @@ class Arm(ArmProtocol):
                         allocation=self._frame_alloc, metrics=dict(self.history[-1].metrics),
                         summary=self.history[-1], fork_step=self.fork_step, history=history,
                         lp_note=next((h.lp_note for h in reversed(self.history) if h.recomputed), ""),
-                        overload=self.backlog.status.label)
+                        overload=self.backlog.status.label, lp_capacity=sim.lp_capacity)
 
     def frame_wire(self, version: int, full: bool = True) -> FrameWire:
         """:meth:`frame` for another process: GPU holdings instead of server views, the job

@@ -59,6 +59,7 @@ class ArmFrame:
     fork_step: int | None
     history: tuple[RoundSummary, ...] = ()
     lp_note: str = ""    # the latest LP came from a fallback solver or is inaccurate (else "")
+    lp_capacity: str = ""  # the LP's capacity rule (fragscope.LP_CAPACITIES): a fork may change only this
     overload: str = ""   # "overloaded: queue +N jobs/h" while the backlog keeps growing (core/backlog.py)
 
     def series(self, key: str) -> list[float]:

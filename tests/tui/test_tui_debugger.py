@@ -93,3 +93,15 @@ async def test_the_prompt_says_a_bad_condition_inline_and_runs_nothing():
         await pilot.press("enter")
         await app.wait_for_engine()
         assert app.session.step_index == 7
+
+
+async def test_an_lp_capacity_fork_says_so_in_its_title():
+    from fragscope.tui.screens.main import SimPane
+    app = FragscopeApp(Session(Simulation.from_scenario("teach/tiny-packing"), processes=False))
+    async with app.run_test(size=(160, 50)) as pilot:
+        app.action_fork(lp_capacity="scale_factor")
+        await app.wait_for_engine()
+        await pilot.pause()
+        title_b = str(app.screen.query_one("#pane-B", SimPane).border_title)
+        title_a = str(app.screen.query_one("#pane-A", SimPane).border_title)
+        assert "LP capacity scale_factor" in title_b and "LP capacity demand" in title_a

@@ -49,9 +49,20 @@ class SimPane(Vertical):
     def compose(self) -> ComposeResult:
         yield GpuGrid(self.arm, id=f"grid-{self.arm}")
 
-    def set_title(self, frame: ArmFrame, legend: str) -> None:
+    def set_title(self, frame: ArmFrame, legend: str, other: ArmFrame | None = None) -> None:
+        """Label, sharing, placement, round — and, beside the other arm, whatever else
+        differs (policy, LP capacity), so a fork never looks like its original."""
         badge = sharing_badge(frame.sharing).plain.strip()
-        title = (f"{frame.label} · {badge} · {frame.placement} · round {frame.step}"
+        if other is not None:
+            self.other = other
+        other = getattr(self, "other", None)
+        extra = ""
+        if other is not None and other.label != frame.label:
+            if other.policy != frame.policy:
+                extra += f" · policy {frame.policy}"
+            if other.lp_capacity != frame.lp_capacity:
+                extra += f" · LP capacity {frame.lp_capacity}"
+        title = (f"{frame.label} · {badge} · {frame.placement}{extra} · round {frame.step}"
                  + (" · done" if frame.done else ""))
         if title != self.border_title:
             self.border_title = title
@@ -147,7 +158,8 @@ class MainScreen(Screen):
                 grid.update_frame(frame)
             if grid.matched != self.matched:
                 grid.set_filter(self.matched)
-            self.query_one(f"#pane-{frame.label}", SimPane).set_title(frame, grid.legend())
+            other = next((f for f in frames if f.label != frame.label), None)
+            self.query_one(f"#pane-{frame.label}", SimPane).set_title(frame, grid.legend(), other)
         self.query_one(MetricsPanel).show(frames)
         self._show_ab(frames)
         shown = self._table_frame()
