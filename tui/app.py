@@ -35,6 +35,7 @@ from .arm_protocol import ForkChange
 from .messages import (Back, CloseFork, EngineNotice, EngineRequest, Fork, GoTo, GpuChosen, JobChosen, MainReady,
                        Pause, Play, RunUntil, Step, Sync)
 from .session import Session
+from .widgets.event_log import EventLog
 from .widgets.gpu_grid import GpuGrid
 
 SPEEDS: tuple[float, ...] = (1, 2, 5, 10, 20, 50, 0)   # rounds/s; 0 = as fast as possible
@@ -143,7 +144,15 @@ class FragscopeApp(App[None]):
         await self.engine.wait()
 
     def on_engine_notice(self, message: EngineNotice) -> None:
-        self.notify(message.text, severity=message.severity, timeout=3)
+        """Information for 3 s; a warning or an error for 10 s, and it stays in the Events
+        panel (a failed plug-in's message must not vanish)."""
+        serious = message.severity != "information"
+        self.notify(message.text, severity=message.severity, timeout=10 if serious else 3)
+        if serious:
+            try:
+                self._main_screen().query_one(EventLog).notice(self.session.step_index, message.text)
+            except Exception:   # the main screen is not mounted yet (or any more)
+                pass
 
     def _table_due(self, now: float) -> bool:
         """Whether a frame built at ``now`` while playing should carry the job list."""

@@ -105,3 +105,8 @@ async def test_an_lp_capacity_fork_says_so_in_its_title():
         title_b = str(app.screen.query_one("#pane-B", SimPane).border_title)
         title_a = str(app.screen.query_one("#pane-A", SimPane).border_title)
         assert "LP capacity scale_factor" in title_b and "LP capacity demand" in title_a
+        assert "applies from the next round" in title_b      # right after the fork, B still shows A's round
+        app.run_engine(GoTo(app.session.step_index + 1))
+        await app.wait_for_engine()
+        await pilot.pause()
+        assert "applies from the next round" not in str(app.screen.query_one("#pane-B", SimPane).border_title)

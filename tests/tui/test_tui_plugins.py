@@ -66,6 +66,10 @@ async def test_a_plugin_failing_mid_run_is_a_message_and_the_session_stays_usabl
             if app.last_notice:
                 break
         assert "my scorer gave up" in app.last_notice and not app.playing
+        await pilot.pause()
+        from fragscope.tui.widgets.event_log import EventLog
+        log = app.screen.query_one(EventLog)
+        assert any("my scorer gave up" in line.plain for line in log.notices)   # kept in Events
         # the failed round left no half-stepped arm: both are back at the round before it,
         # in lock-step, and B's state is the one it had then (a replay of it agrees)
         a, b = app.session.arms

@@ -57,6 +57,8 @@ class SimPane(Vertical):
             self.other = other
         other = getattr(self, "other", None)
         extra = ""
+        if frame.fork_step is not None and frame.step == frame.fork_step:
+            extra += " · its change applies from the next round"
         if other is not None and other.label != frame.label:
             if other.policy != frame.policy:
                 extra += f" · policy {frame.policy}"

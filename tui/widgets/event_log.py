@@ -12,8 +12,8 @@ from textual.widgets import RichLog
 from ..paint import A_COLOUR, B_COLOUR
 
 KIND_STYLE = {"arrival": "#5fafff", "completion": "#5fd75f", "lp": "#d7af5f", "placement": "#af87d7",
-              "rejected": "#ff5f5f"}
-KIND_MARK = {"arrival": "+", "completion": "✓", "lp": "≡", "placement": "▸", "rejected": "✗"}
+              "rejected": "#ff5f5f", "notice": "bold #ff5f5f"}
+KIND_MARK = {"arrival": "+", "completion": "✓", "lp": "≡", "placement": "▸", "rejected": "✗", "notice": "!"}
 
 
 def event_text(step: int, kind: str, text: str, arm: str | None = None) -> Text:
@@ -26,6 +26,9 @@ def event_text(step: int, kind: str, text: str, arm: str | None = None) -> Text:
     return t
 
 
+NOTICES_KEPT = 20
+
+
 class EventLog(RichLog):
     """A bounded log of round events for A (and B after the fork)."""
 
@@ -33,6 +36,7 @@ class EventLog(RichLog):
         super().__init__(id=id, max_lines=500, wrap=False, markup=False, highlight=False,
                          auto_scroll=True)
         self.shown: dict[str, int] = {}
+        self.notices: list[Text] = []
 
     def on_mount(self) -> None:
         # Anchored: every layout pass (not only the refresh after a write, RichLog's own
@@ -43,8 +47,19 @@ class EventLog(RichLog):
         self.anchor()
 
     def reset(self) -> None:
+        """Cleared for a rebuild; the engine's warnings stay (they are not round events
+        that a rewind undoes: a plug-in that failed still failed)."""
         self.clear()
         self.shown = {}
+        for line in self.notices:
+            self.write(line)
+
+    def notice(self, step: int, text: str) -> None:
+        """An engine warning or error (a plug-in failed, …), kept across rebuilds."""
+        line = event_text(step, "notice", text)
+        self.notices.append(line)
+        del self.notices[:-NOTICES_KEPT]
+        self.write(line)
 
     def add(self, lines: list[tuple[int, str, str]], arm: str | None) -> None:
         for step, kind, text in lines:
