@@ -270,6 +270,37 @@ class FragscopeApp(App[None]):
     def action_reverse_until(self) -> None:
         self.action_run_until(backward=True)
 
+    def action_add_breakpoint(self) -> None:
+        def check(text: str) -> str:
+            try:
+                parse_condition(text, "condition")
+            except InputError as exc:
+                return str(exc)
+            return ""
+
+        def done(value: str | None) -> None:
+            if value is not None:
+                try:
+                    bp = self.session.add_breakpoint(value)
+                except InputError as exc:
+                    self.notify(str(exc), severity="warning", timeout=6)
+                    return
+                self.notify(f"breakpoint: {bp.condition} (ctrl+p lists, toggles and deletes breakpoints)", timeout=4)
+        self.push_screen(PromptScreen("Add a breakpoint: stop stepping or playing when", "a condition, "
+                                      "as for run until (README 'Conditions')", check), done)
+
+    def breakpoint_entries(self) -> list[tuple[int, str, bool, int]]:
+        """(index, condition, enabled, hits) of every breakpoint, for the palette."""
+        return [(i, bp.condition, bp.enabled, bp.hits) for i, bp in enumerate(self.session.breakpoints)]
+
+    def toggle_breakpoint(self, index: int) -> None:
+        bp = self.session.toggle_breakpoint(index)
+        self.notify(f"breakpoint {bp.condition}: {'on' if bp.enabled else 'off'}", timeout=3)
+
+    def delete_breakpoint(self, index: int) -> None:
+        bp = self.session.delete_breakpoint(index)
+        self.notify(f"breakpoint {bp.condition} deleted", timeout=3)
+
     def action_toggle_heatmap(self) -> None:
         self._main_screen().toggle_heatmap()
 

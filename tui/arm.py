@@ -69,7 +69,7 @@ class Arm(ArmProtocol):
         self._frame_jobs: tuple[JobView, ...] | None = None
         self._frame_alloc: dict[int, dict[str, float]] = {}
         self.num_gpus = int(sim.gpu_fill().size)
-        self._watch: Condition | None = None   # run until: the condition this arm checks each step
+        self._watch: tuple[Condition, ...] = ()   # run until and breakpoints: checked after each step
         self.backlog = self._new_backlog()   # "overloaded: queue +N jobs/h" for the header
         self.ring.take(self.sim)
         self._track_jobs()
@@ -101,9 +101,9 @@ class Arm(ArmProtocol):
         self.history.append(summary)
         status = self.backlog.observe(self.sim)
         last = self.sim.last_round()
-        held = self._watch.holds({self.label: ArmRound(self.sim, status.overloaded)}, self.label) \
-            if self._watch is not None else False
-        summary = replace(summary, fingerprint=last.fingerprint if last else "", holds=held)
+        here = {self.label: ArmRound(self.sim, status.overloaded)}
+        held = tuple(i for i, c in enumerate(self._watch) if c.holds(here, self.label))   # (each sees every round)
+        summary = replace(summary, fingerprint=last.fingerprint if last else "", held=held)
         self.history[-1] = summary
         self._track_jobs()
         if self.ring.due(self.sim.step_index):
@@ -171,10 +171,10 @@ class Arm(ArmProtocol):
         """Keep placement decision records or not (play mode on large clusters: not)."""
         self.sim.explain = explain
 
-    def set_watch(self, condition: str | None) -> None:
-        """Watch a condition (the debugger's language, fragscope.parse_condition) from the
-        next step on: each step's summary says whether it held (``holds``); None stops."""
-        self._watch = parse_condition(condition, "run until") if condition else None
+    def set_watch(self, conditions: tuple[str, ...]) -> None:
+        """Watch conditions (the debugger's language, fragscope.parse_condition) from the
+        next step on: each step's summary says which held (``held``, their positions)."""
+        self._watch = tuple(parse_condition(c, "condition") for c in conditions)
 
     def set_prefetch(self, rounds: int) -> None:
         """Nothing to do: an arm in this process steps only when asked."""

@@ -372,8 +372,8 @@ class RemoteArm(ArmProtocol):
     def set_explain(self, explain: bool) -> None:
         self._call("set_explain", explain)
 
-    def set_watch(self, condition: str | None) -> None:
-        self._call("set_watch", condition)
+    def set_watch(self, conditions: tuple[str, ...]) -> None:
+        self._call("set_watch", tuple(conditions))
 
     def set_prefetch(self, rounds: int) -> None:
         """Keep ``rounds`` steps in flight beyond those asked for (play mode at maximum

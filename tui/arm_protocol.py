@@ -129,8 +129,8 @@ class ArmProtocol(Protocol):
         """Keep placement decision records or not (play mode on large clusters: not)."""
         ...
 
-    def set_watch(self, condition: str | None) -> None:
-        """Check ``condition`` after each step from now on (RoundSummary.holds); None stops."""
+    def set_watch(self, conditions: tuple[str, ...]) -> None:
+        """Check ``conditions`` after each step from now on (RoundSummary.held: which held)."""
         ...
 
     def set_prefetch(self, rounds: int) -> None:

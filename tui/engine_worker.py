@@ -151,6 +151,8 @@ class EngineWorker:
                         self._notice("the simulation is complete")
                         break
                     session.step()
+                    if self._breakpoints_fired():
+                        break
             elif isinstance(request, Back):
                 if session.rewind(request.count) == 0:
                     self._notice("cannot rewind further (snapshot ring limit or fork point)")
@@ -198,8 +200,18 @@ class EngineWorker:
         elif request.backward:
             self._notice(f"{request.condition} held at no round between the oldest checkpoint and round {start}",
                          "warning")
+        elif self._breakpoints_fired():
+            pass
         else:
             self._notice(f"{request.condition} did not hold (stopped at round {session.step_index})", "warning")
+
+    def _breakpoints_fired(self) -> bool:
+        """After a step: say which breakpoints held (all of them) and whether any did."""
+        fired = self.session.fired
+        if fired:
+            said = "; ".join(f"{bp.condition} (hit {bp.hits})" for bp in fired)
+            self._notice(f"breakpoint at round {self.session.step_index}: {said}", "warning")
+        return bool(fired)
 
     def _play_loop(self) -> None:
         """Step at the chosen speed; draw at most every SYNC_INTERVAL (see the module)."""
@@ -226,6 +238,9 @@ class EngineWorker:
             # local arms); at a set speed they must not outrun the pace
             session.set_ahead(0 if speed else PREFETCH_ROUNDS)
             session.step()
+            if self._breakpoints_fired():
+                self.playing = False
+                break
             if time.monotonic() - last_sync >= interval:
                 session.settle()  # waiting for rounds run ahead is not the frame's cost
                 s0 = time.monotonic()

@@ -32,7 +32,7 @@ class RoundSummary:
     lp_note: str = ""              # the LP's answer came from a fallback solver or is inaccurate
     metrics: dict[str, float] = field(default_factory=dict)
     fingerprint: str = ""          # the round's decisions (rounds.csv): two arms diverge where these differ
-    holds: bool = False            # the arm's watched condition held after this round (run until)
+    held: tuple[int, ...] = ()     # which of the arm's watched conditions held after this round
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ built under the lock.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass, replace
 from typing import Callable, TypeVar
 
 from fragscope import InputError, JobView, Simulation, parse_condition
@@ -51,15 +52,23 @@ def _check_app_condition(condition: str) -> bool:
     return False
 
 
-def _hit(arms, summaries, diverged: bool) -> tuple[int, str] | None:
-    """(round, arm) when this step's summaries say the condition held."""
+@dataclass(frozen=True)
+class Breakpoint:
+    """A named condition: stepping or playing stops in the round where it holds."""
+
+    condition: str
+    enabled: bool = True
+    hits: int = 0
+
+
+def _held(arms, summaries, position: int, diverged: bool) -> str | None:
+    """The arm(s) where watched condition ``position`` held this step ("A", "B", "A/B")."""
     if diverged:
-        if len(summaries) == 2 and summaries[0].fingerprint != summaries[1].fingerprint:
-            return summaries[0].step, "A/B"
-        return None
+        ok = len(summaries) == 2 and summaries[0].fingerprint != summaries[1].fingerprint
+        return "A/B" if ok else None
     for arm, summary in zip(arms, summaries):
-        if summary.holds:
-            return summary.step, arm.label
+        if position in summary.held:
+            return arm.label
     return None
 
 
@@ -82,6 +91,11 @@ class Session:
         seed = ArmSeed("A", sim, ring, checkpoint_every=checkpoint_every)
         self.arms: list[ArmProtocol] = [RemoteArm.start(seed) if self.processes else Arm.from_seed(seed)]
         self.version = 0
+        self.breakpoints: tuple[Breakpoint, ...] = ()
+        self.fired: tuple[Breakpoint, ...] = ()   # the breakpoints that held in the last step
+        self._target: str | None = None           # run until's own condition, while it runs
+        self._watched: tuple[tuple[str, bool], ...] = ()   # (condition, diverged) by position
+        self._positions: dict[int, int] = {}      # watched position -> position in the arms' watch
 
     # -------------------------------------------------------------- properties
     @property
@@ -127,6 +141,7 @@ class Session:
                 self.version += 1
                 raise
             self.version += 1
+            self._note_fired(arms, out)
             return out
 
     def rewind(self, rounds: int = 1) -> int:
@@ -157,48 +172,110 @@ class Session:
                   stop: Callable[[], bool] | None = None) -> tuple[int, str] | None:
         """Step until ``condition`` holds after a round (in any arm; ``diverged``: the
         arms' decisions differ), without drawing the rounds in between.  Returns (round,
-        arm) where it held, or None (the run ended, ``limit`` rounds passed, or ``stop()``
-        said so, e.g. the user paused).  The condition is checked by each arm itself."""
-        diverged = _check_app_condition(condition)
+        arm) where it held, or None (the run ended, ``limit`` rounds passed, an enabled
+        breakpoint fired — see :attr:`fired` — or ``stop()`` said so, e.g. the user paused).
+        The condition is checked by each arm itself."""
+        _check_app_condition(condition)
         with self.lock:
-            self._watch(None if diverged else condition)
+            self._set_watch(condition)
             try:
                 for _ in range(limit):
                     if self.done or (stop is not None and stop()):
                         return None
                     summaries = self.step()
-                    hit = _hit(self.arms, summaries, diverged)
+                    hit = _held(self.arms, summaries, 0, self._watched[0][1])
                     if hit is not None:
-                        return hit
+                        return summaries[0].step, hit
+                    if self.fired:
+                        return None
                 return None
             finally:
-                self._watch(None)
+                self._set_watch(None)
 
     def reverse_until(self, condition: str) -> tuple[int, str] | None:
         """rr's reverse-continue: the last round before the current one where ``condition``
         held, found by replaying from the oldest checkpoint (deterministic, so exact), and
-        go there.  None (and back at the current round) when it held nowhere in between."""
-        diverged = _check_app_condition(condition)
+        go there.  None (and back at the current round) when it held nowhere in between.
+        Breakpoints do not fire while replaying."""
+        _check_app_condition(condition)
         with self.lock:
             here = self.step_index
             floor = max(arm.earliest_step for arm in self.arms)
             self.rewind(here - floor)
             last = None
-            self._watch(None if diverged else condition)
+            self._set_watch(condition, breakpoints=False)
             try:
                 while self.step_index < here:
-                    hit = _hit(self.arms, self.step(), diverged)
-                    if hit is not None and hit[0] < here:
-                        last = hit
+                    summaries = self.step()
+                    hit = _held(self.arms, summaries, 0, self._watched[0][1])
+                    if hit is not None and summaries[0].step < here:
+                        last = (summaries[0].step, hit)
             finally:
-                self._watch(None)
+                self._set_watch(None)
+                self.fired = ()
             if last is not None:
                 self.rewind(self.step_index - last[0])
             return last
 
-    def _watch(self, condition: str | None) -> None:
+    # breakpoints: values, replaced whole (add / toggle / delete / a hit)
+    def add_breakpoint(self, condition: str) -> Breakpoint:
+        _check_app_condition(condition)
+        with self.lock:
+            bp = Breakpoint(condition.strip())
+            self.breakpoints += (bp,)
+            self._set_watch(self._target)
+            return bp
+
+    def toggle_breakpoint(self, index: int) -> Breakpoint:
+        with self.lock:
+            bp = replace(self.breakpoints[index], enabled=not self.breakpoints[index].enabled)
+            self.breakpoints = self.breakpoints[:index] + (bp,) + self.breakpoints[index + 1:]
+            self._set_watch(self._target)
+            return bp
+
+    def delete_breakpoint(self, index: int) -> Breakpoint:
+        with self.lock:
+            bp = self.breakpoints[index]
+            self.breakpoints = self.breakpoints[:index] + self.breakpoints[index + 1:]
+            self._set_watch(self._target)
+            return bp
+
+    def _set_watch(self, target: str | None, breakpoints: bool = True) -> None:
+        """What every arm checks after each step: run until's condition first (when one
+        runs), then the enabled breakpoints; ``diverged`` is checked here instead."""
+        self._target = target
+        watched = [] if target is None else [target]
+        if breakpoints:
+            watched += [bp.condition for bp in self.breakpoints if bp.enabled]
+        self._watched = tuple((c, parse_condition(c, "condition").is_diverged) for c in watched)
         for arm in self.arms:
-            arm.set_watch(condition)
+            arm.set_watch(tuple(c for c, diverged in self._watched if not diverged))
+        self._positions = {}
+        k = 0
+        for i, (_, diverged) in enumerate(self._watched):
+            if not diverged:
+                self._positions[i] = k
+                k += 1
+
+    def _note_fired(self, arms, summaries) -> None:
+        """The enabled breakpoints that held in this step; their hit counts go up."""
+        fired = []
+        offset = 0 if self._target is None else 1
+        if len(self._watched) <= offset:
+            self.fired = ()
+            return
+        enabled = [i for i, bp in enumerate(self.breakpoints) if bp.enabled]
+        new = list(self.breakpoints)
+        for pos, index in enumerate(enabled, start=offset):
+            if pos >= len(self._watched):
+                break
+            cond, diverged = self._watched[pos]
+            at = _held(arms, summaries, self._positions.get(pos, -1), diverged)
+            if at is not None:
+                new[index] = replace(new[index], hits=new[index].hits + 1)
+                fired.append(new[index])
+        self.breakpoints = tuple(new)
+        self.fired = tuple(fired)
 
     def set_playing(self, playing: bool) -> None:
         """Play mode on a large cluster skips decision records (see PLAY_RECORDS_MAX_GPUS).
@@ -252,6 +329,7 @@ class Session:
                 raise RuntimeError("a fork is already open; close it first")
             b = self.a.fork("B", self.ring, self.checkpoint_every, change)
             self.arms.append(b)
+            b.set_watch(tuple(c for c, diverged in self._watched if not diverged))
             self.version += 1
             return b
 

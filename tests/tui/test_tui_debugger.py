@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fragscope import Simulation, diverge
 from fragscope.tui.app import FragscopeApp
-from fragscope.tui.messages import GoTo, RunUntil
+from fragscope.tui.messages import GoTo, RunUntil, Step
 from fragscope.tui.screens.prompt import PromptScreen
 from fragscope.tui.session import Session
 
@@ -110,3 +110,24 @@ async def test_an_lp_capacity_fork_says_so_in_its_title():
         await app.wait_for_engine()
         await pilot.pause()
         assert "applies from the next round" not in str(app.screen.query_one("#pane-B", SimPane).border_title)
+
+
+async def test_breakpoints_stop_play_and_say_which_fired():
+    rounds = _headless_rounds()
+    first = _first(r for r in rounds if r.queued >= 12)
+    app = _app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        app.session.add_breakpoint("queued >= 12")
+        app.session.add_breakpoint("round >= 100000")        # never: only the first fires
+        app.action_toggle_play()
+        await app.wait_for_engine()
+        assert not app.playing and app.session.step_index == first + 1
+        assert "breakpoint at round" in app.engine.last_notice and "queued >= 12 (hit 1)" in app.engine.last_notice
+        app.toggle_breakpoint(0)
+        assert app.session.breakpoints[0].enabled is False and app.session.breakpoints[0].hits == 1
+        app.delete_breakpoint(1)
+        assert len(app.session.breakpoints) == 1
+        app.run_engine(Step(3))
+        await app.wait_for_engine()
+        assert app.session.step_index == first + 4                 # disabled: no stop
+        await pilot.pause()
