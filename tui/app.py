@@ -251,13 +251,6 @@ class FragscopeApp(App[None]):
         self.push_screen(PromptScreen("Go to round", f"now at round {self.session.step_index}", check), done)
 
     def action_run_until(self, backward: bool = False) -> None:
-        def check(text: str) -> str:
-            try:
-                parse_condition(text, "condition")
-            except InputError as exc:
-                return str(exc)
-            return ""
-
         def done(value: str | None) -> None:
             if value is not None:
                 self.last_condition = value
@@ -265,19 +258,12 @@ class FragscopeApp(App[None]):
         hint = ("e.g. frag_rate_pct > 40 · queued >= 10 and not overloaded · job 12 placed · gpu 17 changes · "
                 "server 3 full · diverged (with a fork) — README 'Conditions'")
         title = "Run back until" if backward else "Run until"
-        self.push_screen(PromptScreen(title, hint, check, self.last_condition), done)
+        self.push_screen(PromptScreen(title, hint, condition_error, self.last_condition), done)
 
     def action_reverse_until(self) -> None:
         self.action_run_until(backward=True)
 
     def action_add_breakpoint(self) -> None:
-        def check(text: str) -> str:
-            try:
-                parse_condition(text, "condition")
-            except InputError as exc:
-                return str(exc)
-            return ""
-
         def done(value: str | None) -> None:
             if value is not None:
                 try:
@@ -287,7 +273,7 @@ class FragscopeApp(App[None]):
                     return
                 self.notify(f"breakpoint: {bp.condition} (ctrl+p lists, toggles and deletes breakpoints)", timeout=4)
         self.push_screen(PromptScreen("Add a breakpoint: stop stepping or playing when", "a condition, "
-                                      "as for run until (README 'Conditions')", check), done)
+                                      "as for run until (README 'Conditions')", condition_error), done)
 
     def breakpoint_entries(self) -> list[tuple[int, str, bool, int]]:
         """(index, condition, enabled, hits) of every breakpoint, for the palette."""
@@ -379,6 +365,15 @@ class FragscopeApp(App[None]):
             self.notify("A already uses fgd: ctrl+p offers a fork with any other placement", timeout=3)
         else:
             self.action_fork(placement="fgd")
+
+
+def condition_error(text: str) -> str:
+    """The prompt's check of a condition: "" when it parses, else the error (with its column)."""
+    try:
+        parse_condition(text, "condition")
+    except InputError as exc:
+        return str(exc)
+    return ""
 
 
 #: Where the app's exports go: $FRAGSCOPE_EXPORT_DIR, else fragscope-exports/ in the home
