@@ -228,10 +228,7 @@ class FragscopeApp(App[None]):
         if self.session.forked:
             self.notify("a fork is already open (x closes it)", timeout=2)
             return
-        variant = placement is not None or policy is not None or lp_capacity is not None
-        # a placement/policy variant keeps A's sharing setting: one change at a time
-        sharing = self.session.a.sharing if variant else None
-        self.run_engine(Fork(ForkChange(sharing, placement, policy, lp_capacity)))
+        self.run_engine(Fork(ForkChange.variant(self.session.a.sharing, placement, policy, lp_capacity)))
 
     def action_close_fork(self) -> None:
         if not self.session.forked:

@@ -192,14 +192,7 @@ class Arm(ArmProtocol):
         """What a fork of this arm starts from: a clone of the simulation with sharing
         flipped (unless ``change`` says otherwise) and the placement, policy or LP capacity
         it names, plus this arm's history and inspector tracks."""
-        sim_b = self.sim.clone()
-        sim_b.set_sharing((not self.sim.sharing) if change.sharing is None else change.sharing)
-        if change.placement is not None:
-            sim_b.set_placement(change.placement)
-        if change.policy is not None:
-            sim_b.set_policy(change.policy)
-        if change.lp_capacity is not None:
-            sim_b.set_lp_capacity(change.lp_capacity)
+        sim_b = change.apply(self.sim)
         return ArmSeed(label, sim_b, ring, history=list(self.history), fork_step=self.step_index,
                        checkpoint_every=checkpoint_every, costs=self.costs(),
                        last_placements=dict(self.last_placements),

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
-from fragscope import JobView
+from fragscope import JobView, Simulation
 
 from .frames import ArmFrame, RoundSummary
 from .inspection import Inspection
@@ -60,6 +60,26 @@ class ForkChange:
     placement: str | None = None
     policy: str | None = None
     lp_capacity: str | None = None
+
+    @classmethod
+    def variant(cls, a_sharing: bool, placement: str | None = None, policy: str | None = None,
+                lp_capacity: str | None = None) -> "ForkChange":
+        """The app's fork: with a placement, policy or LP capacity, B keeps A's sharing
+        (one change at a time); with none, B flips sharing (the ``s`` key)."""
+        changes = placement is not None or policy is not None or lp_capacity is not None
+        return cls(a_sharing if changes else None, placement, policy, lp_capacity)
+
+    def apply(self, sim: Simulation) -> Simulation:
+        """A clone of ``sim`` (arm A's simulation) changed as the fork B starts."""
+        b = sim.clone()
+        b.set_sharing((not sim.sharing) if self.sharing is None else self.sharing)
+        if self.placement is not None:
+            b.set_placement(self.placement)
+        if self.policy is not None:
+            b.set_policy(self.policy)
+        if self.lp_capacity is not None:
+            b.set_lp_capacity(self.lp_capacity)
+        return b
 
 
 class ArmProtocol(Protocol):

@@ -20,6 +20,7 @@ from fragscope import (ArmRound, InputError, Simulation, SimulationError, condit
                        find_scenario, load_placement, load_policy, load_scenario, parse_condition)
 
 from .app import FragscopeApp, make_app
+from .arm_protocol import ForkChange
 from .messages import Step
 
 SVG_ID = "fragscope"
@@ -137,13 +138,7 @@ def until_round(req: SnapshotRequest, text: str, max_rounds: int | None = None) 
     b = None
     while not a.done and a.now < bound and (limit is None or a.step_index < limit):
         if req.fork_at is not None and b is None and a.step_index == req.fork_at:
-            b = a.clone()
-            if req.fork_placement:
-                b.set_placement(req.fork_placement)
-            elif req.fork_policy:
-                b.set_policy(req.fork_policy)
-            else:
-                b.set_sharing(not b.sharing)
+            b = ForkChange.variant(a.sharing, req.fork_placement, req.fork_policy).apply(a)   # as the app forks
             arms["B"] = ArmRound(b)
         a.step()
         if b is not None and not b.done:
