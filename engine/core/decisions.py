@@ -15,8 +15,10 @@ last round's placement order), then placed / moved (in this round's placement or
 The log records what a decision *is*, not why: recording compares this round's
 assignment with the last one — a walk the round already does for its lease count — so
 it costs little.  ``rule`` and ``score`` carry the placement's reason and winning score
-when the run also keeps explanations (``Simulation(..., explain=True)``, the app);
-otherwise ``rule`` names the placement that decided and ``score`` is empty.
+for every placement the round explained: all of them with ``Simulation(...,
+explain=True)`` (the app), else the round's first new placement (explained so that a
+plug-in's ``explain()`` runs in every recorded run); the others name the placement that
+decided, with no score.
 """
 
 from __future__ import annotations

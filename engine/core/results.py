@@ -187,29 +187,38 @@ def to_json(data: Any) -> str:
     return json.dumps(data, indent=2, sort_keys=False) + "\n"
 
 
-def run_output_texts(sim: Simulation) -> tuple[dict[str, Any], dict[str, str]]:
-    """The summary and the text of each run file, without writing anything (a sweep
-    worker on another machine sends the texts back for the driver to write)."""
+def run_output_files(sim: Simulation) -> tuple[dict[str, Any], dict[str, str | bytes]]:
+    """The summary and the content of each run file — texts, and decisions.parquet's bytes
+    when the run kept its decision log — without writing anything (a sweep worker on
+    another machine sends them back for the driver to write with :func:`write_files`)."""
     summ = summary(sim)
-    texts = {
+    files: dict[str, str | bytes] = {
         "jobs.csv": _csv_text(jobs_rows(sim), JOB_COLUMNS),
         "rounds.csv": _csv_text(rounds_rows(sim), ROUND_COLUMNS + (
             FRAG_COLUMNS if sim.config.fragmentation_metrics else []) + FINGERPRINT_COLUMNS),
         "summary.json": to_json(summ),
     }
-    return summ, texts
+    if sim.record_decisions:
+        files[DECISIONS_FILE] = decisions_parquet(sim.decisions())
+    return summ, files
+
+
+def write_files(out_dir: Path, files: dict[str, str | bytes]) -> None:
+    """Each file atomically (text or bytes)."""
+    for name, content in files.items():
+        if isinstance(content, bytes):
+            atomic_write_bytes(out_dir / name, content)
+        else:
+            atomic_write(out_dir / name, content)
 
 
 def write_run_outputs(sim: Simulation, out_dir: Path) -> dict[str, Any]:
     """Write summary.json, jobs.csv and rounds.csv — and decisions.parquet when the run
     kept its decision log (a decisions.parquet left by an earlier run that did not is
     removed: it would pass as this run's); returns the summary."""
-    summ, texts = run_output_texts(sim)
+    summ, files = run_output_files(sim)
     log = out_dir / DECISIONS_FILE
-    if sim.record_decisions:
-        atomic_write_bytes(log, decisions_parquet(sim.decisions()))
-    elif log.exists():
+    if DECISIONS_FILE not in files and log.exists():
         log.unlink()
-    for name, text in texts.items():
-        atomic_write(out_dir / name, text)
+    write_files(out_dir, files)
     return summ

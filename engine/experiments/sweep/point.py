@@ -1,8 +1,8 @@
-"""One point of a sweep: run it headless and hand back its row and its files' texts.
+"""One point of a sweep: run it headless and hand back its row and its files' contents.
 
 :func:`run_point` is what every backend executes, in a pool process or a Ray worker,
 so it must stay a top-level function of an importable module (both pickle it by its
-module path) and must return texts, never write files: only the driver writes.
+module path) and must return the files' contents, never write them: only the driver writes.
 """
 
 from __future__ import annotations
@@ -36,8 +36,7 @@ def run_point(base: str, overrides: Sequence[str], decisions: bool = False) -> P
     a bad point: the error becomes the row's ``status``/``error`` so one bad point cannot
     stop a sweep."""
     from ..measure import run_capped, window_figures
-    from ...core.decisions import decisions_parquet
-    from ...core.results import DECISIONS_FILE, run_output_texts
+    from ...core.results import run_output_files
     from ...core.scenario import load_scenario
     from ...core.simulation import Simulation
 
@@ -47,10 +46,7 @@ def run_point(base: str, overrides: Sequence[str], decisions: bool = False) -> P
     try:
         sim = Simulation(load_scenario(base, list(overrides)), decisions=decisions)
         run_capped(sim)
-        summ, texts = run_output_texts(sim)
-        files = dict(texts)
-        if decisions:
-            files[DECISIONS_FILE] = decisions_parquet(sim.decisions())
+        summ, files = run_output_files(sim)
         row.update({k: summ.get(k, 0 if k == "jobs_rejected" else None) for k in SUMMARY_COLUMNS})
         row.update(window_figures(sim))
         row["status"] = "saturated" if row["saturated"] else "capped" if row["capped"] else "ok"

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ...model.atomic import atomic_write, atomic_write_bytes, temporary_writer
+from ...core.results import write_files
+from ...model.atomic import atomic_write, temporary_writer
 from ...model.errors import InputError
 from .backends import run_local, run_ray
 from .claims import Claims, process_alive
@@ -99,11 +100,7 @@ def _settled(row: dict[str, Any] | None, retry_failed: bool) -> bool:
 
 def _write_point(out: Path, point: Point, result: PointResult) -> dict[str, Any]:
     folder = out / "points" / point.folder
-    for name, content in result.files.items():
-        if isinstance(content, bytes):
-            atomic_write_bytes(folder / name, content)
-        else:
-            atomic_write(folder / name, content)
+    write_files(folder, result.files)
     data = {"format": SWEEP_FORMAT, "point": point.folder, "index": point.index,
             "overrides": list(point.overrides), "values": point.values, **result.row}
     atomic_write(folder / "point.json", json.dumps(data, indent=2) + "\n")  # last: the done marker
