@@ -21,7 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Input
 
 import fragscope
-from fragscope import InputError, Simulation, parse_condition
+from fragscope import Simulation
 
 from . import keymap
 from .commands import JobProvider, system_commands
@@ -29,14 +29,17 @@ from .engine_worker import EngineWorker
 from .screens.help import HelpScreen
 from .screens.inspector import InspectorScreen
 from .screens.main import MainScreen
-from .screens.prompt import PromptScreen
 from .frames import ArmFrame
 from .arm_protocol import ForkChange
-from .messages import (Back, CloseFork, EngineNotice, EngineRequest, Fork, GoTo, GpuChosen, JobChosen, MainReady,
-                       Pause, Play, RunUntil, Step, Sync)
+from .messages import (Back, CloseFork, EngineNotice, EngineRequest, Fork, GpuChosen, JobChosen, MainReady, Pause,
+                       Play, Step, Sync)
+from .rate import RateMeter
 from .session import Session
+from .debugger_actions import DebuggerActions, condition_error
 from .widgets.event_log import EventLog
 from .widgets.gpu_grid import GpuGrid
+
+__all__ = ["FragscopeApp", "TEACH_DEFAULT", "condition_error", "make_app", "own_plugins"]
 
 SPEEDS: tuple[float, ...] = (1, 2, 5, 10, 20, 50, 0)   # rounds/s; 0 = as fast as possible
 TABLE_INTERVAL = 0.25
@@ -45,7 +48,7 @@ TEACH_DEFAULT = "teach/tiny-packing"
 _TRANSPORT = {a.action for a in keymap.BINDINGS}
 
 
-class FragscopeApp(App[None]):
+class FragscopeApp(DebuggerActions, App[None]):
     """Watch a scheduler round by round; fork it, flip sharing, compare A and B."""
 
     CSS_PATH = Path(__file__).parent / "fragscope.tcss"
@@ -65,6 +68,8 @@ class FragscopeApp(App[None]):
         # the scenario's own plug-ins, offered by the palette beside the registered names
         self.own_plugins: dict[str, tuple[tuple[str, str], ...]] = {}
         self.last_condition = ""   # the run-until prompt offers the last condition again
+        self.rates = RateMeter()   # the rounds/s actually shown while playing (the speed label)
+        self.last_export: Path | None = None   # the folder of the latest export (e)
         self.engine = EngineWorker(self, session, speed=lambda: self.speed, show=self._apply,
                                    table_due=self._table_due)
 
@@ -100,7 +105,13 @@ class FragscopeApp(App[None]):
 
     @property
     def speed_label(self) -> str:
-        return "max r/s" if self.speed == 0 else f"{self.speed:g} r/s"
+        """The set speed; while playing, the rate measured on the frames shown beside it
+        (``2.7 r/s (set 10)``): a big cluster's rounds may cost more than the set pace."""
+        chosen = "max" if self.speed == 0 else f"{self.speed:g}"
+        rate = self.rates.rate() if self.playing else None
+        if rate is None:
+            return f"{chosen} r/s"
+        return f"{rate:.1f} r/s (set {chosen})"
 
     @property
     def playing(self) -> bool:
@@ -166,6 +177,8 @@ class FragscopeApp(App[None]):
         self._applied_version = frames[0].version
         self.frames = frames
         now = time.monotonic()
+        if self.playing:
+            self.rates.observe(now, frames[0].step)
         table = full and (not self.playing or now - self._last_table >= self._table_interval)
         try:
             main = self._main_screen()
@@ -196,9 +209,13 @@ class FragscopeApp(App[None]):
 
     # ------------------------------------------------------------------ actions
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Release the transport keys while the job filter is being typed into."""
+        """Release the transport keys while the job filter is being typed into, and on
+        the debugger's list screens."""
         focused = self.focused
         if action in _TRANSPORT and isinstance(focused, Input) and focused.display:
+            return False
+        # a list screen (breakpoints, history, divergence) uses keys of its own
+        if action in _TRANSPORT and action not in ("quit", "help") and getattr(self.screen, "OWN_KEYS", False):
             return False
         return True
 
@@ -206,6 +223,8 @@ class FragscopeApp(App[None]):
         if self.session.done and not self.playing:
             self.notify("the simulation is complete", timeout=2)
             return
+        if not self.playing:
+            self.rates.reset()
         self.run_engine(Pause() if self.playing else Play())
         self._refresh_header()
 
@@ -236,54 +255,6 @@ class FragscopeApp(App[None]):
             return
         self.run_engine(CloseFork())
 
-    # ------------------------------------------------------------------ the debugger
-    def action_goto_round(self) -> None:
-        def check(text: str) -> str:
-            t = text.strip()
-            return "" if t.isdigit() else "a round number (0, 1, 2, …)"
-
-        def done(value: str | None) -> None:
-            if value is not None:
-                self.run_engine(GoTo(int(value)))
-        self.push_screen(PromptScreen("Go to round", f"now at round {self.session.step_index}", check), done)
-
-    def action_run_until(self, backward: bool = False) -> None:
-        def done(value: str | None) -> None:
-            if value is not None:
-                self.last_condition = value
-                self.run_engine(RunUntil(value, backward))
-        hint = ("e.g. frag_rate_pct > 40 · queued >= 10 and not overloaded · job 12 placed · gpu 17 changes · "
-                "server 3 full · diverged (with a fork) — README 'Conditions'")
-        title = "Run back until" if backward else "Run until"
-        self.push_screen(PromptScreen(title, hint, condition_error, self.last_condition), done)
-
-    def action_reverse_until(self) -> None:
-        self.action_run_until(backward=True)
-
-    def action_add_breakpoint(self) -> None:
-        def done(value: str | None) -> None:
-            if value is not None:
-                try:
-                    bp = self.session.add_breakpoint(value)
-                except InputError as exc:
-                    self.notify(str(exc), severity="warning", timeout=6)
-                    return
-                self.notify(f"breakpoint: {bp.condition} (ctrl+p lists, toggles and deletes breakpoints)", timeout=4)
-        self.push_screen(PromptScreen("Add a breakpoint: stop stepping or playing when", "a condition, "
-                                      "as for run until (README 'Conditions')", condition_error), done)
-
-    def breakpoint_entries(self) -> list[tuple[int, str, bool, int]]:
-        """(index, condition, enabled, hits) of every breakpoint, for the palette."""
-        return [(i, bp.condition, bp.enabled, bp.hits) for i, bp in enumerate(self.session.breakpoints)]
-
-    def toggle_breakpoint(self, index: int) -> None:
-        bp = self.session.toggle_breakpoint(index)
-        self.notify(f"breakpoint {bp.condition}: {'on' if bp.enabled else 'off'}", timeout=3)
-
-    def delete_breakpoint(self, index: int) -> None:
-        bp = self.session.delete_breakpoint(index)
-        self.notify(f"breakpoint {bp.condition} deleted", timeout=3)
-
     def action_toggle_heatmap(self) -> None:
         self._main_screen().toggle_heatmap()
 
@@ -302,15 +273,6 @@ class FragscopeApp(App[None]):
     def action_quit(self) -> None:  # type: ignore[override]
         self.run_engine(Pause())
         self.exit()
-
-    def action_save_screenshot(self) -> None:
-        """The screen as SVG in the export folder (:func:`export_path`), never over an
-        earlier one; the path is shown."""
-        step = self.frames[0].step if self.frames else 0
-        name = self.frames[0].name if self.frames else "scenario"
-        target = export_path(name, step)
-        path = self.save_screenshot(target.name, path=str(target.parent))
-        self.notify(f"saved {path}", timeout=6)
 
     # ------------------------------------------------------------------ inspector
     def open_inspector(self, arm: str, job_id: int | None = None, gpu_id: int | None = None) -> None:
@@ -362,34 +324,6 @@ class FragscopeApp(App[None]):
             self.notify("A already uses fgd: ctrl+p offers a fork with any other placement", timeout=3)
         else:
             self.action_fork(placement="fgd")
-
-
-def condition_error(text: str) -> str:
-    """The prompt's check of a condition: "" when it parses, else the error (with its column)."""
-    try:
-        parse_condition(text, "condition")
-    except InputError as exc:
-        return str(exc)
-    return ""
-
-
-#: Where the app's exports go: $FRAGSCOPE_EXPORT_DIR, else fragscope-exports/ in the home
-#: folder (not the current folder: a git checkout would show them as untracked files).
-EXPORT_DIR_ENV = "FRAGSCOPE_EXPORT_DIR"
-
-
-def export_path(scenario: str, step: int, suffix: str = ".svg") -> Path:
-    """``<export dir>/<scenario>/round-<N>[-k].svg``: the first name not taken yet."""
-    import os
-    import re
-    root = Path(os.environ.get(EXPORT_DIR_ENV) or Path.home() / "fragscope-exports")
-    folder = root / (re.sub(r"[^A-Za-z0-9_.-]+", "_", scenario) or "scenario")
-    folder.mkdir(parents=True, exist_ok=True)
-    path, k = folder / f"round-{step}{suffix}", 1
-    while path.exists():
-        k += 1
-        path = folder / f"round-{step}-{k}{suffix}"
-    return path
 
 
 def own_plugins(sim: Simulation) -> dict[str, tuple[tuple[str, str], ...]]:

@@ -16,13 +16,14 @@ import time
 from collections import deque
 from dataclasses import dataclass, replace
 
-from fragscope import (ArmRound, BacklogMonitor, Condition, InputError, JobView, RoundReport, ServerView,
-                       Simulation, measured_job_ids, parse_condition)
+from fragscope import (ArmRound, BacklogMonitor, Condition, DecisionRow, InputError, JobView, RoundReport,
+                       ServerView, Simulation, measured_job_ids, parse_condition)
 
 from .arm_protocol import ArmProtocol, ForkChange, Ready
 from .checkpoints import Checkpoint, CheckpointRing
 from .frames import ArmFrame, FrameWire, RoundSummary, round_metrics, series, sim_label
 from .inspection import Inspection, inspect_sim
+from .watch import Watched, WatchRow, watch_row
 
 TRACK_JOBS_PER_ROUND = 500   # above this many active jobs, priorities are sampled sparser
 _PRIORITY_TRACK_LEN = 400     # rounds of per-job priority history kept for the inspector
@@ -41,6 +42,20 @@ class ArmSeed:
     costs: tuple[float, float, int] | None = None
     last_placements: dict[int, tuple[int, ...]] | None = None
     priority_track: dict[int, tuple[tuple[int, dict[str, float], dict[str, float]], ...]] | None = None
+    watched: Watched | None = None
+
+
+class ArmFailed(InputError):
+    """A plug-in (or bad input) failed while arm ``label`` stepped round ``round``: the
+    message names both, so the Events panel says which arm to close (the session can drop
+    it and keep the other)."""
+
+    def __init__(self, label: str, round: int, cause: InputError) -> None:
+        self.label, self.round, self.cause = label, round, cause
+        super().__init__(f"arm {label}, round {round}", str(cause))
+
+    def __reduce__(self):  # crosses from an arm's process
+        return (type(self), (self.label, self.round, self.cause))
 
 
 class Arm(ArmProtocol):
@@ -71,6 +86,8 @@ class Arm(ArmProtocol):
         self.num_gpus = int(sim.gpu_fill().size)
         self._watch: tuple[Condition, ...] = ()   # run until and breakpoints: checked after each step
         self.backlog = self._new_backlog()   # "overloaded: queue +N jobs/h" for the header
+        self.watched: Watched | None = None   # the watched job or GPU (one row per round)
+        self.watch_rows: list[WatchRow] = []
         self.ring.take(self.sim)
         self._track_jobs()
 
@@ -88,13 +105,13 @@ class Arm(ArmProtocol):
         before = self.sim.step_index
         try:
             report = self.sim.step()
-        except InputError:
+        except InputError as exc:
             # A plug-in failed part-way through the round: the engine's state is
             # half-stepped.  Put the arm back at the round it was at (its checkpoint and
             # a deterministic replay), so stepping on, rewinding or forking after the
-            # message starts from a whole round.
+            # message starts from a whole round.  The message says which arm and round.
             self._restore(before)
-            raise
+            raise ArmFailed(self.label, before + 1, exc) from None
         self.ring.stepped(time.perf_counter() - t0)
         self._version += 1
         summary = self._summarise(report)
@@ -106,6 +123,8 @@ class Arm(ArmProtocol):
         summary = replace(summary, fingerprint=last.fingerprint if last else "", held=held)
         self.history[-1] = summary
         self._track_jobs()
+        if self.watched is not None:
+            self.watch_rows.append(watch_row(self.sim, self.watched))
         if self.ring.due(self.sim.step_index):
             self.ring.take(self.sim)
         return summary
@@ -176,6 +195,36 @@ class Arm(ArmProtocol):
         next step on: each step's summary says which held (``held``, their positions)."""
         self._watch = tuple(parse_condition(c, "condition") for c in conditions)
 
+    def set_watched(self, target: Watched | None) -> None:
+        """Watch a job or a GPU (None: stop): its history so far is rebuilt by replaying a
+        copy from the oldest checkpoint (deterministic, so exact; this arm's state is not
+        touched), then each step adds a row.  A fork holds rows from its fork point on."""
+        if target == self.watched:
+            return
+        self.watched = target
+        self.watch_rows = [] if target is None else self._replay_watch(target)
+
+    def _replay_watch(self, target: Watched) -> list[WatchRow]:
+        sim = self.ring.restore(self.earliest_step)
+        sim.explain = self.sim.explain
+        rows = [watch_row(sim, target)]
+        while sim.step_index < self.step_index:
+            sim.step()
+            rows.append(watch_row(sim, target))
+        return rows
+
+    def watch_history(self) -> tuple[WatchRow, ...]:
+        """The watched target's rows, oldest first, up to the current round."""
+        return tuple(self.watch_rows)
+
+    def round_decisions(self) -> tuple[DecisionRow, ...]:
+        """The decisions of the round the arm stands at (fragscope.Simulation.round_decisions)."""
+        return tuple(self.sim.round_decisions())
+
+    def relabel(self, label: str) -> None:
+        """Become arm ``label`` with no fork point (the fork kept when A is dropped)."""
+        self.label, self.fork_step = label, None
+
     def set_prefetch(self, rounds: int) -> None:
         """Nothing to do: an arm in this process steps only when asked."""
 
@@ -196,7 +245,8 @@ class Arm(ArmProtocol):
         return ArmSeed(label, sim_b, ring, history=list(self.history), fork_step=self.step_index,
                        checkpoint_every=checkpoint_every, costs=self.costs(),
                        last_placements=dict(self.last_placements),
-                       priority_track={j: tuple(t) for j, t in self.priority_track.items()})
+                       priority_track={j: tuple(t) for j, t in self.priority_track.items()},
+                       watched=self.watched)
 
     def fork(self, label: str, ring: int, checkpoint_every: int | None, change: ForkChange) -> Arm:
         return Arm.from_seed(self.fork_seed(label, ring, checkpoint_every, change))
@@ -209,6 +259,7 @@ class Arm(ArmProtocol):
             arm.last_placements = dict(seed.last_placements)
         if seed.priority_track is not None:
             arm.priority_track = {j: deque(t, maxlen=_PRIORITY_TRACK_LEN) for j, t in seed.priority_track.items()}
+        arm.set_watched(seed.watched)
         return arm
 
     def inspect(self, job_id: int | None = None, gpu_id: int | None = None) -> Inspection:
@@ -260,6 +311,7 @@ class Arm(ArmProtocol):
             self.sim.step()  # deterministic replay; history for these rounds is kept
             self._version += 1
         self._truncate_tracks(target)
+        self.watch_rows = [r for r in self.watch_rows if r.step <= target]
         self.last_placements = self._placements_now()
         self.backlog = self._new_backlog()   # its window restarts at the rewound round
         return self.sim.step_index

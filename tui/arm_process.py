@@ -37,13 +37,14 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from fragscope import JobView, ServerViewCache
+from fragscope import DecisionRow, JobView, ServerViewCache
 
 from .arm import Arm, ArmSeed
 from .arm_protocol import ArmProtocol, ForkChange, Reply
 from .frames import ArmFrame, FrameWire, RoundSummary
 from .inspection import Inspection
 from .runtime import tune_gc
+from .watch import Watched, WatchRow
 
 #: Environment switch: "1" always runs arms in processes, "0" never, unset/"auto" decides
 #: by cluster size (PROCESS_MIN_GPUS) and the number of usable cores.
@@ -58,7 +59,8 @@ PREFETCH_ROUNDS = 3
 
 #: Arm methods a child process serves (anything else is refused).
 _SERVED = frozenset({"step", "frame_wire", "rewind_to", "checkpoint_now", "set_explain", "set_watch", "inspect",
-                     "job", "costs", "fork_seed_bytes"})
+                     "job", "costs", "fork_seed_bytes", "set_watched", "watch_history",
+                     "round_decisions", "relabel"})
 
 
 class RemoteArmError(RuntimeError):
@@ -374,6 +376,19 @@ class RemoteArm(ArmProtocol):
 
     def set_watch(self, conditions: tuple[str, ...]) -> None:
         self._call("set_watch", tuple(conditions))
+
+    def set_watched(self, target: Watched | None) -> None:
+        self._call("set_watched", target)
+
+    def watch_history(self) -> tuple[WatchRow, ...]:
+        return self._call("watch_history")
+
+    def round_decisions(self) -> tuple[DecisionRow, ...]:
+        return self._call("round_decisions")
+
+    def relabel(self, label: str) -> None:
+        self._call("relabel", label)
+        self.label, self.fork_step = label, None
 
     def set_prefetch(self, rounds: int) -> None:
         """Keep ``rounds`` steps in flight beyond those asked for (play mode at maximum

@@ -20,10 +20,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
-from fragscope import JobView, Simulation
+from fragscope import DecisionRow, JobView, Simulation
 
 from .frames import ArmFrame, RoundSummary
 from .inspection import Inspection
+from .watch import Watched, WatchRow
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -151,6 +152,23 @@ class ArmProtocol(Protocol):
 
     def set_watch(self, conditions: tuple[str, ...]) -> None:
         """Check ``conditions`` after each step from now on (RoundSummary.held: which held)."""
+        ...
+
+    def set_watched(self, target: Watched | None) -> None:
+        """Watch a job or GPU (None: stop); its rows so far are rebuilt exactly, see
+        :meth:`fragscope.tui.arm.Arm.set_watched`."""
+        ...
+
+    def watch_history(self) -> tuple[WatchRow, ...]:
+        """The watched target's history, one row per round, oldest first."""
+        ...
+
+    def round_decisions(self) -> tuple[DecisionRow, ...]:
+        """The decisions of the round the arm stands at."""
+        ...
+
+    def relabel(self, label: str) -> None:
+        """Become arm ``label``, no longer a fork (the arm kept when the other is dropped)."""
         ...
 
     def set_prefetch(self, rounds: int) -> None:

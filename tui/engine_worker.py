@@ -29,11 +29,13 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed, get_current_wo
 
 from fragscope import InputError
 
+from .arm import ArmFailed
 from .arm_process import PREFETCH_ROUNDS
 from .frames import ArmFrame
-from .messages import (MOVES, Back, CloseFork, EngineNotice, EngineRequest, Fork, GoTo, Pause, Play, RunUntil,
-                       Severity, Step, Sync)
+from .messages import (MOVES, Back, CloseFork, Diverge, Diverged, DropArm, EngineNotice, EngineRequest, Fork, GoTo,
+                       Pause, Play, RunUntil, Severity, Step, Sync, Watch, WatchReady, Export, ExportReady)
 from .session import Session
+from .watch import Watched
 
 GROUP = "engine"
 SYNC_INTERVAL = 0.1
@@ -74,6 +76,8 @@ class EngineWorker:
         self._queue: deque[EngineRequest] = deque()
         self._queue_lock = threading.Lock()
         self._drain_lock = threading.Lock()
+        self._shown = 0                 # while playing: the round of the last frame shown
+        self._hit_breakpoint = False
 
     # ------------------------------------------------------------------ the UI thread's side
     def submit(self, request: EngineRequest) -> None:
@@ -85,10 +89,11 @@ class EngineWorker:
         if isinstance(request, Pause):
             self.playing = False
             return
-        if isinstance(request, (Step, Back, GoTo)):
+        if isinstance(request, (Step, Back, GoTo, Export)):
             self.playing = False
-        elif isinstance(request, RunUntil):
-            self.playing = not request.backward   # space (Pause) stops a forward run
+        elif isinstance(request, (RunUntil, Diverge)):
+            # space (Pause) stops a forward run
+            self.playing = not (isinstance(request, RunUntil) and request.backward)
         elif isinstance(request, Play):
             self.playing = True
         with self._queue_lock:
@@ -173,12 +178,28 @@ class EngineWorker:
                                     else "past the end of the run"))
             elif isinstance(request, RunUntil):
                 self._run_until(request)
+            elif isinstance(request, Diverge):
+                self._diverge()
+            elif isinstance(request, DropArm):
+                was = session.drop_arm(request.label)
+                self._notice(f"arm {request.label} closed; {'the fork B is now A' if was != 'A' else 'A goes on'}")
+            elif isinstance(request, Watch):
+                self._watch(request)
+            elif isinstance(request, Export):
+                frames = session.frames(True)
+                self._call(self._show, frames, True)   # (waits until they are on screen)
+                self._post(ExportReady(frames, {arm.label: session.round_decisions(arm.label)
+                                                for arm in session.arms}))
             else:
                 assert isinstance(request, Sync), request  # nothing changes: the frame is drawn
         except (NotImplementedError, InputError) as exc:   # incl. a plug-in that failed
             self.playing = False
             self.last_input_error = exc   # headless drivers (snapshot) turn it into exit 2
-            self._notice(str(exc), "warning")
+            hint = ""
+            if isinstance(exc, ArmFailed) and session.forked:
+                other = next(a.label for a in session.arms if a.label != exc.label)
+                hint = f" — ctrl+p 'Close arm {exc.label}, keep {other}' goes on without it"
+            self._notice(str(exc) + hint, "warning")
         except Exception as exc:  # an engine error must not kill the UI
             self.last_error = exc
             self._notice(f"engine error: {exc}", "error")
@@ -205,6 +226,33 @@ class EngineWorker:
         else:
             self._notice(f"{request.condition} did not hold (stopped at round {session.step_index})", "warning")
 
+    def _diverge(self) -> None:
+        session = self.session
+        if not session.forked:
+            self._notice("no fork is open: s forks (then d finds where A and B first differ)", "warning")
+            return
+        hit = session.first_divergence(stop=lambda: not self.playing)
+        self.playing = False
+        if hit is None:
+            if not self._breakpoints_fired():
+                self._notice(f"A and B made the same decisions up to round {session.step_index}", "warning")
+            return
+        step, exact = hit
+        note = (f"A and B first decide differently in round {step} (forked at round {session.fork_step})" if exact
+                else f"they diverged before round {step}, the oldest checkpoint: showing round {step}")
+        rows = {arm.label: session.round_decisions(arm.label) for arm in session.arms}
+        self._post(Diverged(step, note, rows))
+
+    def _watch(self, request: Watch) -> None:
+        session = self.session
+        if request.kind:
+            session.watch(Watched(request.kind, request.id))   # type: ignore[arg-type]
+        target = session.watched
+        if target is None:
+            self._notice("nothing is watched: w on a job or GPU in the inspector, or W to name one", "warning")
+            return
+        self._post(WatchReady(target, {arm.label: session.watch_history(arm.label) for arm in session.arms}))
+
     def _breakpoints_fired(self) -> bool:
         """After a step: say which breakpoints held (all of them) and whether any did."""
         fired = self.session.fired
@@ -218,12 +266,18 @@ class EngineWorker:
         session = self.session
         worker = get_current_worker()
         session.set_playing(True)
+        self._shown = session.step_index
+        self._hit_breakpoint = False
         try:
             self._play_rounds(worker, time.monotonic(), SYNC_INTERVAL)
         finally:
             session.set_playing(False)
         if session.done:
             self.playing = False
+        elif not self.playing and not self._hit_breakpoint and session.step_index > self._shown:
+            # paused: stop at the round the screen showed when the key was pressed, not at
+            # the rounds stepped since (exact: back through the checkpoints and a replay)
+            session.goto(self._shown)
         if worker.is_cancelled and self.playing:
             # superseded by another request: keep playing after it
             with self._queue_lock:
@@ -239,6 +293,7 @@ class EngineWorker:
             session.set_ahead(0 if speed else PREFETCH_ROUNDS)
             session.step()
             if self._breakpoints_fired():
+                self._hit_breakpoint = True
                 self.playing = False
                 break
             if time.monotonic() - last_sync >= interval:
@@ -250,6 +305,7 @@ class EngineWorker:
                 frames = session.frames(full=full)
                 session.run_ahead()  # the arms step on while the screen draws
                 self._call(self._show, frames, full)
+                self._shown = max(f.step for f in frames)
                 last_sync = time.monotonic()
                 interval = max(SYNC_INTERVAL, SYNC_COST_FACTOR * (last_sync - s0))
             speed = self._speed()
@@ -268,7 +324,10 @@ class EngineWorker:
 
     def _notice(self, text: str, severity: Severity = "information") -> None:
         self.last_notice = text
+        self._post(EngineNotice(text, severity))
+
+    def _post(self, message: Any) -> None:
         try:
-            self.app.post_message(EngineNotice(text, severity))
+            self.app.post_message(message)
         except RuntimeError:  # the app's loop is closed
             pass

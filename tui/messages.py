@@ -86,10 +86,39 @@ class RunUntil:
     backward: bool = False
 
 
-EngineRequest = Sync | Step | Back | Fork | CloseFork | Play | Pause | GoTo | RunUntil
+@dataclass(frozen=True)
+class Diverge:
+    """Go to the first round where A's and B's decisions differ (back if both arms have
+    run it, else forward until they do), then show both arms' decisions of that round."""
+
+
+@dataclass(frozen=True)
+class DropArm:
+    """Close arm ``label`` and keep the other, which becomes A (a failing arm A, a
+    healthy fork B)."""
+
+    label: str
+
+
+@dataclass(frozen=True)
+class Watch:
+    """Watch a job or GPU (``kind`` "job" or "gpu", ``id``) in every arm and show its
+    history; ``kind`` "" shows the history of what is watched already."""
+
+    kind: str
+    id: int = -1
+
+
+@dataclass(frozen=True)
+class Export:
+    """Draw the arms as they are and hand the app their data for an export (pauses play)."""
+
+
+EngineRequest = (Sync | Step | Back | Fork | CloseFork | Play | Pause | GoTo | RunUntil | Diverge | DropArm | Watch
+                 | Export)
 #: Requests after which the engine goes idle at a round the user may rewind from: the
 #: worker checkpoints that round then (unless playing), so ← is instant.
-MOVES = (Step, Back, Fork, Play, GoTo, RunUntil)
+MOVES = (Step, Back, Fork, Play, GoTo, RunUntil, Diverge)
 
 
 # ---------------------------------------------------------------------- posted to the app
@@ -122,3 +151,28 @@ class EngineNotice(Message):
 
     text: str
     severity: Severity = "information"
+
+
+@dataclass
+class Diverged(Message):
+    """The engine reached the arms' first divergence: round ``step``'s decisions per arm."""
+
+    step: int
+    note: str
+    rows: dict = field(default_factory=dict)       # arm label -> tuple[DecisionRow, ...]
+
+
+@dataclass
+class WatchReady(Message):
+    """A watched target's history per arm, ready to show."""
+
+    target: object                                  # fragscope.tui.watch.Watched
+    rows: dict = field(default_factory=dict)       # arm label -> tuple[WatchRow, ...]
+
+
+@dataclass
+class ExportReady(Message):
+    """The frames just drawn and each arm's decisions of that round: write the export."""
+
+    frames: list = field(default_factory=list)     # list[ArmFrame]
+    decisions: dict = field(default_factory=dict)  # arm label -> tuple[DecisionRow, ...]

@@ -17,10 +17,9 @@ built under the lock.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, replace
 from typing import Callable, TypeVar
 
-from fragscope import InputError, JobView, Simulation, parse_condition
+from fragscope import InputError, JobView, Simulation
 
 from .arm import Arm, ArmSeed
 from .arm_process import RemoteArm, use_processes
@@ -28,6 +27,10 @@ from .arm_protocol import ArmProtocol, ForkChange, lock_step
 from .events import event_lines
 from .frames import ArmFrame, RoundSummary
 from .inspection import Inspection
+from .watch import Watched
+from .session_debug import RUN_UNTIL_LIMIT, Breakpoint, SessionDebugger
+
+__all__ = ["PLAY_RECORDS_MAX_GPUS", "RUN_UNTIL_LIMIT", "Breakpoint", "Session"]
 
 T = TypeVar("T")
 
@@ -35,44 +38,7 @@ T = TypeVar("T")
 #: (``Simulation.explain`` off: FGD's scored candidates cost ~35 % of a 6 212-GPU round);
 #: single steps always record them, so the inspector has them when stepping.
 PLAY_RECORDS_MAX_GPUS = 512
-#: Run until stops after this many rounds at most when the condition never holds.
-RUN_UNTIL_LIMIT = 5_000
-
-
-def _check_app_condition(condition: str) -> bool:
-    """Parse ``condition`` (an InputError pointing at the column when malformed) and say
-    whether it is the arms' ``diverged`` (checked here, from both arms' fingerprints);
-    every other condition is checked by each arm on itself."""
-    cond = parse_condition(condition, "run until")
-    if cond.needs_fork():
-        if cond.is_diverged:
-            return True
-        raise InputError("run until", "in the app 'diverged' stands alone and 'B.' is not needed: each arm "
-                         "checks the condition on itself (run until stops when it holds in either)")
-    return False
-
-
-@dataclass(frozen=True)
-class Breakpoint:
-    """A named condition: stepping or playing stops in the round where it holds."""
-
-    condition: str
-    enabled: bool = True
-    hits: int = 0
-
-
-def _held(arms, summaries, position: int, diverged: bool) -> str | None:
-    """The arm(s) where watched condition ``position`` held this step ("A", "B", "A/B")."""
-    if diverged:
-        ok = len(summaries) == 2 and summaries[0].fingerprint != summaries[1].fingerprint
-        return "A/B" if ok else None
-    for arm, summary in zip(arms, summaries):
-        if position in summary.held:
-            return arm.label
-    return None
-
-
-class Session:
+class Session(SessionDebugger):
     """The app's model: arm A, optionally the fork B, stepped in lock-step.
 
     ``ring`` bounds the number of checkpoints kept per arm (memory ∝ ring × state size).
@@ -96,6 +62,7 @@ class Session:
         self._target: str | None = None           # run until's own condition, while it runs
         self._watched: tuple[tuple[str, bool], ...] = ()   # (condition, diverged) by position
         self._positions: dict[int, int] = {}      # watched position -> position in the arms' watch
+        self.watched: Watched | None = None       # the job or GPU whose history the arms keep
 
     # -------------------------------------------------------------- properties
     @property
@@ -154,128 +121,6 @@ class Session:
             lock_step(self.arms, lambda arm: arm.begin_rewind(target))
             self.version += 1
             return before - self.step_index
-
-    # -------------------------------------------------------------- the debugger
-    def goto(self, step: int) -> int:
-        """Go to round ``step`` (the state after that many steps): forward by stepping,
-        backward through the checkpoint ring (bounded by it and the fork point).  Returns
-        the round reached."""
-        with self.lock:
-            if step >= self.step_index:
-                while self.step_index < step and not self.done:
-                    self.step()
-            else:
-                self.rewind(self.step_index - step)
-            return self.step_index
-
-    def run_until(self, condition: str, limit: int = RUN_UNTIL_LIMIT,
-                  stop: Callable[[], bool] | None = None) -> tuple[int, str] | None:
-        """Step until ``condition`` holds after a round (in any arm; ``diverged``: the
-        arms' decisions differ), without drawing the rounds in between.  Returns (round,
-        arm) where it held, or None (the run ended, ``limit`` rounds passed, an enabled
-        breakpoint fired — see :attr:`fired` — or ``stop()`` said so, e.g. the user paused).
-        The condition is checked by each arm itself."""
-        _check_app_condition(condition)
-        with self.lock:
-            self._set_watch(condition)
-            try:
-                for _ in range(limit):
-                    if self.done or (stop is not None and stop()):
-                        return None
-                    summaries = self.step()
-                    hit = _held(self.arms, summaries, 0, self._watched[0][1])
-                    if hit is not None:
-                        return summaries[0].step, hit
-                    if self.fired:
-                        return None
-                return None
-            finally:
-                self._set_watch(None)
-
-    def reverse_until(self, condition: str) -> tuple[int, str] | None:
-        """rr's reverse-continue: the last round before the current one where ``condition``
-        held, found by replaying from the oldest checkpoint (deterministic, so exact), and
-        go there.  None (and back at the current round) when it held nowhere in between.
-        Breakpoints do not fire while replaying."""
-        _check_app_condition(condition)
-        with self.lock:
-            here = self.step_index
-            floor = max(arm.earliest_step for arm in self.arms)
-            self.rewind(here - floor)
-            last = None
-            self._set_watch(condition, breakpoints=False)
-            try:
-                while self.step_index < here:
-                    summaries = self.step()
-                    hit = _held(self.arms, summaries, 0, self._watched[0][1])
-                    if hit is not None and summaries[0].step < here:
-                        last = (summaries[0].step, hit)
-            finally:
-                self._set_watch(None)
-                self.fired = ()
-            if last is not None:
-                self.rewind(self.step_index - last[0])
-            return last
-
-    # breakpoints: values, replaced whole (add / toggle / delete / a hit)
-    def add_breakpoint(self, condition: str) -> Breakpoint:
-        _check_app_condition(condition)
-        with self.lock:
-            bp = Breakpoint(condition.strip())
-            self.breakpoints += (bp,)
-            self._set_watch(self._target)
-            return bp
-
-    def toggle_breakpoint(self, index: int) -> Breakpoint:
-        with self.lock:
-            bp = replace(self.breakpoints[index], enabled=not self.breakpoints[index].enabled)
-            self.breakpoints = self.breakpoints[:index] + (bp,) + self.breakpoints[index + 1:]
-            self._set_watch(self._target)
-            return bp
-
-    def delete_breakpoint(self, index: int) -> Breakpoint:
-        with self.lock:
-            bp = self.breakpoints[index]
-            self.breakpoints = self.breakpoints[:index] + self.breakpoints[index + 1:]
-            self._set_watch(self._target)
-            return bp
-
-    def _set_watch(self, target: str | None, breakpoints: bool = True) -> None:
-        """What every arm checks after each step: run until's condition first (when one
-        runs), then the enabled breakpoints; ``diverged`` is checked here instead."""
-        self._target = target
-        watched = [] if target is None else [target]
-        if breakpoints:
-            watched += [bp.condition for bp in self.breakpoints if bp.enabled]
-        self._watched = tuple((c, parse_condition(c, "condition").is_diverged) for c in watched)
-        for arm in self.arms:
-            arm.set_watch(tuple(c for c, diverged in self._watched if not diverged))
-        self._positions = {}
-        k = 0
-        for i, (_, diverged) in enumerate(self._watched):
-            if not diverged:
-                self._positions[i] = k
-                k += 1
-
-    def _note_fired(self, arms, summaries) -> None:
-        """The enabled breakpoints that held in this step; their hit counts go up."""
-        fired = []
-        offset = 0 if self._target is None else 1
-        if len(self._watched) <= offset:
-            self.fired = ()
-            return
-        enabled = [i for i, bp in enumerate(self.breakpoints) if bp.enabled]
-        new = list(self.breakpoints)
-        for pos, index in enumerate(enabled, start=offset):
-            if pos >= len(self._watched):
-                break
-            cond, diverged = self._watched[pos]
-            at = _held(arms, summaries, self._positions.get(pos, -1), diverged)
-            if at is not None:
-                new[index] = replace(new[index], hits=new[index].hits + 1)
-                fired.append(new[index])
-        self.breakpoints = tuple(new)
-        self.fired = tuple(fired)
 
     def set_playing(self, playing: bool) -> None:
         """Play mode on a large cluster skips decision records (see PLAY_RECORDS_MAX_GPUS).
@@ -343,6 +188,23 @@ class Session:
             self.version += 1
             return True
 
+    def drop_arm(self, label: str) -> str:
+        """Close arm ``label`` and keep the other (say, A's plug-in fails and the fork B is
+        healthy): the one kept becomes A, with no fork point.  Returns what it was called."""
+        with self.lock:
+            if not self.forked:
+                raise RuntimeError("there is one arm only: nothing to drop")
+            drop = next((a for a in self.arms if a.label == label), None)
+            if drop is None:
+                raise RuntimeError(f"no arm {label}")
+            drop.close()
+            self.arms.remove(drop)
+            kept = self.arms[0]
+            was = kept.label
+            kept.relabel("A")
+            self.version += 1
+            return was
+
     def close(self) -> None:
         """End the arms' processes, if any (a local session has nothing to release)."""
         with self.lock:
@@ -371,9 +233,6 @@ class Session:
         arm), gathered under the lock in one go (see :mod:`fragscope.tui.inspection`)."""
         with self.lock:
             return self._arm(arm_label).inspect(job_id, gpu_id)
-
-    def _arm(self, label: str) -> ArmProtocol:
-        return next((a for a in self.arms if a.label == label), self.arms[0])
 
     def events(self, arm: ArmProtocol, after_step: int = -1, limit: int = 400) -> list[tuple[int, str, str]]:
         """Event-log lines (round, kind, text) for rounds after ``after_step``, newest last."""

@@ -155,7 +155,7 @@ class StepLoop:
                            busy_gpus=busy, total_gpus=mech.cluster.num_gpus, metrics=metrics,
                            lp_note=s.lp_note if recomputed else "")
 
-    def _decision_reason(self, exact: bool):
+    def _decision_reason(self, exact: bool, round_index: int | None = None):
         """(rule, score) of this round's placed or moved jobs for the decision log: the
         placement's own record when the placement was explained this round (every one
         with explanations on; the first new one of each round otherwise), else its name."""
@@ -163,7 +163,8 @@ class StepLoop:
         if exact:
             return lambda j: ("gavel: last round's GPUs if free, else the next free GPUs in server order", None)
         placer = s.placer
-        name, records, now = placer.placement, placer.records, s.num_steps   # (this round's: explained ones)
+        name, records = placer.placement, placer.records   # (this round's: explained ones)
+        now = s.num_steps if round_index is None else round_index
 
         def why(j: int) -> tuple[str, float | None]:
             rec = records.get(j)

@@ -60,6 +60,11 @@ class SimViews:
             self.__dict__["_servers_view"] = (id(self), cache)
         return cache.views(self.gpu_holdings())
 
+    def gpu_place(self, gpu_id: int) -> tuple[int, str]:
+        """(server id, GPU type) of a global GPU id (the grid's and the decision log's)."""
+        cluster = self.mech.cluster
+        return int(cluster.server_of[gpu_id]), str(cluster.gpu_type_of[gpu_id])
+
     def gpu_holdings(self) -> dict[int, list[tuple[int, int]]]:
         """GPU id -> [(job id, milli-GPU it holds)] this round, for busy GPUs only: with
         :meth:`servers`' first result, enough to rebuild every later one (see ServerViewCache)."""

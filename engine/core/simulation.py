@@ -24,7 +24,7 @@ import random
 from dataclasses import dataclass, replace
 from typing import Iterator
 
-from .decisions import DecisionRow, decision_rows
+from .decisions import DecisionRow, decision_rows, round_decisions
 from .mechanism import MechanismConfig
 from ..model.errors import InputError
 from ..policies import make_policy
@@ -130,6 +130,19 @@ class Simulation(StepLoop, JobBook, RoundMode, SimViews):
         order); empty unless the simulation was made with ``decisions=True``."""
         cluster = self.mech.cluster
         return decision_rows(self.state.decisions, cluster.gpu_type_of, cluster.server_of)
+
+    def round_decisions(self) -> list[DecisionRow]:
+        """The latest round's decisions (what :meth:`decisions` would add for it), kept
+        whether or not the log is on: the app shows them beside the other arm's and in its
+        exports.  ``rule``/``score`` come from the round's placement records (all of them
+        with ``explain=True``)."""
+        s = self.state
+        if not s.rounds:
+            return []
+        cluster = self.mech.cluster
+        last = s.rounds[-1]
+        rows = round_decisions(last.index, last.time, s.last_changes, self._decision_reason(s.exact_round, last.index))
+        return decision_rows(rows, cluster.gpu_type_of, cluster.server_of)
 
     def snapshot(self) -> Snapshot:
         return Snapshot(copy.deepcopy(self.state), self.state.num_steps)

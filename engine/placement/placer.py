@@ -162,7 +162,8 @@ class Placer:
         except PluginError:
             raise
         except Exception as exc:  # noqa: BLE001 - the plug-in's failure is bad input, shown with its lines
-            raise failure(self._who, f"{what}() raised", exc) from None
+            job = getattr(args[0], "job_id", -1) if args else -1   # (a TaskView: the job being placed)
+            raise failure(self._who, f"{what}() raised" + (f" placing job {job}" if job >= 0 else ""), exc) from None
 
     @property
     def cluster(self) -> ClusterView:
