@@ -84,7 +84,7 @@ class Arm(ArmProtocol):
         self._frame_jobs: tuple[JobView, ...] | None = None
         self._frame_alloc: dict[int, dict[str, float]] = {}
         self.num_gpus = int(sim.gpu_fill().size)
-        self._watch: tuple[Condition, ...] = ()   # run until and breakpoints: checked after each step
+        self._checks: tuple[Condition, ...] = ()   # run until and breakpoints: checked after each step
         self.backlog = self._new_backlog()   # "overloaded: queue +N jobs/h" for the header
         self.watched: Watched | None = None   # the watched job or GPU (one row per round)
         self.watch_rows: list[WatchRow] = []
@@ -119,7 +119,7 @@ class Arm(ArmProtocol):
         status = self.backlog.observe(self.sim)
         last = self.sim.last_round()
         here = {self.label: ArmRound(self.sim, status.overloaded)}
-        held = tuple(i for i, c in enumerate(self._watch) if c.holds(here, self.label))   # (each sees every round)
+        held = tuple(i for i, c in enumerate(self._checks) if c.holds(here, self.label))   # (each sees every round)
         summary = replace(summary, fingerprint=last.fingerprint if last else "", held=held)
         self.history[-1] = summary
         self._track_jobs()
@@ -190,10 +190,10 @@ class Arm(ArmProtocol):
         """Keep placement decision records or not (play mode on large clusters: not)."""
         self.sim.explain = explain
 
-    def set_watch(self, conditions: tuple[str, ...]) -> None:
+    def set_checks(self, conditions: tuple[str, ...]) -> None:
         """Watch conditions (the debugger's language, fragscope.parse_condition) from the
         next step on: each step's summary says which held (``held``, their positions)."""
-        self._watch = tuple(parse_condition(c, "condition") for c in conditions)
+        self._checks = tuple(parse_condition(c, "condition") for c in conditions)
 
     def set_watched(self, target: Watched | None) -> None:
         """Watch a job or a GPU (None: stop): its history so far is rebuilt by replaying a

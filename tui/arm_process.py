@@ -58,7 +58,7 @@ PROCESS_MIN_GPUS = 512
 PREFETCH_ROUNDS = 3
 
 #: Arm methods a child process serves (anything else is refused).
-_SERVED = frozenset({"step", "frame_wire", "rewind_to", "checkpoint_now", "set_explain", "set_watch", "inspect",
+_SERVED = frozenset({"step", "frame_wire", "rewind_to", "checkpoint_now", "set_explain", "set_checks", "inspect",
                      "job", "costs", "fork_seed_bytes", "set_watched", "watch_history",
                      "round_decisions", "relabel"})
 
@@ -374,8 +374,8 @@ class RemoteArm(ArmProtocol):
     def set_explain(self, explain: bool) -> None:
         self._call("set_explain", explain)
 
-    def set_watch(self, conditions: tuple[str, ...]) -> None:
-        self._call("set_watch", tuple(conditions))
+    def set_checks(self, conditions: tuple[str, ...]) -> None:
+        self._call("set_checks", tuple(conditions))
 
     def set_watched(self, target: Watched | None) -> None:
         self._call("set_watched", target)

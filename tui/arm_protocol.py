@@ -150,7 +150,7 @@ class ArmProtocol(Protocol):
         """Keep placement decision records or not (play mode on large clusters: not)."""
         ...
 
-    def set_watch(self, conditions: tuple[str, ...]) -> None:
+    def set_checks(self, conditions: tuple[str, ...]) -> None:
         """Check ``conditions`` after each step from now on (RoundSummary.held: which held)."""
         ...
 

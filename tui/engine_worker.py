@@ -208,13 +208,19 @@ class EngineWorker:
     def _run_until(self, request: RunUntil) -> None:
         session = self.session
         start = session.step_index
-        if request.backward:
-            hit = session.reverse_until(request.condition)
-        else:
-            # stopped by Pause, or by any request that pauses (Step, Back, GoTo); not by
-            # this drainer being superseded: the requests stay queued behind it
-            hit = session.run_until(request.condition, stop=lambda: not self.playing)
-            self.playing = False
+        # no round in between is drawn: on a large cluster they keep no placement decision
+        # records, as in play mode (PLAY_RECORDS_MAX_GPUS)
+        session.set_playing(True)
+        try:
+            if request.backward:
+                hit = session.reverse_until(request.condition)
+            else:
+                # stopped by Pause, or by any request that pauses (Step, Back, GoTo); not by
+                # this drainer being superseded: the requests stay queued behind it
+                hit = session.run_until(request.condition, stop=lambda: not self.playing)
+                self.playing = False
+        finally:
+            session.set_playing(False)
         if hit is not None:
             self._notice(f"{request.condition} holds at round {hit[0]} ({'arms ' if '/' in hit[1] else 'arm '}"
                          f"{hit[1]}){' — the last time before round ' + str(start) if request.backward else ''}")
@@ -231,7 +237,11 @@ class EngineWorker:
         if not session.forked:
             self._notice("no fork is open: s forks (then d finds where A and B first differ)", "warning")
             return
-        hit = session.first_divergence(stop=lambda: not self.playing)
+        session.set_playing(True)   # (as run until: no records for the rounds not drawn)
+        try:
+            hit = session.first_divergence(stop=lambda: not self.playing)
+        finally:
+            session.set_playing(False)
         self.playing = False
         if hit is None:
             if not self._breakpoints_fired():

@@ -60,8 +60,8 @@ class Session(SessionDebugger):
         self.breakpoints: tuple[Breakpoint, ...] = ()
         self.fired: tuple[Breakpoint, ...] = ()   # the breakpoints that held in the last step
         self._target: str | None = None           # run until's own condition, while it runs
-        self._watched: tuple[tuple[str, bool], ...] = ()   # (condition, diverged) by position
-        self._positions: dict[int, int] = {}      # watched position -> position in the arms' watch
+        self._checked: tuple[tuple[str, bool], ...] = ()   # (condition, diverged) by position
+        self._positions: dict[int, int] = {}      # checked position -> position in the arms' checks
         self.watched: Watched | None = None       # the job or GPU whose history the arms keep
 
     # -------------------------------------------------------------- properties
@@ -174,7 +174,7 @@ class Session(SessionDebugger):
                 raise RuntimeError("a fork is already open; close it first")
             b = self.a.fork("B", self.ring, self.checkpoint_every, change)
             self.arms.append(b)
-            b.set_watch(tuple(c for c, diverged in self._watched if not diverged))
+            b.set_checks(tuple(c for c, diverged in self._checked if not diverged))
             self.version += 1
             return b
 

@@ -4,7 +4,7 @@ the first divergence of the arms, a watched job or GPU.
 A mixin of :class:`~fragscope.tui.session.Session` (its own module: one concern, and the
 session's lock-step core stays short).  It uses only the session's arms, lock, ``step``,
 ``rewind`` and the arm protocol, so, like the session, it has no Textual in it.  Every
-condition is checked by the arms themselves (each arm's ``set_watch``), except
+condition is checked by the arms themselves (each arm's ``set_checks``), except
 ``diverged``, which needs both arms' decision fingerprints and is checked here.
 """
 
@@ -70,7 +70,7 @@ class SessionDebugger:
     breakpoints: tuple[Breakpoint, ...]
     fired: tuple[Breakpoint, ...]
     _target: str | None
-    _watched: tuple[tuple[str, bool], ...]
+    _checked: tuple[tuple[str, bool], ...]
     _positions: dict[int, int]
     watched: Watched | None
 
@@ -102,20 +102,20 @@ class SessionDebugger:
         The condition is checked by each arm itself."""
         _check_app_condition(condition)
         with self.lock:
-            self._set_watch(condition)
+            self._set_checks(condition)
             try:
                 for _ in range(limit):
                     if self.done or (stop is not None and stop()):
                         return None
                     summaries = self.step()
-                    hit = _held(self.arms, summaries, 0, self._watched[0][1])
+                    hit = _held(self.arms, summaries, 0, self._checked[0][1])
                     if hit is not None:
                         return summaries[0].step, hit
                     if self.fired:
                         return None
                 return None
             finally:
-                self._set_watch(None)
+                self._set_checks(None)
 
     def reverse_until(self, condition: str) -> tuple[int, str] | None:
         """rr's reverse-continue: the last round before the current one where ``condition``
@@ -128,15 +128,15 @@ class SessionDebugger:
             floor = max(arm.earliest_step for arm in self.arms)
             self.rewind(here - floor)
             last = None
-            self._set_watch(condition, breakpoints=False)
+            self._set_checks(condition, breakpoints=False)
             try:
                 while self.step_index < here:
                     summaries = self.step()
-                    hit = _held(self.arms, summaries, 0, self._watched[0][1])
+                    hit = _held(self.arms, summaries, 0, self._checked[0][1])
                     if hit is not None and summaries[0].step < here:
                         last = (summaries[0].step, hit)
             finally:
-                self._set_watch(None)
+                self._set_checks(None)
                 self.fired = ()
             if last is not None:
                 self.rewind(self.step_index - last[0])
@@ -148,36 +148,36 @@ class SessionDebugger:
         with self.lock:
             bp = Breakpoint(condition.strip())
             self.breakpoints += (bp,)
-            self._set_watch(self._target)
+            self._set_checks(self._target)
             return bp
 
     def toggle_breakpoint(self, index: int) -> Breakpoint:
         with self.lock:
             bp = replace(self.breakpoints[index], enabled=not self.breakpoints[index].enabled)
             self.breakpoints = self.breakpoints[:index] + (bp,) + self.breakpoints[index + 1:]
-            self._set_watch(self._target)
+            self._set_checks(self._target)
             return bp
 
     def delete_breakpoint(self, index: int) -> Breakpoint:
         with self.lock:
             bp = self.breakpoints[index]
             self.breakpoints = self.breakpoints[:index] + self.breakpoints[index + 1:]
-            self._set_watch(self._target)
+            self._set_checks(self._target)
             return bp
 
-    def _set_watch(self, target: str | None, breakpoints: bool = True) -> None:
+    def _set_checks(self, target: str | None, breakpoints: bool = True) -> None:
         """What every arm checks after each step: run until's condition first (when one
         runs), then the enabled breakpoints; ``diverged`` is checked here instead."""
         self._target = target
-        watched = [] if target is None else [target]
+        checked = [] if target is None else [target]
         if breakpoints:
-            watched += [bp.condition for bp in self.breakpoints if bp.enabled]
-        self._watched = tuple((c, parse_condition(c, "condition").is_diverged) for c in watched)
+            checked += [bp.condition for bp in self.breakpoints if bp.enabled]
+        self._checked = tuple((c, parse_condition(c, "condition").is_diverged) for c in checked)
         for arm in self.arms:
-            arm.set_watch(tuple(c for c, diverged in self._watched if not diverged))
+            arm.set_checks(tuple(c for c, diverged in self._checked if not diverged))
         self._positions = {}
         k = 0
-        for i, (_, diverged) in enumerate(self._watched):
+        for i, (_, diverged) in enumerate(self._checked):
             if not diverged:
                 self._positions[i] = k
                 k += 1
@@ -186,15 +186,15 @@ class SessionDebugger:
         """The enabled breakpoints that held in this step; their hit counts go up."""
         fired = []
         offset = 0 if self._target is None else 1
-        if len(self._watched) <= offset:
+        if len(self._checked) <= offset:
             self.fired = ()
             return
         enabled = [i for i, bp in enumerate(self.breakpoints) if bp.enabled]
         new = list(self.breakpoints)
         for pos, index in enumerate(enabled, start=offset):
-            if pos >= len(self._watched):
+            if pos >= len(self._checked):
                 break
-            cond, diverged = self._watched[pos]
+            cond, diverged = self._checked[pos]
             at = _held(arms, summaries, self._positions.get(pos, -1), diverged)
             if at is not None:
                 new[index] = replace(new[index], hits=new[index].hits + 1)

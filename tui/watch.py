@@ -58,7 +58,9 @@ def watch_row(sim: Simulation, target: Watched) -> WatchRow:
                 server, gpu_type = sim.gpu_place(view.gpus[0])
                 where = f"server {server} · {gpu_type} · GPUs {','.join(map(str, view.gpus))}"
             share = _shares(view.allocation)
-        return WatchRow(step, now, why.state, where, share, why.summary)
+        took = [d.action for d in changes if d.job_id == j and d.action not in ("placed",)]
+        said = why.summary if not took else f"{', '.join(took)} this round; {why.summary}"
+        return WatchRow(step, now, why.state, where, share, said)
     g = target.id
     holders = sim.gpu_holdings().get(g, [])
     used = sum(m for _, m in holders)

@@ -92,6 +92,7 @@ async def test_watched_job_history_is_exact_and_enter_goes_to_its_round():
         await app.wait_for_engine()
         await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen))
         table = app.screen.query_one("DataTable")
+        await wait_until(pilot, lambda: table.row_count == 12)   # (mounted: its cursor is on the last row)
         table.move_cursor(row=3)
         await pilot.press("enter")
         await pilot.pause()

@@ -25,8 +25,9 @@ def decision_table(title: str, rows: tuple[DecisionRow, ...], other: tuple[Decis
     """One arm's decisions of the round; those the other arm did not make are marked."""
     theirs = {_key(d) for d in other}
     t = Table(title=title, expand=True, show_edge=False, pad_edge=False)
-    for col in ("", "job", "action", "where", "rule"):
-        t.add_column(col, no_wrap=col != "rule", overflow="fold")
+    for col in ("", "job", "action", "where"):
+        t.add_column(col, no_wrap=True)
+    t.add_column("rule", no_wrap=True, overflow="ellipsis", ratio=1)   # (the inspector has it whole)
     for d in rows:
         same = _key(d) in theirs
         style = "dim" if same else "bold #ffd75f"

@@ -123,6 +123,16 @@ def decision_section(ins: Inspection) -> Group:
                     + "".join(f" · {n} rejected: {k.replace('_', ' ')}" for k, n in d.rejected)
                     + " · candidates by score, the winner first\n", style="dim")
     job = ins.job
+    if job is not None and job.allocation:
+        # the GPU-type choice is the round's selection (Gavel: the type where the job's
+        # priority ranked it), the node and GPU choice the placement's (the table below)
+        ranked = sorted(job.allocation, key=lambda w: -job.priority.get(w, 0.0))
+        others = ", ".join(f"{w} {job.allocation[w]:.2f}/{job.priority.get(w, 0.0):.3g}" for w in ranked
+                           if w != d.gpu_type)
+        head.append(f"GPU type {d.gpu_type}: chosen by the round's selection (LP share/priority now "
+                    f"{job.allocation.get(d.gpu_type, 0.0):.2f}/{job.priority.get(d.gpu_type, 0.0):.3g}"
+                    + (f"; other types {others}" if others else "") + ") · node and GPU: the placement's\n",
+                    style="dim")
     if job is not None and job.gpus and set(d.gpus) != set(job.gpus):
         head.append("this is an earlier placement: the job has moved since, while playing a large "
                     "cluster (no records then); step with n to record decisions\n", style="yellow")
