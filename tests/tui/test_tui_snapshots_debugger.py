@@ -61,3 +61,18 @@ def test_breakpoints_screen(snap_compare):
         await pilot.pause()
 
     assert snap_compare(make_app(FRAG), terminal_size=WIDE, run_before=run_before)
+
+
+def test_run_until_prompt_with_an_inline_error(snap_compare):
+    from fragscope.tui.screens.prompt import PromptScreen
+
+    async def run_before(pilot):
+        app = pilot.app
+        await settle(pilot)
+        await pilot.press("u")
+        await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen))
+        for ch in "queued >>= 3":
+            await pilot.press(ch if ch != " " else "space")
+        await pilot.pause()
+
+    assert snap_compare(make_app(FRAG), terminal_size=WIDE, run_before=run_before)
