@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copyreg
 import difflib
+import functools
 import hashlib
 import importlib
 import importlib.util
@@ -32,9 +33,10 @@ import traceback
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .model.errors import InputError
+from .plugin_rng import call_plugin, plugin_code   # (installs the global random guard first)
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
 
@@ -70,18 +72,27 @@ class PluginError(InputError):
     """A plug-in that cannot be loaded or that failed: the message names it."""
 
 
+@functools.lru_cache(maxsize=256)
+def owns(ref: PluginRef) -> Callable[[str], bool]:
+    """Whether a source file is the plug-in's own code: its file, its package's folder
+    (fragscope's for a built-in, whose failure is fragscope's own)."""
+    if ref.file:
+        return lambda f: f == ref.file or str(Path(f).resolve()) == ref.file
+    if ref.builtin:
+        return lambda f: str(Path(f).resolve()).startswith(_PACKAGE_DIR)
+
+    def mine(f: str) -> bool:
+        mod = sys.modules.get(ref.module)   # (looked up when asked: it may not be imported yet)
+        root = str(Path(getattr(mod, "__file__", "") or "").resolve().parent) if mod else ""
+        path = str(Path(f).resolve())
+        return bool(root) and path.startswith(root) and not path.startswith(_PACKAGE_DIR)
+    return mine
+
+
 def own_traceback(exc: BaseException, ref: PluginRef) -> str:
     """The frames of ``exc``'s traceback that are the plug-in's own code (its file, or its
     package), formatted like Python's; fragscope's and the interpreter's frames are left out."""
-    if ref.file:
-        mine = lambda f: str(Path(f).resolve()) == ref.file  # noqa: E731
-    elif ref.builtin:   # a built-in's failure is fragscope's own: its frames are the ones to see
-        mine = lambda f: str(Path(f).resolve()).startswith(_PACKAGE_DIR)  # noqa: E731
-    else:
-        mod = sys.modules.get(ref.module)
-        root = str(Path(getattr(mod, "__file__", "") or "").resolve().parent) if mod else ""
-        mine = lambda f: bool(root) and str(Path(f).resolve()).startswith(root) \
-            and not str(Path(f).resolve()).startswith(_PACKAGE_DIR)  # noqa: E731
+    mine = owns(ref)
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if mine(f.filename)]
     text = "".join(traceback.format_list(frames))
     return text.rstrip("\n")
@@ -92,6 +103,8 @@ def failure(ref: PluginRef, what: str, exc: BaseException | None = None) -> Plug
     msg = f"{ref.kind} plug-in {ref.where}: {what}"
     if exc is not None:
         msg += f": {type(exc).__name__}: {exc}"
+        if isinstance(exc, SystemExit):
+            msg += " (a plug-in must not end the process: raise an exception, or return)"
         tb = own_traceback(exc, ref)
         if tb:
             msg += "\n" + tb
@@ -139,7 +152,8 @@ def _load_file(ref: PluginRef) -> Any:
     mod = importlib.util.module_from_spec(spec)
     sys.modules[name] = mod          # before exec: dataclasses and pickling look it up
     try:
-        spec.loader.exec_module(mod)
+        with plugin_code(owns(ref)):
+            spec.loader.exec_module(mod)
     except BaseException as exc:     # noqa: BLE001 - any error in the user's module is bad input
         del sys.modules[name]
         if isinstance(exc, KeyboardInterrupt):
@@ -171,14 +185,37 @@ class Registry:
         _REGISTRIES[kind] = self
         self._classes: dict[PluginRef, type] = {}
         self._eps: dict[str, Any] | None = None
+        self._clashes: dict[str, list[Any]] = {}
         self._alias_map: dict[str, str] | None = None
 
     # ------------------------------------------------------------------ names
     def _entry_points(self) -> dict[str, Any]:
-        # read once per process: installed packages do not change while it runs
+        """Name → entry point, read once per process (installed packages do not change
+        while it runs).  A name two distributions register is kept apart in
+        ``_clashes``: naming it is an error (:meth:`resolve`), and a built-in's name
+        stays the built-in's for listing."""
         if self._eps is None:
-            self._eps = {ep.name: ep for ep in entry_points(group=self.group)}
+            eps: dict[str, Any] = {}
+            clashes: dict[str, list[Any]] = {}
+            for ep in entry_points(group=self.group):
+                prev = eps.get(ep.name)
+                if prev is None:
+                    eps[ep.name] = ep
+                elif prev.value != ep.value:
+                    clashes.setdefault(ep.name, [prev]).append(ep)
+                    if _distribution(ep)[0] == "fragscope":
+                        eps[ep.name] = ep
+            self._eps, self._clashes = eps, clashes
         return self._eps
+
+    def _clash(self, name: str, where: str) -> InputError:
+        owners = self._clashes[name]
+        said = " and by ".join(f"{d} {v} ({ep.value})" for ep in owners for d, v in [_distribution(ep)])
+        builtin = any(_distribution(ep)[0] == "fragscope" for ep in owners)
+        why = ("built-in names are reserved: rename the other package's entry point" if builtin else
+               "rename one of them (or uninstall one)")
+        return InputError(where or self.kind, f"{self.kind} {name!r} is registered (entry-point group "
+                          f"{self.group}) by {said}: {why}")
 
     def names(self) -> tuple[str, ...]:
         """Every registered name (built-ins and installed packages), sorted."""
@@ -221,6 +258,8 @@ class Registry:
             return PluginRef(self.kind, text, target, "", cls)
         eps = self._entry_points()
         name = text if text in eps else self._aliases().get(text.lower(), text.lower())
+        if name in self._clashes:
+            raise self._clash(name, where)
         ep = eps.get(name)
         if ep is None:
             near = difflib.get_close_matches(text, list(eps), n=3, cutoff=0.5)
@@ -289,7 +328,7 @@ class Registry:
         except ValueError:
             pass   # no signature to check (a C type): let the call decide
         try:
-            return cls(**params)
+            return call_plugin(owns(ref), cls, **params)
         except BaseException as exc:  # noqa: BLE001
             if isinstance(exc, KeyboardInterrupt):
                 raise
@@ -301,6 +340,47 @@ class Registry:
         if isinstance(name, str) and name:
             return name
         return ref.entry or ref.cls
+
+
+def identity(ref: PluginRef) -> dict[str, str]:
+    """What a run records of a plug-in so a result says which code made it (summary.json
+    ``plugins``, sweep points — a sweep re-runs a point whose plug-in changed): a file's
+    sha256; for a module, the distribution it is installed from and its version (a
+    built-in: ``fragscope`` and fragscope's version), else its file's sha256.  A file
+    plug-in's own helpers (modules it imports) are not part of the hash."""
+    out = {"spec": ref.spec if ref.file else ref.canonical}
+    if ref.file:
+        out["sha256"] = _sha256(Path(ref.file))
+        return out
+    dist = _module_distribution(ref.module.split(".")[0])
+    if dist is not None:
+        out["distribution"], out["version"] = dist
+        return out
+    spec = importlib.util.find_spec(ref.module)
+    origin = getattr(spec, "origin", None) if spec is not None else None
+    if origin and Path(origin).is_file():
+        out["sha256"] = _sha256(Path(origin))
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def _module_distribution(top: str) -> tuple[str, str] | None:
+    """(name, version) of the installed distribution a top-level module comes from."""
+    from importlib.metadata import packages_distributions, version
+    dists = packages_distributions().get(top, [])
+    return (dists[0], version(dists[0])) if dists else None
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _distribution(ep: Any) -> tuple[str, str]:
+    """(name, version) of the distribution an entry point comes from ("?" when unknown)."""
+    dist = getattr(ep, "dist", None)
+    if dist is None:
+        return "?", "?"
+    return str(dist.metadata["Name"] or dist.name), str(dist.version)
 
 
 def _signature(cls: type) -> str:

@@ -1,5 +1,6 @@
 """Sharing off: every issue-2 scenario's outputs are byte-identical to the golden
-files created before any sharing code existed (tests/golden/generate.py).
+files created before any sharing code existed (tests/golden/generate.py).  summary.json's
+key added since (``plugins``, issue 23) is its last; the rest is the golden's, byte for byte.
 
 Columns added since (jobs.csv's last_gpu_type / last_server / last_gpus, rounds.csv's
 fingerprint / lp_fingerprint, issue 21) are appended after the golden's: the golden's
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
 
@@ -25,7 +27,12 @@ def test_outputs_match_golden_files(scenario, tmp_path):
     sim.run_to_end()
     write_run_outputs(sim, tmp_path)
     name = "summary.json"
-    assert (tmp_path / name).read_bytes() == (golden_dir(scenario) / name).read_bytes(), name
+    # the key added since (issue 23: "plugins", the identity of the code that ran) comes
+    # last; without it the summary is the golden's, byte for byte
+    now = json.loads((tmp_path / name).read_text())
+    plugins = now.pop("plugins")
+    assert (json.dumps(now, indent=2) + "\n").encode() == (golden_dir(scenario) / name).read_bytes(), name
+    assert list(plugins) == ["placement", "policy"] and plugins["placement"]["distribution"] == "fragscope"
     for name in ("jobs.csv", "rounds.csv"):
         golden = list(csv.reader(io.StringIO((golden_dir(scenario) / name).read_text())))
         now = list(csv.reader(io.StringIO((tmp_path / name).read_text())))

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from fragscope import (InputError, Simulation, SimulationError, __version__, load_scenario, measured_job_ids,
-                       run_capped, shipped_scenarios, write_run_outputs)
+                       mark_failed, run_capped, shipped_scenarios, write_run_outputs)
 
 from .progress import Progress
 
@@ -29,6 +29,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise InputError(str(out), "--out must be a folder (it exists and is a file)")
+    try:
+        return _run(args, out)
+    except (InputError, SimulationError, KeyboardInterrupt) as exc:
+        # no earlier run's files may pass as this one's: they go, and FAILED.txt says why
+        mark_failed(out, exc if not isinstance(exc, KeyboardInterrupt) else "interrupted")
+        raise
+
+
+def _run(args: argparse.Namespace, out: Path) -> int:
     sim = Simulation(load_scenario(args.scenario, args.overrides), decisions=args.decisions)
     until = None
     if args.until is not None:

@@ -18,7 +18,9 @@ from typing import Any
 import numpy as np
 
 from ..model.atomic import atomic_write, atomic_write_bytes
+from ..plugins import identity
 from .decisions import decisions_parquet
+from .mode import Mode
 from .simulation import Simulation
 from .state import RoundRecord
 
@@ -99,7 +101,14 @@ def summary(sim: Simulation) -> dict[str, Any]:
     }
     if s.mode_changes:   # a fork, or a mode switched mid-run: when and what
         out["mode_changes"] = [{"round": r, "changed": list(f)} for r, f in s.mode_changes]
+    out["plugins"] = plugin_identities(sim.mode)   # (last: the keys before it keep their order)
     return out
+
+
+def plugin_identities(mode: Mode) -> dict[str, dict[str, str]]:
+    """The placement's and the policy's identity (fragscope.plugins.identity) in ``mode``
+    (a run's: the mode it ended in): which code made these results."""
+    return {"placement": identity(mode.placement), "policy": identity(mode.policy)}
 
 
 def scenario_record(sim: Simulation) -> dict[str, Any]:
@@ -212,13 +221,30 @@ def write_files(out_dir: Path, files: dict[str, str | bytes]) -> None:
             atomic_write(out_dir / name, content)
 
 
+RUN_FILES = ("summary.json", "jobs.csv", "rounds.csv", DECISIONS_FILE)
+#: Left in a run's folder when the run failed (and removed by the next run that does not).
+FAILED_FILE = "FAILED.txt"
+
+
 def write_run_outputs(sim: Simulation, out_dir: Path) -> dict[str, Any]:
     """Write summary.json, jobs.csv and rounds.csv — and decisions.parquet when the run
     kept its decision log (a decisions.parquet left by an earlier run that did not is
-    removed: it would pass as this run's); returns the summary."""
+    removed: it would pass as this run's); returns the summary.  A FAILED.txt an
+    earlier run left goes (this run did not fail)."""
     summ, files = run_output_files(sim)
     log = out_dir / DECISIONS_FILE
     if DECISIONS_FILE not in files and log.exists():
         log.unlink()
     write_files(out_dir, files)
+    (out_dir / FAILED_FILE).unlink(missing_ok=True)
     return summ
+
+
+def mark_failed(out_dir: Path, error: BaseException) -> None:
+    """A run into ``out_dir`` failed: the files an earlier run left there go (they would
+    pass as this run's) and FAILED.txt says what went wrong.  Nothing else is touched."""
+    if not out_dir.is_dir():
+        return
+    for name in RUN_FILES:
+        (out_dir / name).unlink(missing_ok=True)
+    atomic_write(out_dir / FAILED_FILE, f"this run failed; its outputs are not here:\n{error}\n")

@@ -47,7 +47,8 @@ from .fragmentation import Task, TaskType
 from .registry import REGISTRY
 from ..model.errors import InputError
 from ..model.units import MILLI
-from ..plugins import PluginError, PluginRef, failure, own_hook
+from ..plugin_rng import call_plugin
+from ..plugins import PluginError, PluginRef, failure, own_hook, owns
 
 _INT64 = np.dtype(np.int64)
 _TALLY_MIN = 8       # answers from which tallying a run beats checking its answers one by one
@@ -157,11 +158,13 @@ class Placer:
 
     # ------------------------------------------------------------------ plug-in calls
     def _call(self, fn: Any, what: str, *args: Any) -> Any:
+        """A call of the plug-in's code (plug-in code: no global random state, see
+        fragscope.plugin_rng); its failure — an exception, or exiting — names the job."""
         try:
-            return fn(*args)
+            return call_plugin(owns(self._who), fn, *args)
         except PluginError:
             raise
-        except Exception as exc:  # noqa: BLE001 - the plug-in's failure is bad input, shown with its lines
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - the plug-in's failure is bad input, with its lines
             job = getattr(args[0], "job_id", -1) if args else -1   # (a TaskView: the job being placed)
             raise failure(self._who, f"{what}() raised" + (f" placing job {job}" if job >= 0 else ""), exc) from None
 

@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from ..model.errors import InputError, SimulationError
-from ..plugins import PluginRef, failure, own_hook
+from ..plugin_rng import call_plugin
+from ..plugins import PluginRef, failure, own_hook, owns
 from .base import Allocation, AllocationInputs
 from .solve import SolveInfo
 
@@ -191,10 +192,11 @@ def run_policy(policy: Any, inputs: AllocationInputs, gavel_exact: bool = True,
 def _call(policy: Any, ref: PluginRef | None, fn: Any, what: str, arg: Any) -> Any:
     """``fn(arg)``; an exception in it is a PluginError naming the policy, with its own
     traceback lines (fragscope's own InputError and SimulationError pass as they are)."""
+    from .registry import REGISTRY
+    ref = ref or REGISTRY.ref_for(policy)
     try:
-        return fn(arg)
+        return call_plugin(owns(ref), fn, arg)   # plug-in code: no global random state (fragscope.plugin_rng)
     except (InputError, SimulationError):
         raise
-    except Exception as exc:  # noqa: BLE001 - the plug-in's failure is bad input, shown with its lines
-        from .registry import REGISTRY
-        raise failure(ref or REGISTRY.ref_for(policy), f"{what}() raised", exc) from None
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - the plug-in's failure is bad input, with its lines
+        raise failure(ref, f"{what}() raised", exc) from None

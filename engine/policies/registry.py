@@ -24,17 +24,23 @@ def policy_names() -> tuple[str, ...]:
 def make_policy(policy: str | PluginRef, solver: str = "ECOS", seed: int = 0,
                 params: dict | None = None) -> Any:
     """A ready policy: built from its name or reference with ``params``, then given the
-    run's solver and seed through its optional ``setup(run)``."""
+    run's solver, seed and a generator seeded from it (``run.rng``) through its optional
+    ``setup(run)``."""
     ref = policy if isinstance(policy, PluginRef) else REGISTRY.resolve(policy, where="policy")
     obj = REGISTRY.create(ref, params)
     setup = getattr(obj, "setup", None)
     if callable(setup):
-        from ..plugins import PluginError, failure
+        import numpy as np
+
+        from ..plugin_rng import call_plugin
+        from ..plugins import PluginError, failure, owns
+        # run.rng: the seeded source a policy draws from (never the global random state)
+        run = SimpleNamespace(solver=solver, seed=seed, rng=np.random.default_rng([seed, 0x901]))
         try:
-            setup(SimpleNamespace(solver=solver, seed=seed))
+            call_plugin(owns(ref), setup, run)
         except PluginError:
             raise
-        except Exception as exc:  # noqa: BLE001
+        except (Exception, SystemExit) as exc:  # noqa: BLE001
             raise failure(ref, "setup() raised", exc) from None
     return obj
 

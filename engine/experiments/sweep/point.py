@@ -36,7 +36,7 @@ def run_point(base: str, overrides: Sequence[str], decisions: bool = False) -> P
     a bad point: the error becomes the row's ``status``/``error`` so one bad point cannot
     stop a sweep."""
     from ..measure import run_capped, window_figures
-    from ...core.results import run_output_files
+    from ...core.results import plugin_identities, run_output_files
     from ...core.scenario import load_scenario
     from ...core.simulation import Simulation
 
@@ -45,6 +45,7 @@ def run_point(base: str, overrides: Sequence[str], decisions: bool = False) -> P
     files: dict[str, str | bytes] = {}
     try:
         sim = Simulation(load_scenario(base, list(overrides)), decisions=decisions)
+        row["plugins"] = plugin_identities(sim.config.mode)   # (a resumed sweep re-runs the point when they change)
         run_capped(sim)
         summ, files = run_output_files(sim)
         row.update({k: summ.get(k, 0 if k == "jobs_rejected" else None) for k in SUMMARY_COLUMNS})

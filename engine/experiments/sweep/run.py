@@ -81,15 +81,34 @@ def _with_others(out: Path, spec: SweepSpec, rows: dict[int, dict[str, Any]]) ->
     return list(rows.values())
 
 
-def _read_point(folder: Path, point: Point) -> dict[str, Any] | None:
-    """A finished point's row, or None (not run, or from another sweep)."""
+def _read_point(folder: Path, point: Point, plugins: Callable[[Point], Any] | None = None) -> dict[str, Any] | None:
+    """A finished point's row, or None (not run, from another sweep, or — ``plugins``
+    giving the point's plug-in identities now — made by plug-in code that has changed
+    since, or by a sweep that recorded none)."""
     try:
         data = json.loads((folder / "point.json").read_text())
     except (OSError, ValueError):
         return None
     if data.get("format") != SWEEP_FORMAT or data.get("overrides") != list(point.overrides):
         return None
+    if plugins is not None and data.get("status") != "error" and data.get("plugins") != plugins(point):
+        return None
     return data
+
+
+def point_plugins(spec: SweepSpec) -> Callable[[Point], Any]:
+    """The plug-in identities a point runs with now (fragscope.plugins.identity), by
+    loading its scenario; None for a point whose scenario does not load (it fails when run)."""
+    from ...core.results import plugin_identities
+    from ...core.scenario import load_scenario
+
+    def of(point: Point) -> Any:
+        try:
+            cfg = load_scenario(spec.point_base(point), list(point.overrides))
+        except InputError:
+            return None
+        return plugin_identities(cfg.mode)
+    return of
 
 
 def _settled(row: dict[str, Any] | None, retry_failed: bool) -> bool:
@@ -149,8 +168,9 @@ def run_sweep(spec: SweepSpec, out: Path, backend: str = "local", workers: int |
 
     rows: dict[int, dict[str, Any]] = {}
     todo: list[Point] = []
+    plugins = point_plugins(spec)
     for p in spec.points:
-        row = _read_point(out / "points" / p.folder, p)
+        row = _read_point(out / "points" / p.folder, p, plugins)
         if _settled(row, retry_failed):
             rows[p.index] = row
         elif only is None or only(p):
@@ -169,7 +189,7 @@ def run_sweep(spec: SweepSpec, out: Path, backend: str = "local", workers: int |
         def take(point: Point) -> bool:
             """Claim a point just before it runs; a point another sweep finished or
             holds meanwhile is left to it."""
-            row = _read_point(out / "points" / point.folder, point)
+            row = _read_point(out / "points" / point.folder, point, plugins)
             if _settled(row, retry_failed):
                 elsewhere[point.folder] = "finished by another sweep"
                 return False
