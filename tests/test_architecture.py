@@ -21,6 +21,7 @@ from conftest import REPO
 LAYERS: tuple[tuple[str, int], ...] = (
     ("fragscope.model", 0),
     ("fragscope.plugins", 1),
+    ("fragscope.plugin_rng", 1),
     ("fragscope.workload", 2),
     ("fragscope.placement", 2),
     ("fragscope.policies", 2),

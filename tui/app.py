@@ -243,11 +243,13 @@ class FragscopeApp(DebuggerActions, App[None]):
         self._refresh_header()
 
     def action_fork(self, placement: str | None = None, policy: str | None = None,
-                    lp_capacity: str | None = None) -> None:
+                    lp_capacity: str | None = None, redecide: bool = True) -> None:
+        """Fork B; it re-decides the round on screen with its change (``redecide``; the
+        headless snapshot's ``--fork-at K`` forks after round K instead, as ``ab`` does)."""
         if self.session.forked:
             self.notify("a fork is already open (x closes it)", timeout=2)
             return
-        self.run_engine(Fork(ForkChange.variant(self.session.a.sharing, placement, policy, lp_capacity)))
+        self.run_engine(Fork(ForkChange.variant(self.session.a.sharing, placement, policy, lp_capacity), redecide))
 
     def action_close_fork(self) -> None:
         if not self.session.forked:

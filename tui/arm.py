@@ -205,7 +205,9 @@ class Arm(ArmProtocol):
         self.watch_rows = [] if target is None else self._replay_watch(target)
 
     def _replay_watch(self, target: Watched) -> list[WatchRow]:
-        sim = self.ring.restore(self.earliest_step)
+        sim = self.ring.copy_at(self.earliest_step)   # (a checkpoint: the oldest, or a fork's first)
+        while sim.step_index < self.earliest_step:
+            sim.step()
         sim.explain = self.sim.explain
         rows = [watch_row(sim, target)]
         while sim.step_index < self.step_index:
@@ -237,19 +239,33 @@ class Arm(ArmProtocol):
     def job(self, job_id: int) -> JobView | None:
         return self.sim.job(job_id)
 
-    def fork_seed(self, label: str, ring: int, checkpoint_every: int | None, change: ForkChange) -> ArmSeed:
+    def fork_seed(self, label: str, ring: int, checkpoint_every: int | None, change: ForkChange,
+                  redecide: bool = False) -> ArmSeed:
         """What a fork of this arm starts from: a clone of the simulation with sharing
         flipped (unless ``change`` says otherwise) and the placement, policy or LP capacity
-        it names, plus this arm's history and inspector tracks."""
-        sim_b = change.apply(self.sim)
-        return ArmSeed(label, sim_b, ring, history=list(self.history), fork_step=self.step_index,
-                       checkpoint_every=checkpoint_every, costs=self.costs(),
-                       last_placements=dict(self.last_placements),
-                       priority_track={j: tuple(t) for j, t in self.priority_track.items()},
-                       watched=self.watched)
+        it names, plus this arm's history and inspector tracks.  ``redecide``: the clone is
+        of the round before this one (restored from the checkpoints, exact), so the fork,
+        stepped once, shows its own decisions for the round on screen — "SHARING OFF" with
+        no job sharing a GPU from its first frame.  Its fork point is then that round."""
+        at, base = self.step_index, self.sim
+        history, last = list(self.history), dict(self.last_placements)
+        track = {j: tuple(t) for j, t in self.priority_track.items()}
+        if redecide and at > self.earliest_step:
+            at -= 1
+            base = self.ring.copy_at(at)   # (the nearest checkpoint at or before it, then a replay)
+            base.explain = self.sim.explain
+            while base.step_index < at:
+                base.step()
+            history = [h for h in history if h.step <= at]
+            last = {jv.job_id: tuple(jv.gpus) for jv in base.jobs() if jv.gpus}
+            track = {j: kept for j, t in track.items() if (kept := tuple(e for e in t if e[0] <= at))}
+        return ArmSeed(label, change.apply(base), ring, history=history, fork_step=at,
+                       checkpoint_every=checkpoint_every, costs=self.costs(), last_placements=last,
+                       priority_track=track, watched=self.watched)
 
-    def fork(self, label: str, ring: int, checkpoint_every: int | None, change: ForkChange) -> Arm:
-        return Arm.from_seed(self.fork_seed(label, ring, checkpoint_every, change))
+    def fork(self, label: str, ring: int, checkpoint_every: int | None, change: ForkChange,
+             redecide: bool = False) -> Arm:
+        return Arm.from_seed(self.fork_seed(label, ring, checkpoint_every, change, redecide))
 
     @classmethod
     def from_seed(cls, seed: ArmSeed) -> Arm:

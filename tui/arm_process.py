@@ -109,7 +109,8 @@ def _serve(conn: Connection) -> None:
             if method == "step" and arm.done:
                 result: Any = None  # a prefetched step past the end
             elif method == "fork_seed_bytes":
-                result = pickle.dumps(arm.fork_seed(*args, **kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+                seed = arm.fork_seed(*args, **kwargs)
+                result = (pickle.dumps(seed, protocol=pickle.HIGHEST_PROTOCOL), seed.fork_step)
             else:
                 result = getattr(arm, method)(*args, **kwargs)
             reply: tuple = ("ok", result, _status(arm))
@@ -413,7 +414,8 @@ class RemoteArm(ArmProtocol):
     def costs(self) -> tuple[float, float, int]:
         return self._call("costs")
 
-    def fork(self, label: str, ring: int, checkpoint_every: int | None, change: ForkChange) -> RemoteArm:
+    def fork(self, label: str, ring: int, checkpoint_every: int | None, change: ForkChange,
+             redecide: bool = False) -> RemoteArm:
         """Fork in this arm's process; the forked arm gets a process of its own."""
-        seed_bytes = self._call("fork_seed_bytes", label, ring, checkpoint_every, change)
-        return RemoteArm(seed_bytes, label, self.step_index, list(self.history))
+        seed_bytes, at = self._call("fork_seed_bytes", label, ring, checkpoint_every, change, redecide)
+        return RemoteArm(seed_bytes, label, at, [h for h in self.history if h.step <= at])

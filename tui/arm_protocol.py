@@ -196,8 +196,11 @@ class ArmProtocol(Protocol):
         """(step seconds, checkpoint seconds, checkpoint bytes) as estimated so far."""
         ...
 
-    def fork(self, label: str, ring: int, checkpoint_every: int | None, change: ForkChange) -> ArmProtocol:
-        """A new arm ``label`` continuing from this one's current round with ``change``."""
+    def fork(self, label: str, ring: int, checkpoint_every: int | None, change: ForkChange,
+             redecide: bool = False) -> ArmProtocol:
+        """A new arm ``label`` continuing from this one's current round with ``change``
+        (``redecide``: from the round before, so one step re-decides the current round
+        with the change; see :meth:`fragscope.tui.arm.Arm.fork_seed`)."""
         ...
 
     def close(self) -> None:

@@ -105,6 +105,13 @@ class CheckpointRing:
         if maxlen != self.saved.maxlen:
             self.saved = deque(self.saved, maxlen=maxlen)
 
+    def copy_at(self, target: int) -> Simulation:
+        """A copy of the nearest checkpoint at or before ``target`` (the oldest one when none
+        is); unlike :meth:`restore` the later checkpoints stay (a look at the past — a
+        watch's replay, a fork from the round before — does not rewind the arm)."""
+        saved = next((c for step, c in reversed(self.saved) if step <= target), self.saved[0][1])
+        return saved.sim.clone()
+
     def restore(self, target: int) -> Simulation:
         """A copy of the nearest checkpoint at or before ``target`` (the oldest one when none
         is), after dropping the later ones; the checkpoint itself stays untouched."""

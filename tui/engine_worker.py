@@ -165,7 +165,7 @@ class EngineWorker:
                 if session.forked:
                     self._notice("a fork is already open (x closes it)")
                 else:
-                    session.fork_with(request.change)
+                    session.fork_with(request.change, request.redecide)
             elif isinstance(request, CloseFork):
                 session.close_fork()
             elif isinstance(request, Play):

@@ -38,7 +38,7 @@ HELP_ROWS: list[tuple[str, str]] = [
     ("n  or  →", "step one round"),
     ("←", "step back one round (rewind through a bounded ring of snapshots)"),
     ("+  /  -", "play faster / slower (1, 2, 5, 10, 20, 50 rounds/s, max)"),
-    ("s", "fork: clone the running simulation, flip GPU sharing on the clone (B)"),
+    ("s", "fork: B = the run with GPU sharing flipped, re-deciding the round on screen (its own state at once)"),
     ("x", "close the fork"),
     ("f", "fork with placement FGD: your placement (A) beside FGD (B)"),
     ("h", "GPU grid: heatmap ⇄ bars"),

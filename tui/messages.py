@@ -48,9 +48,12 @@ class Back:
 
 @dataclass(frozen=True)
 class Fork:
-    """Clone A into B, which differs by ``change`` from its first round on."""
+    """Clone A into B, which differs by ``change`` from its first round on; ``redecide``
+    (the fork key): B re-decides the round on screen, so it shows its own state at once
+    (see :meth:`fragscope.tui.session.Session.fork_with`)."""
 
     change: ForkChange = field(default_factory=ForkChange)
+    redecide: bool = True
 
 
 @dataclass(frozen=True)

@@ -162,17 +162,30 @@ class Session(SessionDebugger):
             return self.step_index > max(arm.earliest_step for arm in self.arms)
 
     def fork(self, sharing: bool | None = None, placement: str | None = None,
-             policy: str | None = None, lp_capacity: str | None = None) -> ArmProtocol:
+             policy: str | None = None, lp_capacity: str | None = None, redecide: bool = False) -> ArmProtocol:
         """Clone A into B; B flips sharing (unless told otherwise) from the next round,
         and switches placement, policy or LP capacity when given (see :class:`ForkChange`)."""
-        return self.fork_with(ForkChange(sharing, placement, policy, lp_capacity))
+        return self.fork_with(ForkChange(sharing, placement, policy, lp_capacity), redecide)
 
-    def fork_with(self, change: ForkChange) -> ArmProtocol:
-        """:meth:`fork` with the change as one value (the app's Fork request carries one)."""
+    def fork_with(self, change: ForkChange, redecide: bool = False) -> ArmProtocol:
+        """:meth:`fork` with the change as one value (the app's Fork request carries one).
+
+        ``redecide`` (the app's fork key): B starts from the round before the current one
+        and steps once, so the round on screen is already B's own — its sharing, placement,
+        policy or LP capacity decided it.  B's fork point is then that previous round
+        (``fragscope ab --fork-at`` and ``snapshot --fork-at`` mean the same point).
+        Without it (or at the oldest checkpoint) B is a clone of the current round whose
+        change applies from the next."""
         with self.lock:
             if self.forked:
                 raise RuntimeError("a fork is already open; close it first")
-            b = self.a.fork("B", self.ring, self.checkpoint_every, change)
+            b = self.a.fork("B", self.ring, self.checkpoint_every, change, redecide)
+            if b.step_index < self.a.step_index:
+                try:
+                    b.step()
+                except BaseException:
+                    b.close()
+                    raise
             self.arms.append(b)
             b.set_checks(tuple(c for c, diverged in self._checked if not diverged))
             self.version += 1

@@ -93,7 +93,7 @@ async def drive(pilot, req: SnapshotRequest) -> None:
         app.run_engine(Step(first))
         await settle()
     if req.fork_at is not None:
-        app.action_fork(placement=req.fork_placement, policy=req.fork_policy)
+        app.action_fork(placement=req.fork_placement, policy=req.fork_policy, redecide=False)   # (as ab)
         await settle()
         if not app.session.forked:
             raise InputError("--fork-at", f"the fork failed: {app.last_notice or 'see the engine message'}")

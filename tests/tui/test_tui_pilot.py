@@ -99,11 +99,16 @@ async def test_s_forks_with_sharing_flipped_and_x_closes():
         assert app.session.forked
         assert app.session.b.sharing is (not app.session.a.sharing)
         assert app.screen.query("#pane-B") and app.screen.query_one("#ab").display
+        # B re-decided the round on screen: SHARING OFF shows no GPU shared from its first frame
+        a, b = app.frames
+        assert a.step == b.step == 3 and b.fork_step == 2
+        assert any(len(g.jobs) > 1 for s in a.servers for g in s.gpus)
+        assert not any(len(g.jobs) > 1 for s in b.servers for g in s.gpus)
         await pilot.press("n")
         await settle(pilot)
         assert [f.step for f in app.frames] == [4, 4]  # lock-step
         header = str(app.screen.query_one(SimHeader).render())
-        assert "SHARING OFF" in header and "SHARING ON" in header and "fork@3" in header
+        assert "SHARING OFF" in header and "SHARING ON" in header and "fork@2" in header
         await pilot.press("x")
         await settle(pilot)
         assert not app.session.forked and not app.screen.query("#pane-B")
@@ -120,7 +125,7 @@ async def test_fork_then_rewind_stops_at_the_fork_round():
         for _ in range(5):
             await pilot.press("left")
             await settle(pilot)
-        assert [f.step for f in app.frames] == [2, 2]
+        assert [f.step for f in app.frames] == [1, 1]   # the fork point: the round before s
 
 
 async def test_h_toggles_heatmap_and_bars():
