@@ -24,7 +24,7 @@ from ..core.decisions import MOVED, PLACED
 from ..core.selection_trace import SelectionTrace, TypeWalk
 from ..core.simulation import Simulation
 from ..model.errors import InputError
-from ..placement.blocking import CHECK_WORDS
+from ..placement.blocking import check_words
 from .replay import Source, open_source, replay, replay_to
 
 if TYPE_CHECKING:
@@ -176,7 +176,7 @@ def _holding(sim: Simulation, j: int, r: int, now: float, gpus: tuple[int, ...],
         ranked = [{"server": c[0], "gpu": c[1], "score": c[2], "delta": c[3]} for c in rec.candidates]
         rejected = [{"check": k, "nodes": n} for k, n in rec.rejected]
         text = (f"placed on {where} by {rec.placement}: {rec.rule}; {rec.feasible} {rec.gpu_type} server(s) "
-                f"could take it" + (", " + ", ".join(f"{n} {CHECK_WORDS[k]}" for k, n in rec.rejected)
+                f"could take it" + (", " + ", ".join(f"{n} {check_words(k)}" for k, n in rec.rejected)
                                     if rec.rejected else ""))
         reasons.append(Reason("placed", text, {"score": rec.score, "feasible": rec.feasible,
                                                "rejected": rejected, "candidates": ranked}))

@@ -9,6 +9,7 @@ the occupancy at the moment the placement failed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -17,8 +18,10 @@ from .cluster_state import ClusterState
 from .fragmentation import Task
 
 # The checks in the order a node is charged to the first it fails (a public vocabulary:
-# ``fragscope why --json`` keys).  "filter" (a plug-in's veto) joins when plug-ins can say no.
+# ``fragscope why --json`` keys).  Then the placement's own veto (its ``filter``): such a
+# node's check is ``filter: <the plug-in's reason>``.
 CHECKS = ("gpu_model", "gpu_total", "gpu_whole", "gpu_milli", "cpu", "memory")
+FILTER = "filter: "
 CHECK_WORDS = {
     "gpu_model": "GPU model not allowed",
     "gpu_total": "too few GPUs in total",
@@ -47,14 +50,24 @@ class Blocked:
 
     def summary(self) -> str:
         """'0/12 nodes fit: 8 too few free whole GPUs, 4 too little free CPU'."""
-        parts = ", ".join(f"{n} {CHECK_WORDS[k]}" for k, n in self.counts)
+        parts = ", ".join(f"{n} {check_words(k)}" for k, n in self.counts)
         return f"0/{self.nodes} nodes fit" + (f": {parts}" if parts else "")
 
 
+def check_words(check: str) -> str:
+    """A check's words: fragscope's own (:data:`CHECK_WORDS`), or a placement's veto reason."""
+    if check.startswith(FILTER):
+        return f"vetoed by the placement ({check[len(FILTER):]})"
+    return CHECK_WORDS.get(check, check.replace("_", " "))
+
+
 def blocked(st: ClusterState, model_ok: np.ndarray, task: Task, memory_filter: bool,
-            nodes: np.ndarray, node_names: list[str] | None = None) -> Blocked:
+            nodes: np.ndarray, node_names: list[str] | None = None,
+            veto: Callable[[np.ndarray], tuple[np.ndarray, tuple[str, ...]]] | None = None) -> Blocked:
     """The breakdown for ``task`` over ``nodes`` (indices into ``st``); ``model_ok`` is
-    the model filter over all nodes (True where the task's GPU model is allowed)."""
+    the model filter over all nodes (True where the task's GPU model is allowed);
+    ``veto(nodes)`` is the placement's filter over the nodes that pass every check
+    (a mask, True = may place, and a reason per node)."""
     t = task.type
     need_gpus = 0 if t.shape == "cpu" else t.num_gpu
     mem = task.memory_mib if memory_filter else 0
@@ -76,6 +89,15 @@ def blocked(st: ClusterState, model_ok: np.ndarray, task: Task, memory_filter: b
         charged |= first
         if first.any():
             counts.append((name, int(first.sum())))
+    vetoed = np.zeros(nodes.size, bool)
+    if veto is not None and (~charged).any():
+        rows = np.flatnonzero(~charged)
+        mask, reasons = veto(nodes[rows])
+        tally: dict[str, int] = {}
+        for i in np.flatnonzero(~mask).tolist():
+            vetoed[rows[i]] = True
+            tally[reasons[i]] = tally.get(reasons[i], 0) + 1
+        counts += [(FILTER + r, n) for r, n in sorted(tally.items(), key=lambda kv: (-kv[1], kv[0]))]
     # shortfalls per node, lexicographic (GPUs, milli, CPU, memory)
     if t.shape == "whole":
         miss_gpus = np.maximum(need_gpus - full, 0)
@@ -88,10 +110,11 @@ def blocked(st: ClusterState, model_ok: np.ndarray, task: Task, memory_filter: b
         miss_gpus = miss_milli = np.zeros(nodes.size, np.int64)
     miss_cpu = np.maximum(t.cpu_milli - st.free_cpu[nodes], 0)
     miss_mem = np.maximum(mem - st.free_mem[nodes], 0)
-    eligible = ~checks["gpu_model"] & ~checks["gpu_total"]
+    eligible = ~checks["gpu_model"] & ~checks["gpu_total"] & ~vetoed
     if not eligible.any():
-        return Blocked(int(nodes.size), tuple(counts), -1, "no node has this GPU model with enough GPUs",
-                       (need_gpus, 0, 0, 0))
+        text = ("every node that could take it is vetoed by the placement" if vetoed.any() else
+                "no node has this GPU model with enough GPUs")
+        return Blocked(int(nodes.size), tuple(counts), -1, text, (need_gpus, 0, 0, 0))
     rows = np.flatnonzero(eligible)
     order = np.lexsort((miss_mem[rows], miss_cpu[rows], miss_milli[rows], miss_gpus[rows]))
     i = int(rows[order[0]])
@@ -111,4 +134,4 @@ def blocked(st: ClusterState, model_ok: np.ndarray, task: Task, memory_filter: b
                    (int(miss_gpus[i]), int(miss_milli[i]), int(miss_cpu[i]), int(miss_mem[i])))
 
 
-__all__ = ["Blocked", "CHECKS", "CHECK_WORDS", "blocked"]
+__all__ = ["Blocked", "CHECKS", "CHECK_WORDS", "FILTER", "blocked", "check_words"]

@@ -263,6 +263,34 @@ def checked_scores(ref: PluginRef, scores: Any, n: int) -> np.ndarray:
     return arr
 
 
+def checked_filter(ref: PluginRef, got: Any, n: int, default: str) -> tuple[np.ndarray, tuple[str, ...]]:
+    """``filter``'s answer as (a boolean mask over the ``n`` candidates, True = may place;
+    the reason of each, for the rejected ones) — or a PluginError naming the placement.
+    A placement answers a mask, or ``(mask, reasons)`` with one reason for every
+    rejected node (a string) or one per candidate (a sequence of ``n``: None or "" for
+    the kept ones); a rejected node without one gets ``default``."""
+    reasons: Any = None
+    if isinstance(got, tuple) and len(got) == 2 and not isinstance(got[0], (bool, np.bool_)):
+        got, reasons = got
+    arr = np.asarray(got) if not isinstance(got, np.ndarray) else got
+    if arr.shape != (n,) or arr.dtype.kind != "b":
+        what = f"shape {arr.shape}, dtype {arr.dtype}" if arr.dtype.kind != "O" else repr(got)[:80]
+        raise failure(ref, f"filter() must return a boolean mask over the candidate nodes (one bool for each "
+                           f"of the {n}; True = may place), or (mask, reasons); got {what}")
+    if reasons is None or isinstance(reasons, str):
+        said = (reasons or default,) * n
+    else:
+        try:
+            said = tuple(reasons)
+        except TypeError:
+            said = ()
+        if len(said) != n or not all(r is None or isinstance(r, str) for r in said):
+            raise failure(ref, f"filter()'s reasons must be one string for every rejected node, or one string "
+                               f"(or None) for each of the {n} candidates; got {repr(reasons)[:80]}")
+        said = tuple(r or default for r in said)
+    return arr, said
+
+
 def gpus_problem(st: ClusterState, t: TaskType, node: int, got: Any,
                  vals: list[int] | None = None) -> tuple[tuple[int, ...], str | None]:
     """(the GPU slots ``got`` names, what is wrong with them for a task of type ``t`` on
@@ -368,5 +396,6 @@ def checked_columns(ref: PluginRef, cols: Any, n: int) -> dict[str, np.ndarray]:
     return out
 
 
-__all__ = ["ClusterView", "TaskView", "allowed_models", "checked_answer", "checked_columns", "checked_gpus",
+__all__ = ["ClusterView", "TaskView", "allowed_models", "checked_answer", "checked_columns", "checked_filter",
+           "checked_gpus",
            "checked_scores", "fgd_score", "task_type"]

@@ -39,6 +39,7 @@ import numpy as np
 
 from .cluster_state import ClusterState
 from .contract import (ClusterView, TaskView, _new_tuple, allowed_models, checked_answer, checked_columns,
+                       checked_filter,
                        checked_gpus, checked_scores, default_gpus, filter_mask, gpus_problem, node_problem,
                        type_fields)
 from .decision import Decision
@@ -115,7 +116,10 @@ class Placer:
         if rule is not None and not isinstance(rule, str) and not callable(rule):
             raise failure(self._who, f"rule must be a string or a method, got {type(rule).__name__}")
         self.rule = rule
-        self._hook = own_hook(obj, "place_many", "score", "pick_gpus")
+        self._filter = self._optional(obj, "filter")
+        # a fast hook answers for score, pick_gpus and filter alike: one inherited from a
+        # class below a subclass's own filter does not (it would ignore the veto)
+        self._hook = own_hook(obj, "place_many", "score", "pick_gpus", "filter")
         if self._hook is not None and not callable(self._hook):
             raise failure(self._who, f"place_many must be a method, got {type(self._hook).__name__}")
         #: True when round mode may hand :meth:`place_many` whole runs, GPU type by GPU type
@@ -227,17 +231,46 @@ class Placer:
         w = int(bonus.argmax())
         return w, best.item(), (idx.size - int(np.count_nonzero(other)) if count_ties else 0)
 
+    # ------------------------------------------------------------------ the plug-in's veto
+    @property
+    def has_filter(self) -> bool:
+        """Whether the placement may veto nodes (``filter``): its refusals may depend on
+        the job, so no failure of one job says another cannot fit."""
+        return self._filter is not None
+
+    def vetoes(self, view: TaskView, idx: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
+        """The placement's ``filter`` over candidates ``idx``: (mask, True = may place;
+        a reason per candidate).  Without a filter every candidate may."""
+        if self._filter is None or idx.size == 0:
+            return np.ones(idx.size, bool), ("",) * idx.size
+        got = self._call(self._filter, "filter", view, self._view, idx)
+        return checked_filter(self._who, got, idx.size, f"vetoed by {self.name}")
+
+    def _allowed(self, view: TaskView, idx: np.ndarray) -> tuple[np.ndarray, tuple[tuple[str, int], ...]]:
+        """Candidates ``idx`` less the vetoed ones, and the vetoes tallied by reason."""
+        if self._filter is None or idx.size == 0:
+            return idx, ()
+        mask, reasons = self.vetoes(view, idx)
+        if mask.all():
+            return idx, ()
+        tally = Counter(reasons[i] for i in np.flatnonzero(~mask).tolist())
+        return idx[mask], tuple(sorted(tally.items(), key=lambda kv: (-kv[1], kv[0])))
+
     def _node(self, task: Task, job_id: int) -> tuple[int, TaskView | None, int | float | None, int]:
-        """The road's winning node (filters → score → tie rule): (node, the TaskView it
-        was scored with, its score, number of feasible nodes); node -1 when none is feasible."""
+        """The road's winning node (filters → the placement's veto → score → tie rule):
+        (node, the TaskView it was scored with, its score, number of feasible nodes); node
+        -1 when none is feasible."""
         t = task.type
         idx = np.flatnonzero(filter_mask(self.state, self._view, t.cpu_milli,
                                          task.memory_mib if self.memory_filter else 0, t.models, t.shape,
                                          t.gpu_milli, t.num_gpu, None))
+        if idx.size == 0:
+            return -1, None, None, 0
+        view = self._task_view(task, job_id)
+        idx, _ = self._allowed(view, idx)
         n = idx.size
         if n == 0:
             return -1, None, None, 0
-        view = self._task_view(task, job_id)
         w, best, _ = self._winner(self._scores(view, idx), idx, False)
         return int(idx[w]), view, best, n
 
@@ -282,6 +315,11 @@ class Placer:
         if idx.size == 0:
             return Decision(self.name, task, -1, (), "no feasible node: task fails", n_feasible=0)
         view = self._task_view(task, job_id)
+        idx, vetoed = self._allowed(view, idx)
+        if idx.size == 0:
+            d = Decision(self.name, task, -1, (), f"every feasible node vetoed by {self.name}", n_feasible=0)
+            d.vetoed = vetoed
+            return d
         scores = self._scores(view, idx)
         w, best, n_tied = self._winner(scores, idx, True)
         node = int(idx[w])
@@ -312,6 +350,7 @@ class Placer:
             rule += f"; {n_tied} nodes tied, the earliest in the run's node order wins"
         d = Decision(self.name, task, node, gpus, rule, score=shown, delta=delta, n_feasible=int(idx.size))
         d.cand_nodes, d.cand_scores, d.cand_deltas = idx, scores, cand_deltas
+        d.vetoed = vetoed
         t = task.type
         if cand_gpus is not None:
             d.cand_gpus = cand_gpus

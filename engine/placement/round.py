@@ -25,6 +25,7 @@ from ..model.alibaba import NodeList
 from ..model.cluster import Cluster
 from ..model.units import MILLI
 from .blocking import Blocked, blocked
+from .contract import TaskView
 from .cluster_state import ClusterState
 from .fragmentation import Task, TargetWorkload, TaskType
 from ..plugins import PluginRef
@@ -191,7 +192,11 @@ class RoundPlacer:
 
     def _add_failed(self, gpu_type: str, demand: tuple[int, int, int, int]) -> None:
         """Remember a failed demand, keeping only the minimal ones (a demand that an
-        older failure dominates never gets here; older ones it dominates are dropped)."""
+        older failure dominates never gets here; older ones it dominates are dropped).
+        Not when the placement may veto nodes: its refusal of one job says nothing of
+        another's (an anti-affinity, a reservation)."""
+        if self.placer.has_filter:
+            return
         k, g, c, m = demand
         whole = g >= MILLI
         kept = [f for f in self._failed.get(gpu_type, ())
@@ -204,7 +209,7 @@ class RoundPlacer:
         up to date for a placement; None when a demand that failed on the type this
         round is no larger (it cannot fit either)."""
         demand = (job.scale_factor, milli, job.cpu_milli, job.memory_mib)
-        if gpu_type in self._failed and self._dominated(gpu_type, demand):
+        if gpu_type in self._failed and self._dominated(gpu_type, demand):   # (never with a veto: _add_failed)
             return None
         if self.state._dirty:
             self.state.refresh()
@@ -228,7 +233,7 @@ class RoundPlacer:
                 return None
             first = self.first_gpu[node]
             return tuple([first + i for i in slots])
-        rejected = self._blocked(task, gpu_type).counts   # (before the job takes its place)
+        rejected = self._blocked(task, gpu_type, job.job_id).counts   # (before the job takes its place)
         d = self.placer.place(task, explain=True, job_id=job.job_id)
         if d.node < 0:
             self._add_failed(gpu_type, demand)
@@ -238,18 +243,24 @@ class RoundPlacer:
         self.records[job.job_id] = _record(job.job_id, round_index, gpu_type, d, gpus, self.first_gpu, rejected)
         return gpus
 
-    def _blocked(self, task: Task, gpu_type: str) -> Blocked:
-        """The servers of ``gpu_type`` that cannot take ``task`` now, by the first check each fails."""
+    def _blocked(self, task: Task, gpu_type: str, job_id: int = -1) -> Blocked:
+        """The servers of ``gpu_type`` that cannot take ``task`` now, by the first check each
+        fails — the placement's own veto (``filter``) last."""
         st = self.state
         if st._dirty:
             st.refresh()
         nodes = np.flatnonzero(np.array([t == gpu_type for t in self.types_of_server], bool))
         model_ok = self.placer.model_mask(task.type.models)
-        return blocked(st, model_ok, task, self.placer.memory_filter, nodes, [s.name for s in self.cluster.servers])
+        veto = None
+        if self.placer.has_filter:
+            view = TaskView.of(task, job_id)
+            veto = lambda idx: self.placer.vetoes(view, idx)  # noqa: E731
+        return blocked(st, model_ok, task, self.placer.memory_filter, nodes, [s.name for s in self.cluster.servers],
+                       veto)
 
     def _note_blocked(self, job_id: int, task: Task, gpu_type: str) -> None:
         """Explaining: why no server of ``gpu_type`` took the job (``blocked[job]``)."""
-        self.blocked[job_id] = self._blocked(task, gpu_type)
+        self.blocked[job_id] = self._blocked(task, gpu_type, job_id)
 
     @property
     def batches(self) -> bool:
