@@ -54,6 +54,8 @@ from ..plugins import PluginError, PluginRef, failure, own_hook, owns
 _INT64 = np.dtype(np.int64)
 _TALLY_MIN = 8       # answers from which tallying a run beats checking its answers one by one
 _RESERVED = ("gpu", "score", "delta")   # explain() columns that are the inspector's own
+#: What _bind makes from the placement (bound methods, the owner test): rebuilt, never copied.
+_REBOUND = ("_score", "_pick", "_explain", "_filter", "_hook", "rule", "_owner")
 
 
 def node_tie_rank(n_nodes: int, rng: np.random.Generator) -> np.ndarray:
@@ -89,6 +91,7 @@ class Placer:
         self.name = REGISTRY.display_name(ref, placement) if ref is not None else \
             str(getattr(placement, "name", type(placement).__name__))
         self._who = ref if ref is not None else REGISTRY.ref_for(placement)   # how errors name it
+        self._owner = owns(self._who)   # (set again by _bind; setup runs before it)
         scoring = canonical_scoring(fgd_scoring) if isinstance(fgd_scoring, str) else None
         if scoring is None:
             raise InputError("fgd.scoring", f"unknown FGD scoring {fgd_scoring!r}; allowed: {', '.join(SCORINGS)}")
@@ -109,6 +112,7 @@ class Placer:
         """The placement's methods, looked up once (after a copy or a pickle too: bound
         methods belong to one instance), and the cluster view on the current state."""
         obj = self.placement
+        self._owner = owns(self._who)   # which files are the plug-in's own (fragscope.plugin_rng)
         self._score = obj.score
         self._pick = self._optional(obj, "pick_gpus")
         self._explain = self._optional(obj, "explain")
@@ -142,7 +146,7 @@ class Placer:
         new = object.__new__(Placer)
         memo[id(self)] = new
         for k, v in vars(self).items():
-            if k in ("_score", "_pick", "_explain", "_hook", "rule"):
+            if k in _REBOUND:
                 v = None
             elif k not in ("tie_rank", "tie_bonus", "ref", "_who", "_view"):
                 v = copy.deepcopy(v, memo)
@@ -152,7 +156,7 @@ class Placer:
 
     def __getstate__(self) -> dict:
         state = dict(vars(self))   # bound methods and the live view are rebuilt on arrival
-        for k in ("_view", "_score", "_pick", "_explain", "_hook", "rule"):
+        for k in ("_view",) + _REBOUND:
             state[k] = None
         return state
 
@@ -165,7 +169,7 @@ class Placer:
         """A call of the plug-in's code (plug-in code: no global random state, see
         fragscope.plugin_rng); its failure — an exception, or exiting — names the job."""
         try:
-            return call_plugin(owns(self._who), fn, *args)
+            return call_plugin(self._owner, fn, *args)
         except PluginError:
             raise
         except (Exception, SystemExit) as exc:  # noqa: BLE001 - the plug-in's failure is bad input, with its lines
