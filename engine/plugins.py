@@ -28,6 +28,7 @@ import hashlib
 import importlib
 import importlib.util
 import inspect
+import re
 import sys
 import traceback
 from dataclasses import dataclass
@@ -99,7 +100,9 @@ def own_traceback(exc: BaseException, ref: PluginRef) -> str:
 
 
 def failure(ref: PluginRef, what: str, exc: BaseException | None = None) -> PluginError:
-    """A PluginError naming the plug-in; with ``exc``, its type, text and own frames."""
+    """A PluginError naming the plug-in; with ``exc``, its type, text and own frames;
+    without, when ``what`` is about a method's answer (``score() must return …``), the
+    plug-in's lines that return it (the value that was wrong came from one of them)."""
     msg = f"{ref.kind} plug-in {ref.where}: {what}"
     if exc is not None:
         msg += f": {type(exc).__name__}: {exc}"
@@ -108,7 +111,32 @@ def failure(ref: PluginRef, what: str, exc: BaseException | None = None) -> Plug
         tb = own_traceback(exc, ref)
         if tb:
             msg += "\n" + tb
+    else:
+        method = re.match(r"(\w+)\(\)", what)
+        sites = return_sites(ref, method.group(1)) if method else ""
+        if sites:
+            msg += "\n" + sites
     return PluginError("", msg)
+
+
+def return_sites(ref: PluginRef, method: str, limit: int = 3) -> str:
+    """Where the plug-in's ``method`` returns (file, line, source), formatted like a
+    traceback, for a contract violation: the answer was wrong, so nothing raised, but one
+    of these lines made it.  "" when the method is not the plug-in's own code."""
+    cls = _REGISTRIES[ref.kind]._classes.get(ref) if ref.kind in _REGISTRIES else None
+    fn = inspect.unwrap(getattr(cls, method, None)) if cls is not None else None
+    code = getattr(fn, "__code__", None)
+    if code is None or not owns(ref)(code.co_filename):
+        return ""
+    import dis
+    import linecache
+    lines = sorted({ins.positions.lineno for ins in dis.get_instructions(code)
+                    if ins.opname.startswith("RETURN") and ins.positions and ins.positions.lineno})
+    out = []
+    for n in lines[:limit]:
+        text = linecache.getline(code.co_filename, n).strip()
+        out.append(f'  File "{code.co_filename}", line {n}, in {code.co_name}' + (f"\n    {text}" if text else ""))
+    return "\n".join(out)
 
 
 def _owner(cls: type, name: str) -> type | None:

@@ -160,7 +160,7 @@ def test_ab_arms_in_parallel_processes_give_the_same_files_as_one_after_the_othe
 
 def test_ab_child_arm_errors_reach_the_parent_with_their_type():
     """An error in arm B's process is raised in the parent as the sequential path would
-    raise it (an InputError keeps its source, so the CLI still exits 2)."""
+    raise it (an InputError stays one, so the CLI still exits 2), naming arm B."""
     from multiprocessing import Pipe
 
     from fragscope import InputError, SimulationError
@@ -185,8 +185,9 @@ def test_ab_child_arm_errors_reach_the_parent_with_their_type():
         sent.append(r.recv())
     (k1, e1), (k2, e2) = sent
     assert k1 == k2 == "error"
-    assert isinstance(e1, InputError) and e1.source == "x.yaml: key" and e1.message == "bad value"
-    assert isinstance(e2, SimulationError) and "ValueError: boom" in str(e2)
+    # the same type (the CLI still exits 2), saying which arm (issue 23), the source kept in the text
+    assert isinstance(e1, InputError) and str(e1) == "arm B: x.yaml: key: bad value"
+    assert isinstance(e2, SimulationError) and "ValueError: boom" in str(e2) and str(e2).startswith("arm B")
     arm = object.__new__(_ChildArm)
     with pytest.raises(InputError, match="bad value"):
         arm._handle(("error", e1))

@@ -46,13 +46,13 @@ class ArmSeed:
 
 
 class ArmFailed(InputError):
-    """A plug-in (or bad input) failed while arm ``label`` stepped round ``round``: the
-    message names both, so the Events panel says which arm to close (the session can drop
-    it and keep the other)."""
+    """A plug-in (or bad input) failed while arm ``label`` stepped to round ``round`` (the
+    app's numbering): the message names the arm — the engine's names the round and seed —
+    so the Events panel says which arm to close (the session can drop it, keep the other)."""
 
     def __init__(self, label: str, round: int, cause: InputError) -> None:
         self.label, self.round, self.cause = label, round, cause
-        super().__init__(f"arm {label}, round {round}", str(cause))
+        super().__init__(f"arm {label}", str(cause))
 
     def __reduce__(self):  # crosses from an arm's process
         return (type(self), (self.label, self.round, self.cause))

@@ -13,6 +13,7 @@ from itertools import repeat
 import numpy as np
 
 from ..model.errors import SimulationError
+from ..plugins import PluginError
 from .collector import batched_collection
 from .decisions import fingerprint, round_changes, round_decisions
 from .mechanism import MechanismConfig, assign_gpus, compute_priorities, select_jobs
@@ -39,9 +40,15 @@ class StepLoop:
 
     def step(self) -> RoundReport:
         """One iteration of the loop; the report of the round that starts at the new clock.
-        (The garbage collector runs once for the step, :mod:`.collector`.)"""
+        (The garbage collector runs once for the step, :mod:`.collector`.)  A plug-in's
+        failure says in which round and with which seed (to reproduce it)."""
         with batched_collection():
-            return self._step()
+            try:
+                return self._step()
+            except PluginError as exc:
+                if exc.source:
+                    raise
+                raise PluginError(f"round {self.state.num_steps}, seed {self.config.seed}", exc.message) from None
 
     def _step(self) -> RoundReport:
         s, cfg = self.state, self.config

@@ -65,10 +65,24 @@ def measured_done(sim: Simulation) -> int:
     return sum(1 for j in finished if lo <= j < hi)
 
 
+def _in_arm(name: str, exc: InputError | SimulationError) -> InputError | SimulationError:
+    """``exc`` saying which arm it came from (the same kind: the same exit code)."""
+    if isinstance(exc, InputError):
+        return InputError(f"arm {name}", str(exc))
+    return SimulationError(f"arm {name}: {exc}")
+
+
 def _run_here(name: str, sim: Simulation, progress: Progress | None,
               max_steps: int | None = None, between: Callable[[], None] | None = None) -> None:
-    steps = sim.run(max_steps=max_steps) if max_steps is not None else run_bounded(sim)
-    for _ in steps:
+    """Step arm ``name`` here; its errors say which arm (``between``'s are its own)."""
+    steps = iter(sim.run(max_steps=max_steps) if max_steps is not None else run_bounded(sim))
+    while True:
+        try:
+            next(steps)
+        except StopIteration:
+            return
+        except (InputError, SimulationError) as exc:
+            raise _in_arm(name, exc) from None
         if progress:
             progress(name, measured_done(sim), sim.now)
         if between:
@@ -86,7 +100,7 @@ def _arm_process(conn: Connection, sim: Simulation) -> None:
                 last = now
         conn.send(("done", sim))
     except (InputError, SimulationError) as exc:  # the parent re-raises it as is (exit codes)
-        conn.send(("error", exc))
+        conn.send(("error", _in_arm("B", exc)))
     except Exception as exc:  # anything else: reported by the parent as one clear error
         conn.send(("error", SimulationError(f"arm B failed: {type(exc).__name__}: {exc}")))
     finally:

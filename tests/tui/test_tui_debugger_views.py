@@ -196,7 +196,7 @@ async def test_a_failing_arm_names_itself_and_can_be_dropped(tmp_path):
             if app.last_input_error is not None:
                 break
         err = str(app.last_input_error)
-        assert err.startswith("arm B, round ") and "job 7" in err, err
+        assert err.startswith("arm B: round ") and ", seed " in err and "job 7" in err, err
         stuck = app.session.step_index
         app.run_engine(DropArm("B"))
         await app.wait_for_engine()

@@ -48,3 +48,11 @@ def test_sparkline_fixed_scale_keeps_flat_series_flat():
     assert sparkline([0.0, 1.0], 2, 0.0, 1.0) == "▁█"
     assert sparkline([float("nan"), 1.0], 2, 0.0, 1.0) == " █"
     assert len(resample(list(range(100)), 10)) == 10
+
+
+def test_scores_get_the_digits_that_tell_candidates_apart():
+    from fragscope.tui.screens.inspector import _fmtnum, distinguishing_digits
+    vals = [10010001.0, 10010002.5, 10010001.0, 3.0]
+    d = distinguishing_digits(vals)
+    assert len({_fmtnum(v, d) for v in vals}) == 3 and d == 8
+    assert distinguishing_digits([1.5, 2.5]) == 4 and distinguishing_digits([]) == 4

@@ -141,11 +141,15 @@ def decision_section(ins: Inspection) -> Group:
     for col in ("server/node", "GPU", "score", "Δ frag") + tuple(d.extra_columns):
         table.add_column(col, justify="right")
     cands = d.candidates
-    for i, (node, choice, score, delta) in enumerate(cands[:MAX_CANDIDATES]):
+    shown = cands[:MAX_CANDIDATES]
+    digits = distinguishing_digits([c[2] for c in shown])
+    for i, (node, choice, score, delta) in enumerate(shown):
         won = node == d.server_id and (choice in d.gpus or choice == -1)
         more_cells = [_fmtnum(v) for v in extra[i]] if i < len(extra) else []
-        table.add_row(str(node), "—" if choice in (None, -1) else str(choice), _fmtnum(score),
-                      _fmtnum(delta), *more_cells, style="bold #5fd75f" if won else "")
+        # a placement's own pick_gpus is asked for the winner only: its GPUs are the decision's
+        gpu = str(choice) if choice not in (None, -1) else ",".join(map(str, d.gpus)) if won and d.gpus else "—"
+        table.add_row(str(node), gpu, _fmtnum(score, digits), _fmtnum(delta), *more_cells,
+                      style="bold #5fd75f" if won else "")
     more = Text(f"… {len(cands) - MAX_CANDIDATES} more candidates", style="dim") \
         if len(cands) > MAX_CANDIDATES else Text("")
     return Group(head, table, more)
@@ -166,10 +170,22 @@ def why_section(ins: Inspection) -> Group:
     return Group(t)
 
 
-def _fmtnum(x: Any) -> str:
+def _fmtnum(x: Any, digits: int = 4) -> str:
     if isinstance(x, float):
-        return f"{x:.4g}"
+        return f"{x:.{digits}g}"
     return "—" if x is None else str(x)
+
+
+def distinguishing_digits(values: list[Any], least: int = 4, most: int = 12) -> int:
+    """Significant digits enough to tell different scores apart (1.001e+07 for every
+    candidate says nothing): the fewest from ``least`` on that keep distinct values
+    distinct, at most ``most``."""
+    floats = [v for v in values if isinstance(v, float)]
+    distinct = len(set(floats))
+    for digits in range(least, most + 1):
+        if len({f"{v:.{digits}g}" for v in floats}) == distinct:
+            return digits
+    return most
 
 
 class InspectorScreen(ModalScreen[None]):
