@@ -41,6 +41,11 @@ from .plugin_rng import call_plugin, plugin_code   # (installs the global random
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
 
+#: The plug-in contract this fragscope offers (docs/plugins.md "Contract versions"): 1 the
+#: first; 2 adds a placement's ``filter`` and the policies' job context (work, arrival,
+#: clock).  A plug-in may state ``contract_version = N``; a higher N than this is an error.
+CONTRACT_VERSION = 2
+
 
 @dataclass(frozen=True)
 class PluginRef:
@@ -323,6 +328,11 @@ class Registry:
             raise failure(ref, f"{ref.cls!r} is not a class")
         if not callable(getattr(cls, self.required, None)):
             raise failure(ref, f"class {ref.cls} has no {self.required}() method")
+        need = getattr(cls, "contract_version", 1)
+        if not isinstance(need, int) or isinstance(need, bool) or not 1 <= need <= CONTRACT_VERSION:
+            raise failure(ref, f"contract_version = {need!r}: this fragscope offers plug-in contract versions 1 to "
+                               f"{CONTRACT_VERSION} (docs/plugins.md 'Contract versions'); upgrade fragscope or "
+                               f"ask for one it has")
         self._classes[ref] = cls
         if ref.file:
             # A class loaded from a file has no importable module in another process (the

@@ -60,6 +60,10 @@ def allocation_inputs(s: SimState, cfg: MechanismConfig) -> AllocationInputs:
         num_steps_remaining={j: s.jobs[j].total_steps - s.steps_run[j] for j in job_ids},
         times_since_start={j: s.now - s.start_ts[j] for j in job_ids},
         gpu_demands=demands,
+        total_steps={j: s.jobs[j].total_steps for j in job_ids},
+        arrival_s={j: s.start_ts[j] for j in job_ids},
+        now_s=s.now,
+        round_index=s.num_steps,
     )
 
 

@@ -27,6 +27,11 @@ class AllocationInputs:
     num_steps_remaining: dict[int, float]
     times_since_start: dict[int, float]
     gpu_demands: dict[int, float] | None = None
+    # context for plug-ins (contract 2): each job's total work and arrival, the clock and round
+    total_steps: dict[int, float] | None = None
+    arrival_s: dict[int, float] | None = None
+    now_s: float = 0.0
+    round_index: int = 0
 
     def throughput_matrix(self) -> np.ndarray:
         return np.array([[self.throughputs[j][w] for w in self.worker_types] for j in self.job_ids])

@@ -13,7 +13,7 @@ same road: :func:`run_policy`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
@@ -40,6 +40,9 @@ class AllocationProblem:
     ``throughputs`` is steps/s (0 where the job can never run); ``scale_factors`` the GPUs
     per job; ``gpu_demand`` what the capacity constraint counts per job (the scale factor
     with sharing off, num_gpus × milli/1000 with sharing on); ``capacity`` GPUs per type.
+    Contract 2 adds what finish-time, SRTF and least-attained-service policies need: each
+    job's ``total_steps``, ``remaining_steps`` (so ``total - remaining`` is the work done),
+    ``arrival_s`` and ``time_in_system_s``; the clock ``now_s`` and ``round_index``.
     """
 
     job_ids: tuple[int, ...]
@@ -50,6 +53,12 @@ class AllocationProblem:
     priority_weights: np.ndarray
     capacity: np.ndarray
     inputs: AllocationInputs          # the built-ins' view of the same state
+    total_steps: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    remaining_steps: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    arrival_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    time_in_system_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    now_s: float = 0.0
+    round_index: int = 0
 
     @staticmethod
     def of(inputs: AllocationInputs) -> "AllocationProblem":
@@ -61,7 +70,17 @@ class AllocationProblem:
             _readonly(np.array([inputs.scale_factors[j] for j in ids], np.int64)),
             _readonly(np.asarray(demand, np.float64)),
             _readonly(np.array([inputs.priority_weights[j] for j in ids], np.float64)),
-            _readonly(np.array(inputs.num_workers(), np.float64)), inputs)
+            _readonly(np.array(inputs.num_workers(), np.float64)), inputs,
+            _per_job(inputs.total_steps, ids), _per_job(inputs.num_steps_remaining, ids),
+            _per_job(inputs.arrival_s, ids), _per_job(inputs.times_since_start, ids),
+            float(inputs.now_s), int(inputs.round_index))
+
+
+def _per_job(values: dict[int, float] | None, ids: tuple[int, ...]) -> np.ndarray:
+    """A per-job dict as a read-only array in ``ids`` order (NaN when not given)."""
+    if values is None:
+        return _readonly(np.full(len(ids), np.nan))
+    return _readonly(np.array([values[j] for j in ids], np.float64))
 
 
 def checked_allocation(ref: PluginRef, x: Any, problem: AllocationProblem, what: str = "allocate",
