@@ -11,7 +11,7 @@ How: the module-level functions of :mod:`random` (``random.random``, ``choice``,
 (``np.random.rand``, ``np.random.choice``, …) are wrapped once, when fragscope's plug-in
 machinery is imported — before any plug-in module is, so even ``from random import
 random`` in a plug-in gets the wrapper.  Outside plug-in code a wrapper just calls the
-original (one thread-local read).  Inside a plug-in call (:func:`plugin_code`: every call
+original (one thread-local read).  Inside a plug-in call (:func:`call_plugin`: every call
 of a plug-in's methods and its constructor goes through it), when called from the
 plug-in's own code (its file, its package), it raises :class:`GlobalRandomError`, which the plug-in machinery reports like any plug-in failure:
 the plug-in's name, the job and the plug-in's own line that drew the number.  So does
@@ -26,8 +26,7 @@ import functools
 import random
 import sys
 import threading
-from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import numpy as np
 
@@ -44,20 +43,9 @@ class GlobalRandomError(RuntimeError):
     """A plug-in drew from an unseeded random source."""
 
 
-@contextmanager
-def plugin_code(owner: Owner) -> Iterator[None]:
-    """Plug-in code runs inside: the global random functions refuse while it does, when
-    called from a file ``owner`` says is the plug-in's own."""
-    stack = _stack()
-    stack.append(owner)
-    try:
-        yield
-    finally:
-        stack.pop()
-
-
 def call_plugin(owner: Owner, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """``fn(*args, **kwargs)`` as plug-in code (:func:`plugin_code` without a generator's cost)."""
+    """``fn(*args, **kwargs)`` as plug-in code: the global random functions refuse while it
+    runs, when called from a file ``owner`` says is the plug-in's own."""
     stack = _stack()
     stack.append(owner)
     try:

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .model.errors import InputError
-from .plugin_rng import call_plugin, plugin_code   # (installs the global random guard first)
+from .plugin_rng import call_plugin   # (installs the global random guard first)
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
 
@@ -185,8 +185,7 @@ def _load_file(ref: PluginRef) -> Any:
     mod = importlib.util.module_from_spec(spec)
     sys.modules[name] = mod          # before exec: dataclasses and pickling look it up
     try:
-        with plugin_code(owns(ref)):
-            spec.loader.exec_module(mod)
+        call_plugin(owns(ref), spec.loader.exec_module, mod)   # (its import-time code is the plug-in's)
     except BaseException as exc:     # noqa: BLE001 - any error in the user's module is bad input
         del sys.modules[name]
         if isinstance(exc, KeyboardInterrupt):

@@ -204,11 +204,17 @@ class Arm(ArmProtocol):
         self.watched = target
         self.watch_rows = [] if target is None else self._replay_watch(target)
 
-    def _replay_watch(self, target: Watched) -> list[WatchRow]:
-        sim = self.ring.copy_at(self.earliest_step)   # (a checkpoint: the oldest, or a fork's first)
-        while sim.step_index < self.earliest_step:
-            sim.step()
+    def _state_at(self, target: int) -> Simulation:
+        """A copy of the state at round ``target`` (the nearest checkpoint, then a
+        deterministic replay), this arm untouched: a look at the past."""
+        sim = self.ring.copy_at(target)
         sim.explain = self.sim.explain
+        while sim.step_index < target:
+            sim.step()
+        return sim
+
+    def _replay_watch(self, target: Watched) -> list[WatchRow]:
+        sim = self._state_at(self.earliest_step)
         rows = [watch_row(sim, target)]
         while sim.step_index < self.step_index:
             sim.step()
@@ -252,10 +258,7 @@ class Arm(ArmProtocol):
         track = {j: tuple(t) for j, t in self.priority_track.items()}
         if redecide and at > self.earliest_step:
             at -= 1
-            base = self.ring.copy_at(at)   # (the nearest checkpoint at or before it, then a replay)
-            base.explain = self.sim.explain
-            while base.step_index < at:
-                base.step()
+            base = self._state_at(at)
             history = [h for h in history if h.step <= at]
             last = {jv.job_id: tuple(jv.gpus) for jv in base.jobs() if jv.gpus}
             track = {j: kept for j, t in track.items() if (kept := tuple(e for e in t if e[0] <= at))}

@@ -9,6 +9,7 @@ data the worker sent back in a message; none touches a simulation.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fragscope import InputError, parse_condition
@@ -22,8 +23,6 @@ from .screens.inspector import InspectorScreen
 from .screens.prompt import PromptScreen
 
 if TYPE_CHECKING:   # the mixin's base for a type checker: the app is a Textual App
-    from pathlib import Path
-
     from textual.app import App as _Base
 
     from .frames import ArmFrame
@@ -183,9 +182,11 @@ class DebuggerActions(_Base):
         self.run_engine(Export())
 
     def on_export_ready(self, message: ExportReady) -> None:
+        def screenshot(folder: Path) -> None:
+            self.save_screenshot("screen.svg", path=str(folder))
+
         try:
-            folder = write_export(message.frames, message.decisions,
-                                  lambda work: self.save_screenshot("screen.svg", path=str(work)) and None)
+            folder = write_export(message.frames, message.decisions, screenshot)
         except OSError as exc:
             self.notify(f"could not export: {exc}", severity="error", timeout=10)
             return

@@ -36,7 +36,6 @@ class Decision:
     cand_scores: np.ndarray | None = None
     cand_deltas: np.ndarray | None = None
     extra: dict[str, np.ndarray] | None = None
-    vetoed: tuple[tuple[str, int], ...] = ()   # feasible nodes the placement's filter refused: (reason, count)
 
     @property
     def placed(self) -> bool:

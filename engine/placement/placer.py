@@ -250,15 +250,13 @@ class Placer:
         got = self._call(self._filter, "filter", view, self._view, idx)
         return checked_filter(self._who, got, idx.size, f"vetoed by {self.name}")
 
-    def _allowed(self, view: TaskView, idx: np.ndarray) -> tuple[np.ndarray, tuple[tuple[str, int], ...]]:
-        """Candidates ``idx`` less the vetoed ones, and the vetoes tallied by reason."""
+    def _allowed(self, view: TaskView, idx: np.ndarray) -> np.ndarray:
+        """Candidates ``idx`` less the ones the placement vetoes (their reasons are counted
+        where a decision is explained: :func:`~fragscope.placement.blocking.blocked`)."""
         if self._filter is None or idx.size == 0:
-            return idx, ()
-        mask, reasons = self.vetoes(view, idx)
-        if mask.all():
-            return idx, ()
-        tally = Counter(reasons[i] for i in np.flatnonzero(~mask).tolist())
-        return idx[mask], tuple(sorted(tally.items(), key=lambda kv: (-kv[1], kv[0])))
+            return idx
+        mask, _ = self.vetoes(view, idx)
+        return idx if mask.all() else idx[mask]
 
     def _node(self, task: Task, job_id: int) -> tuple[int, TaskView | None, int | float | None, int]:
         """The road's winning node (filters → the placement's veto → score → tie rule):
@@ -271,7 +269,7 @@ class Placer:
         if idx.size == 0:
             return -1, None, None, 0
         view = self._task_view(task, job_id)
-        idx, _ = self._allowed(view, idx)
+        idx = self._allowed(view, idx)
         n = idx.size
         if n == 0:
             return -1, None, None, 0
@@ -319,11 +317,9 @@ class Placer:
         if idx.size == 0:
             return Decision(self.name, task, -1, (), "no feasible node: task fails", n_feasible=0)
         view = self._task_view(task, job_id)
-        idx, vetoed = self._allowed(view, idx)
+        idx = self._allowed(view, idx)
         if idx.size == 0:
-            d = Decision(self.name, task, -1, (), f"every feasible node vetoed by {self.name}", n_feasible=0)
-            d.vetoed = vetoed
-            return d
+            return Decision(self.name, task, -1, (), f"every feasible node vetoed by {self.name}", n_feasible=0)
         scores = self._scores(view, idx)
         w, best, n_tied = self._winner(scores, idx, True)
         node = int(idx[w])
@@ -354,7 +350,6 @@ class Placer:
             rule += f"; {n_tied} nodes tied, the earliest in the run's node order wins"
         d = Decision(self.name, task, node, gpus, rule, score=shown, delta=delta, n_feasible=int(idx.size))
         d.cand_nodes, d.cand_scores, d.cand_deltas = idx, scores, cand_deltas
-        d.vetoed = vetoed
         t = task.type
         if cand_gpus is not None:
             d.cand_gpus = cand_gpus
